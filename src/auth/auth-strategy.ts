@@ -1,0 +1,22 @@
+/** What a client presented when it connected (or refreshed its token). */
+export interface AuthEvent {
+  readonly token: string;
+}
+
+/** Who the client is, as the strategy decided. */
+export interface Identity {
+  readonly userId: string;
+  readonly sessionId: string | undefined;
+  /** Unix milliseconds after which the identity is no longer valid; `undefined` when the token never expires. */
+  readonly expiresAt: number | undefined;
+}
+
+/**
+ * A client-authentication strategy: AuthEvent → Identity. Refusals reject with a `GatewayError`
+ * (`TOKEN_EXPIRED`, `TOKEN_INVALID`, `AUTH_UNAVAILABLE`, …). The handshake and the `auth:refresh`
+ * handler call it without knowing which strategy is active.
+ */
+export interface AuthStrategy {
+  readonly name: string;
+  authenticate(event: AuthEvent): Promise<Identity>;
+}

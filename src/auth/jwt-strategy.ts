@@ -1,0 +1,75 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JwtConfig } from '../config/config.js';
+import { GatewayError } from '../errors/catalog.js';
+import type { AuthEvent, AuthStrategy, Identity } from './auth-strategy.js';
+
+/**
+ * Verifies JWTs with jose against an HMAC secret, a PEM public key or a JWKS URL. Only the configured
+ * algorithms are accepted (never `none`), so an HS256 token signed with an RSA public key is refused
+ * when RS256 is configured.
+ */
+export class JwtStrategy implements AuthStrategy {
+  readonly name = 'jwt';
+  private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+
+  constructor(private readonly config: JwtConfig) {
+    if (config.secret !== undefined) this.key = new TextEncoder().encode(config.secret);
+    else if (config.publicKeyPem !== undefined) this.key = createPublicKey(config.publicKeyPem);
+    else if (config.jwksUrl !== undefined) this.key = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 2000 });
+    else throw new Error('JwtStrategy needs a secret, a public key or a JWKS URL');
+  }
+
+  async authenticate(event: AuthEvent): Promise<Identity> {
+    const payload = await this.verify(event.token);
+    const userId = claimAsId(payload, this.config.userClaim) ?? claimAsId(payload, 'sub');
+    if (userId === undefined) {
+      throw new GatewayError('TOKEN_INVALID', `The token has no ${this.config.userClaim} or sub claim`);
+    }
+    return {
+      userId,
+      sessionId: claimAsId(payload, this.config.sessionClaim) ?? claimAsId(payload, 'sid'),
+      expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+    };
+  }
+
+  private async verify(token: string): Promise<JWTPayload> {
+    const options = {
+      algorithms: [...this.config.algorithms],
+      clockTolerance: this.config.clockToleranceS,
+      ...(this.config.issuer === undefined ? {} : { issuer: this.config.issuer }),
+      ...(this.config.audience === undefined ? {} : { audience: this.config.audience }),
+    };
+    try {
+      // jwtVerify is overloaded on the key type; the union is narrowed here for the compiler.
+      const result = typeof this.key === 'function'
+        ? await jwtVerify(token, this.key, options)
+        : await jwtVerify(token, this.key, options);
+      return result.payload;
+    } catch (error) {
+      throw toGatewayError(error);
+    }
+  }
+}
+
+function claimAsId(payload: JWTPayload, claim: string): string | undefined {
+  const value = payload[claim];
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Maps jose's error codes onto the catalog; the message names the reason without echoing the token. */
+function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof errors.JWTExpired) return new GatewayError('TOKEN_EXPIRED');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return new GatewayError('TOKEN_INVALID', `The token's "${error.claim}" claim is not accepted (${error.reason})`);
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return new GatewayError('TOKEN_INVALID', 'The token is signed with an algorithm that is not accepted');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new GatewayError('TOKEN_INVALID', 'The token signature does not verify');
+  if (error instanceof errors.JWKSTimeout) return new GatewayError('AUTH_UNAVAILABLE', 'The JWKS endpoint did not answer in time');
+  if (error instanceof errors.JWKSNoMatchingKey) return new GatewayError('TOKEN_INVALID', 'No key in the JWKS matches the token');
+  if (error instanceof errors.JOSEError) return new GatewayError('TOKEN_INVALID', 'The token is malformed');
+  if (error instanceof TypeError) return new GatewayError('TOKEN_INVALID', 'The token is malformed');
+  return new GatewayError('AUTH_UNAVAILABLE');
+}

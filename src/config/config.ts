@@ -1,0 +1,43 @@
+/** The validated, frozen configuration every component receives from the composition root. */
+export type SessionPolicy = 'multi' | 'api' | 'latest';
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface JwtConfig {
+  /** HMAC secret (JWT_SECRET). Exactly one of secret, publicKeyPem, jwksUrl is set. */
+  readonly secret: string | undefined;
+  readonly publicKeyPem: string | undefined;
+  readonly jwksUrl: string | undefined;
+  /** Accepted `alg` values; never contains `none`. */
+  readonly algorithms: readonly string[];
+  readonly issuer: string | undefined;
+  readonly audience: string | undefined;
+  readonly clockToleranceS: number;
+  /** Claim read for the user id before falling back to `sub`. */
+  readonly userClaim: string;
+  /** Claim read for the session id before falling back to `sid`. */
+  readonly sessionClaim: string;
+}
+
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  readonly jwt: JwtConfig;
+  readonly apiKeys: readonly string[];
+  /** `'*'` or the exact origins (scheme://host[:port]) allowed for HTTP CORS and socket handshakes. */
+  readonly corsOrigin: '*' | readonly string[];
+  readonly allowQueryToken: boolean;
+  readonly internalEvents: readonly string[];
+  readonly sessionPolicy: SessionPolicy;
+  readonly maxPayloadBytes: number;
+  readonly maxBatchSize: number;
+  /** How long a socket whose token expired may stay connected waiting for `auth:refresh`. */
+  readonly tokenExpiryGraceMs: number;
+  /** Time between /readyz turning 503 and the node closing its clients and listener. */
+  readonly shutdownDelayMs: number;
+  /** Upper bound on the whole shutdown; past it the process exits anyway (code 1). */
+  readonly shutdownTimeoutMs: number;
+  /** Secrets generated for this run because none were configured (development only). */
+  readonly generated: { readonly apiKey: string | undefined; readonly jwtSecret: string | undefined };
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/**
+ * The environment variables Switchboard reads, declared once. Every variable here is documented in the
+ * README's configuration table with the same default; `test/config.test.ts` keeps the two in step.
+ */
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+
+const commaList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  JWT_SECRET: z.string().min(1).optional(),
+  JWT_PUBLIC_KEY: z.string().min(1).optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  JWT_ALGORITHMS: commaList.default(['HS256']),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLOCK_TOLERANCE: integer(0, 3600).default(30),
+  JWT_USER_CLAIM: z.string().min(1).default('user_id'),
+  JWT_SESSION_CLAIM: z.string().min(1).default('session_id'),
+
+  API_KEYS: commaList.optional(),
+  INTERNAL_SECRET: z.string().min(1).optional(),
+  AUTH_TOKEN: z.string().min(1).optional(),
+  SECRET_KEY: z.string().min(1).optional(),
+
+  CORS_ORIGIN: z.string().min(1).optional(),
+  ALLOW_QUERY_TOKEN: boolean.default(false),
+  INTERNAL_EVENTS: commaList.default(['profile:update', 'account:update', 'auth:logout']),
+  SESSION_POLICY: z.enum(['multi', 'api', 'latest']).default('api'),
+  MAX_PAYLOAD_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  MAX_BATCH_SIZE: integer(1, 10_000).default(100),
+  TOKEN_EXPIRY_GRACE_MS: integer(0, 600_000).default(5000),
+  SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
+  SHUTDOWN_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config.js';
+import { envSchema, type Env } from './env-schema.js';
+
+const HMAC_ALGORITHMS = new Set(['HS256', 'HS384', 'HS512']);
+const ASYMMETRIC_ALGORITHMS = new Set([
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+]);
+
+/** Thrown when the environment does not describe a runnable gateway; lists every problem, one per line. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads the environment once into a frozen {@link Config}. Collects every problem before failing so an
+ * operator fixes them in one go. In development, missing secrets are generated for this run; in
+ * production they are required.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(emptyToUndefined(source));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+
+  const keySources = [env.JWT_SECRET, env.JWT_PUBLIC_KEY, env.JWT_JWKS_URL].filter((v) => v !== undefined);
+  if (keySources.length > 1) problems.push('JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL are exclusive: set only one');
+  checkAlgorithms(env, problems);
+
+  const configuredKeys = env.API_KEYS ?? firstDefined(env.INTERNAL_SECRET, env.AUTH_TOKEN, env.SECRET_KEY);
+  let apiKeys: string[] = configuredKeys ?? [];
+  let generatedApiKey: string | undefined;
+  let jwtSecret = env.JWT_SECRET;
+  let generatedJwtSecret: string | undefined;
+
+  if (production) {
+    if (apiKeys.length === 0) problems.push('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY) is required when NODE_ENV=production');
+    if (keySources.length === 0) problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required when NODE_ENV=production');
+  } else {
+    if (apiKeys.length === 0) {
+      generatedApiKey = `sk_dev_${randomBytes(18).toString('base64url')}`;
+      apiKeys = [generatedApiKey];
+    }
+    if (keySources.length === 0) {
+      if (env.JWT_ALGORITHMS.some((alg) => !HMAC_ALGORITHMS.has(alg))) {
+        problems.push('JWT_ALGORITHMS lists an asymmetric algorithm but no JWT_PUBLIC_KEY or JWT_JWKS_URL is set');
+      }
+      generatedJwtSecret = randomBytes(32).toString('base64url');
+      jwtSecret = generatedJwtSecret;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const config: Config = {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    jwt: {
+      secret: jwtSecret,
+      publicKeyPem: env.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
+      jwksUrl: env.JWT_JWKS_URL,
+      algorithms: env.JWT_ALGORITHMS,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      clockToleranceS: env.JWT_CLOCK_TOLERANCE,
+      userClaim: env.JWT_USER_CLAIM,
+      sessionClaim: env.JWT_SESSION_CLAIM,
+    },
+    apiKeys,
+    corsOrigin: parseOrigins(env.CORS_ORIGIN, production),
+    allowQueryToken: env.ALLOW_QUERY_TOKEN,
+    internalEvents: env.INTERNAL_EVENTS,
+    sessionPolicy: env.SESSION_POLICY,
+    maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    maxBatchSize: env.MAX_BATCH_SIZE,
+    tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    generated: { apiKey: generatedApiKey, jwtSecret: generatedJwtSecret },
+  };
+  return deepFreeze(config);
+}
+
+function checkAlgorithms(env: Env, problems: string[]): void {
+  for (const alg of env.JWT_ALGORITHMS) {
+    if (alg.toLowerCase() === 'none') problems.push('JWT_ALGORITHMS: "none" is never accepted');
+    else if (!HMAC_ALGORITHMS.has(alg) && !ASYMMETRIC_ALGORITHMS.has(alg)) problems.push(`JWT_ALGORITHMS: unknown algorithm "${alg}"`);
+  }
+  const hmac = env.JWT_ALGORITHMS.filter((alg) => HMAC_ALGORITHMS.has(alg));
+  const asymmetric = env.JWT_ALGORITHMS.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
+  if (env.JWT_SECRET !== undefined && asymmetric.length > 0) {
+    problems.push(`JWT_ALGORITHMS lists ${asymmetric.join(', ')} but JWT_SECRET is an HMAC secret: list only HS256/HS384/HS512`);
+  }
+  if ((env.JWT_PUBLIC_KEY !== undefined || env.JWT_JWKS_URL !== undefined) && hmac.length > 0) {
+    problems.push(`JWT_ALGORITHMS lists ${hmac.join(', ')} but the key is a public key: list only asymmetric algorithms (e.g. RS256)`);
+  }
+}
+
+function parseOrigins(value: string | undefined, production: boolean): '*' | string[] {
+  if (value === undefined) return production ? [] : '*';
+  if (value.trim() === '*') return '*';
+  return value.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter((s) => s.length > 0);
+}
+
+function firstDefined(...values: (string | undefined)[]): string[] | undefined {
+  const found = values.find((v) => v !== undefined);
+  return found === undefined ? undefined : [found];
+}
+
+/** Treats `VAR=` (empty) as unset, as shells and .env files commonly produce it. */
+function emptyToUndefined(source: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(source)) out[key] = value === '' ? undefined : value;
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,68 @@
+import type { ServerOptions } from 'socket.io';
+import type { GatewayNamespace } from '../realtime/socket-types.js';
+
+/** What the gateway knows about one connected socket (kept in `socket.data`). */
+export interface ConnectionInfo {
+  readonly socketId: string;
+  readonly userId: string;
+  readonly sessionId: string | undefined;
+  /** Unix milliseconds. */
+  readonly connectedAt: number;
+}
+
+export interface RoomInfo {
+  readonly room: string;
+  readonly sockets: number;
+}
+
+export interface UserPresence {
+  readonly userId: string;
+  readonly connections: readonly ConnectionInfo[];
+  /** Distinct session ids among the connections. */
+  readonly sessions: readonly string[];
+}
+
+export interface PresenceStats {
+  readonly connections: number;
+  readonly users: number;
+  readonly rooms: number;
+}
+
+/**
+ * Where the active session of each user is kept (SESSION_POLICY `api` and `latest`).
+ * Implementations must make {@link SessionStore.claimSession} atomic across nodes.
+ */
+export interface SessionStore {
+  activeSession(userId: string): Promise<string | undefined>;
+  setActiveSession(userId: string, sessionId: string): Promise<void>;
+  /** Makes `sessionId` the active session and returns the one it replaced, in one atomic step. */
+  claimSession(userId: string, sessionId: string): Promise<string | undefined>;
+}
+
+/** Read-only presence queries; the answers cover every node the engine spans. */
+export interface PresenceReader {
+  rooms(prefix?: string, limit?: number): Promise<RoomInfo[]>;
+  roomSize(room: string): Promise<number>;
+  user(userId: string): Promise<UserPresence>;
+  stats(): Promise<PresenceStats>;
+}
+
+/** A Socket.IO adapter class, as `new Server({ adapter })` takes it. */
+export type AdapterConstructor = NonNullable<ServerOptions['adapter']>;
+
+/**
+ * The engine: the seam between one gateway node and everything shared between nodes — fan-out
+ * (through a Socket.IO adapter), active sessions and presence. The composition root builds exactly one.
+ */
+export interface Engine {
+  readonly name: string;
+  /** The Socket.IO adapter doing cross-node fan-out; `undefined` means Socket.IO's built-in one-node adapter. */
+  readonly adapter: AdapterConstructor | undefined;
+  readonly sessions: SessionStore;
+  readonly presence: PresenceReader;
+  /** Called once the Socket.IO namespace exists, before the node takes traffic. */
+  bind(namespace: GatewayNamespace): Promise<void>;
+  /** False while the engine cannot serve (e.g. its backing store is unreachable): publishes answer 503. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}

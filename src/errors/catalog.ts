@@ -1,0 +1,81 @@
+/**
+ * The error catalog: every refusal Switchboard gives, with its stable code, HTTP status and default message.
+ *
+ * The same codes appear in HTTP answers (`{ "error": { "code", "message" } }`), in socket acks
+ * (`{ "error": { "code", "message" } }`) and in `connect_error` data (`err.data.code`). Clients switch
+ * on `code`; messages may be reworded. `test/error-catalog.test.ts` checks that the README lists exactly these codes.
+ */
+export const ERROR_CATALOG = {
+  // --- handshake / client authentication ---
+  TOKEN_MISSING: { status: 401, message: 'No token was presented; send it as auth.token or an Authorization: Bearer header' },
+  TOKEN_IN_QUERY: { status: 401, message: 'Tokens in the query string are refused (they leak into access logs); send auth.token instead' },
+  TOKEN_EXPIRED: { status: 401, message: 'The token has expired' },
+  TOKEN_INVALID: { status: 401, message: 'The token is malformed, wrongly signed, or fails a claim check' },
+  SESSION_REVOKED: { status: 403, message: 'This session is no longer the active session of the user' },
+  IDENTITY_MISMATCH: { status: 403, message: 'The new token belongs to another user or session' },
+  ORIGIN_FORBIDDEN: { status: 403, message: 'The Origin of this request is not allowed' },
+  AUTH_UNAVAILABLE: { status: 503, message: 'The token could not be checked right now; try again' },
+  // --- HTTP API authentication ---
+  API_KEY_MISSING: { status: 401, message: 'No API key was presented; send Authorization: Bearer <key> or X-Api-Key: <key>' },
+  API_KEY_INVALID: { status: 401, message: 'The API key is not valid' },
+  // --- request shape ---
+  INVALID_JSON: { status: 400, message: 'The body is not valid JSON' },
+  INVALID_BODY: { status: 400, message: 'The request body does not match the expected shape' },
+  INVALID_QUERY: { status: 400, message: 'The query string does not match the expected shape' },
+  EVENT_RESERVED: { status: 400, message: 'This event name is reserved by Socket.IO' },
+  EVENT_NOT_ALLOWED: { status: 400, message: 'This event may not be sent through this route' },
+  EVENT_UNKNOWN: { status: 400, message: 'The server does not handle this client event' },
+  NO_TARGET: { status: 400, message: 'Name at least one of rooms, users or sessions, or set broadcast: true' },
+  BATCH_TOO_LARGE: { status: 400, message: 'The batch holds more items than allowed' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is larger than MAX_PAYLOAD_BYTES' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
+  FORBIDDEN: { status: 403, message: 'This action is not allowed' },
+  NOT_FOUND: { status: 404, message: 'No such route or resource' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this route' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; slow down' },
+  // --- server state ---
+  ENGINE_UNAVAILABLE: { status: 503, message: 'The engine is not available; retry shortly' },
+  SHUTTING_DOWN: { status: 503, message: 'This node is shutting down; reconnect to another node' },
+  INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** The wire shape of an error, in HTTP bodies, acks and connect_error data. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** Extra machine-readable facts, e.g. the failing field or the allowed events. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A refusal with a stable code from the catalog. Thrown by any layer; turned into an HTTP answer, a socket
+ * ack or `connect_error` data at the edge. The message defaults to the catalog's.
+ */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  /** Seconds a client should wait before retrying (sets Retry-After on HTTP). */
+  readonly retryAfterS: number | undefined;
+
+  constructor(code: ErrorCode, message?: string, options: { details?: Record<string, unknown>; retryAfterS?: number } = {}) {
+    super(message ?? ERROR_CATALOG[code].message);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.details = options.details;
+    this.retryAfterS = options.retryAfterS;
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}

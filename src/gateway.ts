@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ApiKeyVerifier } from './auth/api-key-verifier.js';
+import type { AuthStrategy } from './auth/auth-strategy.js';
+import { JwtStrategy } from './auth/jwt-strategy.js';
+import type { Config } from './config/config.js';
+import type { Engine } from './engine/engine.js';
+import { MemoryEngine } from './engine/memory-engine.js';
+import { createHttpApp, registerSurfaces } from './http/http-server.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
+import { Publisher } from './realtime/publisher.js';
+import { SessionControl } from './realtime/session-control.js';
+import { attachRealtime, createSocketServer } from './realtime/socket-server.js';
+import type { GatewayServer } from './realtime/socket-types.js';
+import { TokenExpiryWatch } from './realtime/token-expiry.js';
+import { OriginPolicy } from './security/origin-policy.js';
+
+/** A running gateway node, as the entry point and the tests hold it. */
+export interface Gateway {
+  readonly config: Config;
+  readonly io: GatewayServer;
+  readonly lifecycle: Lifecycle;
+  /** Starts listening (PORT 0 picks a free port) and returns the base URL, e.g. `http://127.0.0.1:41234`. */
+  listen(): Promise<string>;
+  /**
+   * Graceful shutdown: `/readyz` turns 503 and handshakes are refused at once; after SHUTDOWN_DELAY_MS the
+   * clients' transports are closed (stock clients reconnect, to another node behind a load balancer),
+   * in-flight HTTP requests finish and the listener closes. Bounded by SHUTDOWN_TIMEOUT_MS.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the one place that builds the engine, the auth strategy, the Socket.IO server and
+ * the HTTP surfaces from the validated config and wires them together. Nothing else constructs backends.
+ */
+export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const nodeId = randomUUID();
+  const log = logger.child({ node: nodeId.slice(0, 8) });
+  const lifecycle = new Lifecycle();
+  const isDraining = () => lifecycle.isDraining;
+  const engine: Engine = new MemoryEngine();
+  const strategy: AuthStrategy = new JwtStrategy(config.jwt);
+  const originPolicy = new OriginPolicy(config.corsOrigin);
+
+  const app = await createHttpApp(config.maxPayloadBytes, originPolicy, log.child({ component: 'http' }));
+  const io = createSocketServer(app.server, { engine, originPolicy, maxPayloadBytes: config.maxPayloadBytes, isDraining });
+  const realtimeLog = log.child({ component: 'realtime' });
+  const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, realtimeLog);
+  const publisher = new Publisher(io, engine);
+  attachRealtime(io, {
+    strategy,
+    originPolicy,
+    sessionControl,
+    expiry: new TokenExpiryWatch(config.tokenExpiryGraceMs),
+    allowQueryToken: config.allowQueryToken,
+    isDraining,
+    logger: realtimeLog,
+  });
+  await registerSurfaces(app, {
+    config, engine, publisher, sessionControl, lifecycle, nodeId,
+    apiKeys: new ApiKeyVerifier(config.apiKeys),
+    authStrategy: strategy.name,
+  });
+  await engine.bind(io.of('/'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    io,
+    lifecycle,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      lifecycle.enter('ready');
+      const { port } = app.server.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      log.info({ port, engine: engine.name, authStrategy: strategy.name, sessionPolicy: config.sessionPolicy }, 'gateway listening');
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    },
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+
+  async function shutdown(): Promise<void> {
+    lifecycle.enter('draining');
+    log.info({ delayMs: config.shutdownDelayMs }, 'draining');
+    if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
+    io.engine.close();
+    await app.close();
+    await engine.close();
+    lifecycle.enter('stopped');
+    log.info('stopped');
+  }
+}

@@ -1,0 +1,23 @@
+import type { Config } from '../config/config.js';
+import type { Engine } from '../engine/engine.js';
+import type { Publisher } from '../realtime/publisher.js';
+import type { SessionControl } from '../realtime/session-control.js';
+import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
+import type { Lifecycle } from '../lifecycle/lifecycle.js';
+
+/** What the HTTP surfaces need from the rest of the gateway; built by the composition root. */
+export interface ApiContext {
+  readonly config: Config;
+  readonly engine: Engine;
+  readonly publisher: Publisher;
+  readonly sessionControl: SessionControl;
+  readonly apiKeys: ApiKeyVerifier;
+  readonly lifecycle: Lifecycle;
+  readonly nodeId: string;
+  readonly authStrategy: string;
+}
+
+/** The options every HTTP surface and route module is registered with. */
+export interface SurfaceOptions {
+  readonly context: ApiContext;
+}

@@ -1,0 +1,42 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../../errors/catalog.js';
+import { resolveTarget } from '../../realtime/publication.js';
+import type { SurfaceOptions } from '../api-context.js';
+import { apiKeyGuard } from '../api-key-guard.js';
+
+const Id = Type.String({ minLength: 1, maxLength: 512 });
+
+const EmitBody = Type.Object({ userId: Id, event: Type.String({ minLength: 1, maxLength: 200 }), payload: Type.Optional(Type.Unknown()) });
+type EmitBody = Static<typeof EmitBody>;
+
+const ForceLogoutBody = Type.Object({ userId: Id, sessionId: Id });
+type ForceLogoutBody = Static<typeof ForceLogoutBody>;
+
+/**
+ * Seed 003's internal routes, exactly as it documents them, behind the API key
+ * (`Authorization: Bearer <INTERNAL_SECRET>` or any other configured key).
+ */
+export async function internalSurface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
+  app.addHook('onRequest', apiKeyGuard(context.apiKeys));
+  const allowed = new Set(context.config.internalEvents);
+
+  /** Emits `event` with `payload` to room `user:{userId}`, for the events in INTERNAL_EVENTS only. */
+  app.post<{ Body: EmitBody }>('/emit', { schema: { body: EmitBody } }, async (request) => {
+    const { userId, event, payload } = request.body;
+    if (!allowed.has(event)) {
+      throw new GatewayError('EVENT_NOT_ALLOWED', `"${event}" is not an internal event; allowed: ${[...allowed].join(', ')}`, {
+        details: { field: 'event', allowed: [...allowed] },
+      });
+    }
+    const { id } = context.publisher.publish(event, payload, resolveTarget({ users: [userId] }));
+    return { ok: true, id };
+  });
+
+  /** Sets the active session and logs out (`auth:logout`, then disconnect) every other session of the user. */
+  app.post<{ Body: ForceLogoutBody }>('/force-logout', { schema: { body: ForceLogoutBody } }, async (request) => {
+    const { userId, sessionId } = request.body;
+    const disconnected = await context.sessionControl.forceLogout(userId, sessionId);
+    return { ok: true, disconnected };
+  });
+}

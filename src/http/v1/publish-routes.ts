@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { GatewayError, isGatewayError, type ErrorBody } from '../../errors/catalog.js';
+import { assertPublishableEvent, resolveTarget } from '../../realtime/publication.js';
+import type { PublishResult, Publisher } from '../../realtime/publisher.js';
+import type { SurfaceOptions } from '../api-context.js';
+import { compileBodyValidator } from '../validation.js';
+import { PublishBody } from './schemas.js';
+
+const validatePublishItem = compileBodyValidator<PublishBody>(PublishBody);
+
+/** `POST /v1/publish` (one message) and `POST /v1/batch` (many, in order, one result each). */
+export async function publishRoutes(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
+  app.post<{ Body: PublishBody }>('/publish', { schema: { body: PublishBody } }, async (request) =>
+    publishOne(context.publisher, request.body),
+  );
+
+  app.post<{ Body: unknown[] }>('/batch', { schema: { body: { type: 'array' } } }, async (request) => {
+    const items = request.body;
+    if (items.length > context.config.maxBatchSize) {
+      throw new GatewayError('BATCH_TOO_LARGE', `A batch holds at most ${context.config.maxBatchSize} items (MAX_BATCH_SIZE); this one has ${items.length}`);
+    }
+    if (!context.engine.isReady()) throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    const results: ({ id: string } | { error: ErrorBody })[] = [];
+    for (const [index, item] of items.entries()) {
+      try {
+        results.push(publishOne(context.publisher, validatePublishItem(item, `[${index}].`)));
+      } catch (error) {
+        if (!isGatewayError(error)) throw error;
+        results.push({ error: error.toBody() });
+      }
+    }
+    return { results };
+  });
+}
+
+function publishOne(publisher: Publisher, body: PublishBody): PublishResult {
+  assertPublishableEvent(body.event);
+  return publisher.publish(body.event, body.data, resolveTarget(body));
+}

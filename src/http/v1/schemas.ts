@@ -1,0 +1,41 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { MAX_EVENT_NAME_LENGTH } from '../../realtime/publication.js';
+
+const Name = Type.String({ minLength: 1, maxLength: 512 });
+const Names = Type.Array(Name, { maxItems: 10_000 });
+
+/** `POST /v1/publish` and each item of `POST /v1/batch`. */
+export const PublishBody = Type.Object(
+  {
+    event: Type.String({ minLength: 1, maxLength: MAX_EVENT_NAME_LENGTH }),
+    data: Type.Optional(Type.Unknown()),
+    rooms: Type.Optional(Names),
+    users: Type.Optional(Names),
+    sessions: Type.Optional(Names),
+    except: Type.Optional(Names),
+    broadcast: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type PublishBody = Static<typeof PublishBody>;
+
+export const UserParams = Type.Object({ userId: Name });
+export type UserParams = Static<typeof UserParams>;
+
+export const DisconnectBody = Type.Union([
+  Type.Object({ sessionId: Type.Optional(Name) }, { additionalProperties: false }),
+  Type.Null(),
+]);
+export type DisconnectBody = Static<typeof DisconnectBody>;
+
+export const RoomParams = Type.Object({ room: Name });
+export type RoomParams = Static<typeof RoomParams>;
+
+export const RoomsQuery = Type.Object(
+  {
+    prefix: Type.Optional(Type.String({ maxLength: 512 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type RoomsQuery = Static<typeof RoomsQuery>;

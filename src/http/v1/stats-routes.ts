@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { SurfaceOptions } from '../api-context.js';
+
+/** `GET /v1/stats`: connections, users, rooms and counters of this node and its engine. */
+export async function statsRoutes(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
+  app.get('/stats', async () => {
+    const presence = await context.engine.presence.stats();
+    const memory = process.memoryUsage();
+    return {
+      ...presence,
+      published: context.publisher.publishedCount,
+      node: {
+        id: context.nodeId,
+        phase: context.lifecycle.phase,
+        engine: context.engine.name,
+        auth: context.authStrategy,
+        sessionPolicy: context.config.sessionPolicy,
+        uptimeS: Math.round((Date.now() - context.lifecycle.startedAt) / 1000),
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+      },
+    };
+  });
+}

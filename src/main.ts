@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { devBanner } from './dev-banner.js';
+import { createGateway } from './gateway.js';
+import { createLogger } from './log/logger.js';
+
+/** The process entry point: `.env`, config, gateway, signals. Exit codes: 0 clean stop, 1 bad config or failed start/stop. */
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`switchboard: ${error.message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel);
+  const gateway = await createGateway(config, logger);
+  const baseUrl = await gateway.listen();
+  if (config.corsOrigin !== '*' && config.corsOrigin.length === 0) {
+    logger.warn('CORS_ORIGIN is not set: browsers on other origins cannot connect (clients without an Origin header can)');
+  }
+  const banner = await devBanner(config, baseUrl);
+  if (banner !== undefined) process.stdout.write(`${banner}\n`);
+
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+      logger.flush();
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    gateway.close().then(
+      () => {
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`switchboard: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

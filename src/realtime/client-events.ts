@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { AuthStrategy } from '../auth/auth-strategy.js';
+import { stripBearer } from '../auth/extract-token.js';
+import { GatewayError, isGatewayError } from '../errors/catalog.js';
+import type { TokenExpiryWatch } from './token-expiry.js';
+import type { GatewaySocket } from './socket-types.js';
+
+/** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */
+type Ack = (reply: unknown) => void;
+
+export interface ClientEventDeps {
+  readonly strategy: AuthStrategy;
+  readonly expiry: TokenExpiryWatch;
+  readonly logger: Logger;
+}
+
+/**
+ * The events a client may send. In this release only `auth:refresh`; any other event with an ack is
+ * answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
+ */
+export function registerClientEvents(socket: GatewaySocket, deps: ClientEventDeps): void {
+  socket.on('auth:refresh', (payload: unknown, ack?: unknown) => {
+    void refreshToken(socket, payload, deps).then(
+      (reply) => answer(socket, ack, reply),
+      (error: unknown) => fail(socket, ack, error, deps.logger),
+    );
+  });
+  socket.onAny((event: string, ...args: unknown[]) => {
+    if (event === 'auth:refresh') return;
+    const ack = args.at(-1);
+    if (typeof ack === 'function') (ack as Ack)({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
+  });
+}
+
+/**
+ * `auth:refresh` with a new token (a string, or `{ token }`) for the same user and session: re-checks it
+ * with the active strategy and moves the socket's expiry. Answers `{ ok: true, expiresAt }`.
+ */
+async function refreshToken(socket: GatewaySocket, payload: unknown, deps: ClientEventDeps): Promise<{ ok: true; expiresAt: number | null }> {
+  const raw = typeof payload === 'string' ? payload : isTokenObject(payload) ? payload.token : undefined;
+  if (raw === undefined || raw.length === 0) throw new GatewayError('TOKEN_MISSING', 'auth:refresh needs a token: emit("auth:refresh", token) or { token }');
+  const identity = await deps.strategy.authenticate({ token: stripBearer(raw) });
+  const { userId, sessionId } = socket.data;
+  if (identity.userId !== userId || (sessionId !== undefined && identity.sessionId !== sessionId)) {
+    throw new GatewayError('IDENTITY_MISMATCH');
+  }
+  socket.data.expiresAt = identity.expiresAt;
+  deps.expiry.watch(socket);
+  return { ok: true, expiresAt: identity.expiresAt ?? null };
+}
+
+function answer(socket: GatewaySocket, ack: unknown, reply: unknown): void {
+  if (typeof ack === 'function') (ack as Ack)(reply);
+  else socket.emit('auth:refreshed', reply);
+}
+
+function fail(socket: GatewaySocket, ack: unknown, error: unknown, logger: Logger): void {
+  const refusal = isGatewayError(error) ? error : new GatewayError('INTERNAL');
+  if (!isGatewayError(error)) logger.error({ err: error, socketId: socket.id }, 'client event failed');
+  const body = { error: refusal.toBody() };
+  if (typeof ack === 'function') (ack as Ack)(body);
+  else socket.emit('auth:error', body);
+}
+
+function isTokenObject(value: unknown): value is { token: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { token?: unknown }).token === 'string';
+}

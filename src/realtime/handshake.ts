@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import type { ExtendedError } from 'socket.io';
+import type { AuthStrategy } from '../auth/auth-strategy.js';
+import { extractHandshakeToken } from '../auth/extract-token.js';
+import { GatewayError, isGatewayError } from '../errors/catalog.js';
+import type { OriginPolicy } from '../security/origin-policy.js';
+import type { SessionControl } from './session-control.js';
+import type { GatewaySocket } from './socket-types.js';
+
+export interface HandshakeDeps {
+  readonly strategy: AuthStrategy;
+  readonly originPolicy: OriginPolicy;
+  readonly sessionControl: SessionControl;
+  readonly allowQueryToken: boolean;
+  readonly isDraining: () => boolean;
+  readonly logger: Logger;
+}
+
+/**
+ * The Socket.IO middleware every connection passes before any handler sees it: node not draining, Origin
+ * allowed, token present and valid, session admitted by the policy. It fills `socket.data`; a refusal
+ * reaches the client as `connect_error` with `err.data = { code, message }`.
+ */
+export function createHandshakeMiddleware(deps: HandshakeDeps) {
+  return async (socket: GatewaySocket, next: (err?: ExtendedError) => void): Promise<void> => {
+    try {
+      if (deps.isDraining()) throw new GatewayError('SHUTTING_DOWN');
+      const { headers, auth, query } = socket.handshake;
+      if (!deps.originPolicy.allows(headers.origin)) throw new GatewayError('ORIGIN_FORBIDDEN');
+      const token = extractHandshakeToken(
+        { auth: isRecord(auth) ? auth : undefined, authorizationHeader: headers.authorization, query },
+        deps.allowQueryToken,
+      );
+      const identity = await deps.strategy.authenticate({ token });
+      await deps.sessionControl.admit(identity, socket.id);
+      socket.data = { ...identity, connectedAt: Date.now() };
+      next();
+    } catch (error) {
+      const refusal = isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE');
+      if (!isGatewayError(error)) deps.logger.error({ err: error }, 'handshake failed unexpectedly');
+      else deps.logger.debug({ code: refusal.code, socketId: socket.id }, 'handshake refused');
+      next(toConnectError(refusal));
+    }
+  };
+}
+
+/** The error Socket.IO sends as `connect_error`: the client reads `err.message` and `err.data.code`. */
+export function toConnectError(error: GatewayError): ExtendedError {
+  const connectError: ExtendedError = new Error(error.message);
+  connectError.data = error.toBody();
+  return connectError;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { SessionPolicy } from '../config/config.js';
+import type { SessionStore } from '../engine/engine.js';
+import { GatewayError } from '../errors/catalog.js';
+import type { Identity } from '../auth/auth-strategy.js';
+import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from './socket-types.js';
+
+/** Why a socket was logged out; sent as `auth:logout` `{ reason }`. */
+export type LogoutReason = 'force-logout' | 'session-replaced';
+
+/**
+ * Enforces SESSION_POLICY and carries out session-wide actions (force-logout, disconnect) on every node:
+ * - `multi`: no enforcement;
+ * - `api`: the active session is the one set by force-logout; other sessions of that user are refused;
+ * - `latest`: each new login becomes the active session and the user's older sessions are logged out.
+ * A socket without a session id counts as a session of its own (keyed by its socket id) under `latest`.
+ */
+export class SessionControl {
+  constructor(
+    private readonly io: GatewayServer,
+    private readonly sessions: SessionStore,
+    private readonly policy: SessionPolicy,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Handshake check: refuses a session the policy does not admit (`SESSION_REVOKED`). */
+  async admit(identity: Identity, socketId: string): Promise<void> {
+    if (this.policy === 'api') {
+      const active = await this.sessions.activeSession(identity.userId);
+      if (active !== undefined && active !== identity.sessionId) throw new GatewayError('SESSION_REVOKED');
+    } else if (this.policy === 'latest') {
+      await this.sessions.claimSession(identity.userId, sessionKey(identity.sessionId, socketId));
+    }
+  }
+
+  /**
+   * After the socket joined its rooms: under `latest`, logs out the user's other sessions — or this socket,
+   * if a newer login claimed the user in the meantime (the check after the join closes that race).
+   */
+  async connected(socket: GatewaySocket): Promise<void> {
+    if (this.policy !== 'latest') return;
+    const { userId, sessionId } = socket.data;
+    const mine = sessionKey(sessionId, socket.id);
+    const active = await this.sessions.activeSession(userId);
+    if (active !== mine) {
+      socket.emit('auth:logout', { reason: 'session-replaced' });
+      socket.disconnect(true);
+      return;
+    }
+    await this.logoutOthers(userId, sessionId === undefined ? socket.id : sessionRoom(sessionId), 'session-replaced');
+  }
+
+  /** The seed-003 force-logout: `sessionId` becomes active, every other session's sockets get `auth:logout` and are disconnected. */
+  async forceLogout(userId: string, sessionId: string): Promise<number> {
+    await this.sessions.setActiveSession(userId, sessionId);
+    return this.logoutOthers(userId, sessionRoom(sessionId), 'force-logout');
+  }
+
+  /** Disconnects a user's sockets (all, or one session's) without changing the active session. */
+  async disconnectUser(userId: string, sessionId?: string): Promise<number> {
+    const sockets = await this.io.in(userRoom(userId)).fetchSockets();
+    const targets = sessionId === undefined ? sockets : sockets.filter((s) => s.data.sessionId === sessionId);
+    for (const socket of targets) socket.disconnect(true);
+    return targets.length;
+  }
+
+  private async logoutOthers(userId: string, keepRoom: string, reason: LogoutReason): Promise<number> {
+    const others = this.io.in(userRoom(userId)).except(keepRoom);
+    const count = (await others.fetchSockets()).length;
+    if (count === 0) return 0;
+    others.emit('auth:logout', { reason });
+    others.disconnectSockets(true);
+    this.logger.info({ userId, reason, sockets: count }, 'logged out other sessions');
+    return count;
+  }
+}
+
+function sessionKey(sessionId: string | undefined, socketId: string): string {
+  return sessionId ?? `socket:${socketId}`;
+}

@@ -1,0 +1,75 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { AuthStrategy } from '../auth/auth-strategy.js';
+import type { Engine } from '../engine/engine.js';
+import type { OriginPolicy } from '../security/origin-policy.js';
+import { registerClientEvents } from './client-events.js';
+import { createHandshakeMiddleware } from './handshake.js';
+import type { SessionControl } from './session-control.js';
+import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from './socket-types.js';
+import type { TokenExpiryWatch } from './token-expiry.js';
+
+export interface SocketServerOptions {
+  readonly engine: Engine;
+  readonly originPolicy: OriginPolicy;
+  readonly maxPayloadBytes: number;
+  readonly isDraining: () => boolean;
+}
+
+export interface RealtimeDeps {
+  readonly strategy: AuthStrategy;
+  readonly originPolicy: OriginPolicy;
+  readonly sessionControl: SessionControl;
+  readonly expiry: TokenExpiryWatch;
+  readonly allowQueryToken: boolean;
+  readonly isDraining: () => boolean;
+  readonly logger: Logger;
+}
+
+/** Attaches Socket.IO (WebSocket and long-polling) to the HTTP server, fanning out through the engine's adapter. */
+export function createSocketServer(httpServer: HttpServer, deps: SocketServerOptions): GatewayServer {
+  const io: GatewayServer = new Server(httpServer, {
+    ...(deps.engine.adapter === undefined ? {} : { adapter: deps.engine.adapter }),
+    serveClient: false,
+    maxHttpBufferSize: deps.maxPayloadBytes,
+    cors: { origin: deps.originPolicy.corsOrigins(), credentials: false },
+    // A draining node refuses at the Engine.IO level, which stock clients treat as a transport error and
+    // retry (with backoff, to another node behind the load balancer); a middleware refusal would stop them.
+    allowRequest: (_req, callback) => callback(deps.isDraining() ? 'SHUTTING_DOWN' : null, !deps.isDraining()),
+  });
+  return io;
+}
+
+/**
+ * Puts the gateway's behaviour on the server: every socket is authenticated by the handshake middleware,
+ * joins `user:{userId}` and `session:{sessionId}`, and drops its reference to the handshake HTTP request
+ * (kilobytes per connection).
+ */
+export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
+  io.use(createHandshakeMiddleware(deps));
+  io.on('connection', (socket) => onConnection(socket, deps));
+}
+
+function onConnection(socket: GatewaySocket, deps: RealtimeDeps): void {
+  const { userId, sessionId } = socket.data;
+  socket.join(sessionId === undefined ? userRoom(userId) : [userRoom(userId), sessionRoom(sessionId)]);
+  releaseHandshakeRequest(socket);
+  deps.expiry.watch(socket);
+  registerClientEvents(socket, deps);
+  socket.on('disconnect', () => deps.expiry.clear(socket.id));
+  deps.sessionControl.connected(socket).catch((error: unknown) => {
+    deps.logger.error({ err: error, socketId: socket.id }, 'session policy check after connect failed');
+  });
+}
+
+/**
+ * Drops what the handshake kept alive: the IncomingMessage on the Engine.IO socket, and the copy of its
+ * headers and the client's auth payload (which holds the token) on `socket.handshake`.
+ */
+function releaseHandshakeRequest(socket: GatewaySocket): void {
+  // Engine.IO types `request` as always present; it is only read during the handshake, which is over.
+  (socket.conn as unknown as { request: unknown }).request = null;
+  socket.handshake.headers = {};
+  socket.handshake.auth = {};
+}

@@ -1,0 +1,28 @@
+import type { Namespace, Server, Socket } from 'socket.io';
+
+/** What each connected socket carries in `socket.data` (set by the handshake, before any handler runs). */
+export interface SocketData {
+  userId: string;
+  sessionId: string | undefined;
+  /** Unix milliseconds. */
+  connectedAt: number;
+  /** Unix milliseconds after which the token is no longer valid; `undefined` for tokens without `exp`. */
+  expiresAt: number | undefined;
+}
+
+/**
+ * Socket.IO's event maps are left open (`Record<string, any>`-shaped defaults) on purpose: the gateway
+ * relays arbitrary backend events. This is the documented `any` boundary of the realtime layer.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type OpenEvents = Record<string, (...args: any[]) => void>;
+
+export type GatewayServer = Server<OpenEvents, OpenEvents, OpenEvents, SocketData>;
+export type GatewaySocket = Socket<OpenEvents, OpenEvents, OpenEvents, SocketData>;
+export type GatewayNamespace = Namespace<OpenEvents, OpenEvents, OpenEvents, SocketData>;
+
+export const userRoom = (userId: string): string => `user:${userId}`;
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+
+/** Client events whose names start with these prefixes belong to the gateway, not to apps. */
+export const RESERVED_ROOM_PREFIXES = ['user:', 'session:'] as const;

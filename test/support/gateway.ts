@@ -1,0 +1,163 @@
+import { afterEach } from 'vitest';
+import { io as connect, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { SignJWT, type JWTPayload } from 'jose';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/log/logger.js';
+
+/** Shared test support: the real gateway in-process on port 0, stock socket.io-client, real HTTP. */
+export const TEST_API_KEY = 'test-api-key-5f3c1e9a';
+export const TEST_JWT_SECRET = 'test-jwt-secret-8d2b7c4f6a1e0d9c';
+
+export interface TestGateway {
+  readonly url: string;
+  readonly gateway: Gateway;
+  /** Every log line the gateway wrote, as raw JSON text. */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  const pending = cleanups.splice(0).reverse();
+  for (const cleanup of pending) await cleanup();
+});
+
+/** Registers work to undo after the current test (clients first, then gateways: last registered runs first). */
+export function onCleanup(cleanup: () => Promise<void> | void): void {
+  cleanups.push(cleanup);
+}
+
+/** Starts a gateway with test defaults plus `env` overrides; it is closed after the test. */
+export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    API_KEYS: TEST_API_KEY,
+    JWT_SECRET: TEST_JWT_SECRET,
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...env,
+  });
+  const logs: string[] = [];
+  const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
+  const gateway = await createGateway(config, logger);
+  const url = await gateway.listen();
+  const close = () => gateway.close();
+  onCleanup(close);
+  return { url, gateway, logs, close };
+}
+
+export interface TokenOptions {
+  secret?: string;
+  /** Seconds from now; negative for an already expired token. Default one hour. */
+  expiresIn?: number | null;
+  alg?: string;
+}
+
+/** Signs an HS256 test token; `claims` default to a fresh user and session. */
+export async function signToken(claims: JWTPayload = {}, options: TokenOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({ user_id: `user-${randomSuffix()}`, session_id: `session-${randomSuffix()}`, ...claims })
+    .setProtectedHeader({ alg: options.alg ?? 'HS256' })
+    .setIssuedAt(now - 1);
+  const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
+  if (expiresIn !== null) jwt.setExpirationTime(now + expiresIn);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
+}
+
+export function randomSuffix(): string {
+  return Math.random().toString(36).slice(2, 10);
+}
+
+export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
+
+/** Opens a stock socket.io-client without waiting; it is closed after the test. No automatic reconnection unless asked. */
+export function openClient(url: string, options: ClientOptions = {}): Socket {
+  const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+  onCleanup(() => void socket.close());
+  return socket;
+}
+
+/** Connects with `token` in `auth` and resolves once connected; rejects with the connect_error. */
+export async function connectClient(url: string, token: string, options: ClientOptions = {}): Promise<Socket> {
+  const socket = openClient(url, { auth: { token }, ...options });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+export interface ConnectRefusal {
+  message: string;
+  data?: { code: string; message: string };
+}
+
+/** Connects and expects a refusal; resolves with the connect_error (message and data). */
+export async function expectConnectError(url: string, options: ClientOptions): Promise<ConnectRefusal> {
+  const socket = openClient(url, options);
+  return new Promise<ConnectRefusal>((resolve, reject) => {
+    socket.once('connect', () => reject(new Error('expected the connection to be refused, but it connected')));
+    socket.once('connect_error', (error: Error & { data?: { code: string; message: string } }) =>
+      resolve({ message: error.message, ...(error.data === undefined ? {} : { data: error.data }) }),
+    );
+  });
+}
+
+/** Resolves with the arguments of the next `event` on `socket`; rejects after `timeoutMs`. */
+export function nextEvent<T extends unknown[] = unknown[]>(socket: Socket, event: string, timeoutMs = 3000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, listener);
+      reject(new Error(`no "${event}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve(args as T);
+    };
+    socket.once(event, listener);
+  });
+}
+
+/** Collects every event `socket` receives, for asserting that nothing (else) arrived. */
+export function recordEvents(socket: Socket): { event: string; args: unknown[] }[] {
+  const seen: { event: string; args: unknown[] }[] = [];
+  socket.onAny((event: string, ...args: unknown[]) => seen.push({ event, args }));
+  return seen;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/**
+ * Calls the HTTP API with the test API key (override with `headers`, or `key: null` for none).
+ * `body` objects are sent as JSON; strings are sent as they are.
+ */
+export async function api<T = Record<string, unknown>>(
+  url: string,
+  path: string,
+  options: { method?: string; body?: unknown; headers?: Record<string, string>; key?: string | null } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = {};
+  if (options.key !== null) headers.authorization = `Bearer ${options.key ?? TEST_API_KEY}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
+  const response = await fetch(`${url}${path}`, {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers: { ...headers, ...options.headers },
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text.length > 0 ? JSON.parse(text) : {}) as T };
+}
