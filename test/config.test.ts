@@ -1,0 +1,104 @@
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { envSchema } from '../src/config/env-schema.js';
+import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { api, connectClient, nextEvent } from './support/gateway.js';
+import { spawnGateway } from './support/process.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('lists every invalid value, one problem each', () => {
+    const problems = problemsOf({ PORT: 'eighty', SESSION_POLICY: 'sometimes', MAX_PAYLOAD_BYTES: '-1', LOG_LEVEL: 'loud' });
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/SESSION_POLICY/);
+    expect(problems.join('\n')).toMatch(/MAX_PAYLOAD_BYTES/);
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL/);
+  });
+
+  it('never accepts alg none, and refuses keys that do not fit the algorithms', () => {
+    expect(problemsOf({ JWT_SECRET: 's', JWT_ALGORITHMS: 'HS256,none' }).join()).toMatch(/"none" is never accepted/);
+    expect(problemsOf({ JWT_SECRET: 's', JWT_ALGORITHMS: 'RS256' }).join()).toMatch(/HMAC secret/);
+    expect(problemsOf({ JWT_SECRET: 's', JWT_PUBLIC_KEY: 'pem' }).join()).toMatch(/exclusive/);
+  });
+
+  it('reads API key aliases in the seeds\' order: API_KEYS, then INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY', () => {
+    expect(loadConfig({ API_KEYS: 'k1, k2', INTERNAL_SECRET: 'i' }).apiKeys).toEqual(['k1', 'k2']);
+    expect(loadConfig({ INTERNAL_SECRET: 'i', AUTH_TOKEN: 'a' }).apiKeys).toEqual(['i']);
+    expect(loadConfig({ AUTH_TOKEN: 'a', SECRET_KEY: 's' }).apiKeys).toEqual(['a']);
+    expect(loadConfig({ SECRET_KEY: 's' }).apiKeys).toEqual(['s']);
+  });
+
+  it('is frozen', () => {
+    const config = loadConfig({ JWT_SECRET: 'x', API_KEYS: 'k' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.jwt)).toBe(true);
+  });
+
+  it('documents every variable in the README', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const missing = Object.keys(envSchema.shape).filter((name) => !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('start-up', () => {
+  it('refuses to start in production without secrets and names the missing variables', async () => {
+    const gateway = spawnGateway({ NODE_ENV: 'production' });
+    expect(await gateway.exited()).toBe(1);
+    expect(gateway.output()).toMatch(/API_KEYS/);
+    expect(gateway.output()).toMatch(/JWT_SECRET/);
+  });
+
+  it('stops with one message per problem for invalid values', async () => {
+    const gateway = spawnGateway({ SESSION_POLICY: 'sometimes', JWT_CLOCK_TOLERANCE: 'soon' });
+    expect(await gateway.exited()).toBe(1);
+    expect(gateway.output()).toMatch(/SESSION_POLICY/);
+    expect(gateway.output()).toMatch(/JWT_CLOCK_TOLERANCE/);
+  });
+
+  it('in development with no secrets, prints a working API key, client token and publish command', async () => {
+    const gateway = spawnGateway({ NODE_ENV: 'development' });
+    const url = await gateway.listening();
+    await waitFor(() => gateway.output().includes('curl'));
+    const output = gateway.output();
+    const apiKey = /API key \(generated\):\s+(\S+)/.exec(output)?.[1];
+    const token = /Client token for user "demo".*\n\s+(\S+)/.exec(output)?.[1];
+    expect(apiKey).toBeDefined();
+    expect(token).toBeDefined();
+    expect(output).toContain(`curl -s -X POST ${url}/v1/publish`);
+    const socket = await connectClient(url, token!);
+    const received = nextEvent(socket, 'hello');
+    const response = await api(url, '/v1/publish', { key: apiKey!, body: { event: 'hello', data: { text: 'it works' }, users: ['demo'] } });
+    expect(response.status).toBe(200);
+    expect((await received)[0]).toEqual({ text: 'it works' });
+  });
+
+  it('loads .env from the working directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-env-'));
+    writeFileSync(join(dir, '.env'), 'API_KEYS=from-dotenv-key\nJWT_SECRET=from-dotenv-secret\n');
+    const gateway = spawnGateway({ NODE_ENV: 'production' }, dir);
+    const url = await gateway.listening();
+    expect((await api(url, '/v1/stats', { key: 'from-dotenv-key' })).status).toBe(200);
+    expect(gateway.output()).not.toContain('generated');
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import {
+  api, connectClient, expectConnectError, signToken, startGateway, TEST_API_KEY, TEST_JWT_SECRET,
+} from './support/gateway.js';
+
+describe('logs', () => {
+  it('never contain a token, an API key or a secret, whatever the client sends', async () => {
+    const { url, logs } = await startGateway({ LOG_LEVEL: 'trace', SESSION_POLICY: 'latest' });
+    const good = await signToken({ user_id: 'logged-user', session_id: 'ls1' });
+    const expired = await signToken({ user_id: 'logged-user' }, { expiresIn: -100 });
+    const forged = await signToken({ user_id: 'logged-user' }, { secret: 'forged-secret-forged-secret' });
+    const wrongKey = 'wrong-api-key-3e8d7c';
+
+    const socket = await connectClient(url, good);
+    await socket.emitWithAck('auth:refresh', forged);
+    await socket.emitWithAck('auth:refresh', await signToken({ user_id: 'logged-user', session_id: 'ls1' }));
+    await expectConnectError(url, { auth: { token: expired } });
+    await expectConnectError(url, { auth: { token: forged } });
+    await expectConnectError(url, { query: { token: good } });
+    await api(url, '/v1/publish', { key: wrongKey, body: { event: 'x', users: ['a'] } });
+    await api(url, '/v1/publish', { headers: { 'x-api-key': wrongKey }, key: null, body: { event: 'x', users: ['a'] } });
+    await api(url, '/v1/publish', { body: { event: 'connect', users: ['a'] } });
+    await api(url, '/v1/publish', { body: '{"broken json' });
+    await api(url, '/internal/force-logout', { body: { userId: 'logged-user', sessionId: 'other' } });
+    await connectClient(url, await signToken({ user_id: 'logged-user', session_id: 'ls2' }));
+
+    expect(logs.length).toBeGreaterThan(5);
+    const text = logs.join('\n');
+    for (const secret of [good, expired, forged, wrongKey, TEST_API_KEY, TEST_JWT_SECRET]) {
+      expect(text).not.toContain(secret);
+    }
+    // Each JWT's signature part alone must not leak either.
+    for (const token of [good, expired, forged]) expect(text).not.toContain(token.split('.')[2]);
+  });
+
+  it('are JSON lines with a component name', async () => {
+    const { url, logs } = await startGateway({ LOG_LEVEL: 'debug' });
+    await expectConnectError(url, { auth: { token: 'garbage' } });
+    const parsed = logs.map((line) => JSON.parse(line) as { msg: string; component?: string; level: number });
+    expect(parsed.some((entry) => entry.component === 'realtime' && entry.msg === 'handshake refused')).toBe(true);
+  });
+});

@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { onCleanup } from './gateway.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ENTRY = join(ROOT, 'src/main.ts');
+/** tsx's loader by absolute URL, so the child can run TypeScript from any working directory. */
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/** A gateway running as its own process (`node --import tsx src/main.ts`), as `npm start` runs it. */
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the base URL once the gateway logs that it listens. */
+  listening(): Promise<string>;
+  /** Resolves with the exit code. */
+  exited(): Promise<number | null>;
+}
+
+/**
+ * Starts the gateway as a child process with a minimal environment (PATH and HOME) plus `env`, in a fresh
+ * empty working directory (so no `.env` file is picked up unless the test writes one there).
+ */
+export function spawnGateway(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'switchboard-'))): GatewayProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exit;
+    }
+  });
+  return {
+    child,
+    output: () => text,
+    exited: () => exit,
+    listening: () =>
+      new Promise<string>((done, fail) => {
+        const timer = setInterval(() => {
+          const match = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(text);
+          if (match !== null) {
+            clearInterval(timer);
+            done(`http://127.0.0.1:${match[1]}`);
+          } else if (child.exitCode !== null) {
+            clearInterval(timer);
+            fail(new Error(`gateway exited with ${child.exitCode}:\n${text}`));
+          }
+        }, 25);
+      }),
+  };
+}
