@@ -29,10 +29,7 @@ export const ERROR_CATALOG = {
   BATCH_TOO_LARGE: { status: 400, message: 'The batch holds more items than allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is larger than MAX_PAYLOAD_BYTES' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
-  FORBIDDEN: { status: 403, message: 'This action is not allowed' },
   NOT_FOUND: { status: 404, message: 'No such route or resource' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this route' },
-  RATE_LIMITED: { status: 429, message: 'Too many requests; slow down' },
   // --- server state ---
   ENGINE_UNAVAILABLE: { status: 503, message: 'The engine is not available; retry shortly' },
   SHUTTING_DOWN: { status: 503, message: 'This node is shutting down; reconnect to another node' },

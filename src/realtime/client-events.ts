@@ -17,19 +17,26 @@ export interface ClientEventDeps {
 /**
  * The events a client may send. In this release only `auth:refresh`; any other event with an ack is
  * answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
+ *
+ * The listeners are created once and shared by every socket (Socket.IO calls them with `this` bound to
+ * the socket), so a connection costs no closures of its own.
  */
-export function registerClientEvents(socket: GatewaySocket, deps: ClientEventDeps): void {
-  socket.on('auth:refresh', (payload: unknown, ack?: unknown) => {
-    void refreshToken(socket, payload, deps).then(
-      (reply) => answer(socket, ack, reply),
-      (error: unknown) => fail(socket, ack, error, deps.logger),
+export function createClientEventListeners(deps: ClientEventDeps): (socket: GatewaySocket) => void {
+  function onRefresh(this: GatewaySocket, payload: unknown, ack?: unknown): void {
+    void refreshToken(this, payload, deps).then(
+      (reply) => answer(this, ack, reply),
+      (error: unknown) => fail(this, ack, error, deps.logger),
     );
-  });
-  socket.onAny((event: string, ...args: unknown[]) => {
+  }
+  function onUnknown(event: string, ...args: unknown[]): void {
     if (event === 'auth:refresh') return;
     const ack = args.at(-1);
     if (typeof ack === 'function') (ack as Ack)({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
-  });
+  }
+  return (socket) => {
+    socket.on('auth:refresh', onRefresh);
+    socket.onAny(onUnknown);
+  };
 }
 
 /**

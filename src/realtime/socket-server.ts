@@ -4,7 +4,7 @@ import { Server } from 'socket.io';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
-import { registerClientEvents } from './client-events.js';
+import { createClientEventListeners } from './client-events.js';
 import { createHandshakeMiddleware } from './handshake.js';
 import type { SessionControl } from './session-control.js';
 import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from './socket-types.js';
@@ -47,19 +47,22 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
  * (kilobytes per connection).
  */
 export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
-  io.use(createHandshakeMiddleware(deps));
-  io.on('connection', (socket) => onConnection(socket, deps));
-}
+  const listenToClient = createClientEventListeners(deps);
+  // Shared by every socket (called with `this` bound to it): no per-connection closure.
+  function onDisconnect(this: GatewaySocket): void {
+    deps.expiry.clear(this.id);
+  }
+  const onPolicyError = (error: unknown) => deps.logger.error({ err: error }, 'session policy check after connect failed');
 
-function onConnection(socket: GatewaySocket, deps: RealtimeDeps): void {
-  const { userId, sessionId } = socket.data;
-  socket.join(sessionId === undefined ? userRoom(userId) : [userRoom(userId), sessionRoom(sessionId)]);
-  releaseHandshakeRequest(socket);
-  deps.expiry.watch(socket);
-  registerClientEvents(socket, deps);
-  socket.on('disconnect', () => deps.expiry.clear(socket.id));
-  deps.sessionControl.connected(socket).catch((error: unknown) => {
-    deps.logger.error({ err: error, socketId: socket.id }, 'session policy check after connect failed');
+  io.use(createHandshakeMiddleware(deps));
+  io.on('connection', (socket) => {
+    const { userId, sessionId } = socket.data;
+    socket.join(sessionId === undefined ? userRoom(userId) : [userRoom(userId), sessionRoom(sessionId)]);
+    releaseHandshakeRequest(socket);
+    deps.expiry.watch(socket);
+    listenToClient(socket);
+    socket.on('disconnect', onDisconnect);
+    deps.sessionControl.connected(socket).catch(onPolicyError);
   });
 }
 
