@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { api, connectClient, expectConnectError, nextEvent, recordEvents, signToken, sleep, startGateway } from './support/gateway.js';
+import { api, connectClient, disconnectReason, expectConnectError, nextEvent, recordEvents, signToken, sleep, startGateway } from './support/gateway.js';
 
 describe('SESSION_POLICY=api (default)', () => {
   it('admits every session until force-logout names the active one, then refuses the others', async () => {
@@ -20,10 +20,10 @@ describe('SESSION_POLICY=latest', () => {
     const first = await connectClient(url, await signToken({ user_id: 'dave', session_id: 'laptop' }));
     const firstTab2 = await connectClient(url, await signToken({ user_id: 'dave', session_id: 'laptop' }));
     const loggedOut = nextEvent(first, 'auth:logout');
-    const disconnected = nextEvent(first, 'disconnect');
+    const disconnected = disconnectReason(first);
     const second = await connectClient(url, await signToken({ user_id: 'dave', session_id: 'phone' }));
     expect(await loggedOut).toEqual([{ reason: 'session-replaced' }]);
-    expect((await disconnected)[0]).toBe('io server disconnect');
+    expect(await disconnected).toBe('io server disconnect');
     await nextEvent(firstTab2, 'disconnect');
     const user = await api<{ sessions: string[]; activeSession: string }>(url, '/v1/users/dave');
     expect(user.body.sessions).toEqual(['phone']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectClient, nextEvent, signToken, sleep, startGateway } from './support/gateway.js';
+import { connectClient, disconnectReason, nextEvent, signToken, sleep, startGateway } from './support/gateway.js';
 
 describe('token expiry on a connected socket', () => {
   it('tells the socket auth:expired when exp passes and disconnects it after the grace period', async () => {
@@ -8,7 +8,7 @@ describe('token expiry on a connected socket', () => {
     const [expired] = await nextEvent<[{ expiredAt: number; graceMs: number }]>(socket, 'auth:expired', 4000);
     expect(expired.graceMs).toBe(300);
     expect(expired.expiredAt).toBeLessThanOrEqual(Date.now());
-    expect((await nextEvent(socket, 'disconnect', 2000))[0]).toBe('io server disconnect');
+    expect(await disconnectReason(socket, 2000)).toBe('io server disconnect');
   });
 
   it('keeps a socket that refreshed its token in time', async () => {
@@ -40,6 +40,6 @@ describe('token expiry on a connected socket', () => {
       .toMatchObject({ error: { code: 'TOKEN_INVALID' } });
     expect(await socket.emitWithAck('auth:refresh', {})).toMatchObject({ error: { code: 'TOKEN_MISSING' } });
     await nextEvent(socket, 'auth:expired', 3000);
-    expect((await nextEvent(socket, 'disconnect', 2000))[0]).toBe('io server disconnect');
+    expect(await disconnectReason(socket, 2000)).toBe('io server disconnect');
   });
 });

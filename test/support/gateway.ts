@@ -129,6 +129,34 @@ export function recordEvents(socket: Socket): { event: string; args: unknown[] }
   return seen;
 }
 
+/** Connects a stock client as `userId` in `sessionId`. */
+export async function connectAs(url: string, userId: string, sessionId: string, options: ClientOptions = {}): Promise<Socket> {
+  return connectClient(url, await signToken({ user_id: userId, session_id: sessionId }), options);
+}
+
+/**
+ * Publishes a marker to each socket's own room and waits until every socket has it: everything published
+ * before has arrived by then, so a test can assert that something else did not.
+ */
+export async function flush(url: string, ...sockets: Socket[]): Promise<void> {
+  const arrivals = sockets.map((socket) => nextEvent(socket, 'test:marker'));
+  const response = await api(url, '/v1/publish', { body: { event: 'test:marker', rooms: sockets.map((s) => s.id!) } });
+  if (response.status !== 200) throw new Error(`marker publish answered ${response.status}`);
+  await Promise.all(arrivals);
+}
+
+/** The reason of the client's next `disconnect` (the event's first argument). */
+export async function disconnectReason(socket: Socket, timeoutMs = 3000): Promise<string> {
+  return (await nextEvent<[string]>(socket, 'disconnect', timeoutMs))[0];
+}
+
+/** A catalog error answer. */
+export interface ErrorResponse {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ApiResponse<T = Record<string, unknown>> {
