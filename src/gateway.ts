@@ -12,7 +12,7 @@ import { Lifecycle } from './lifecycle/lifecycle.js';
 import { Publisher } from './realtime/publisher.js';
 import { SessionControl } from './realtime/session-control.js';
 import { attachRealtime, createSocketServer } from './realtime/socket-server.js';
-import type { GatewayServer } from './realtime/socket-types.js';
+import type { GatewayServer } from './types/socket.js';
 import { TokenExpiryWatch } from './realtime/token-expiry.js';
 import { OriginPolicy } from './security/origin-policy.js';
 
@@ -26,7 +26,7 @@ export interface Gateway {
   /**
    * Graceful shutdown: `/readyz` turns 503 and handshakes are refused at once; after SHUTDOWN_DELAY_MS the
    * clients' transports are closed (stock clients reconnect, to another node behind a load balancer),
-   * in-flight HTTP requests finish and the listener closes. Bounded by SHUTDOWN_TIMEOUT_MS.
+   * in-flight HTTP requests finish and the listener closes. The entry point bounds it by SHUTDOWN_TIMEOUT_MS.
    */
   close(): Promise<void>;
 }
@@ -44,7 +44,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const strategy: AuthStrategy = new JwtStrategy(config.jwt);
   const originPolicy = new OriginPolicy(config.corsOrigin);
 
-  const app = await createHttpApp(config.maxPayloadBytes, originPolicy, log.child({ component: 'http' }));
+  const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }) });
   const io = createSocketServer(app.server, { engine, originPolicy, maxPayloadBytes: config.maxPayloadBytes, isDraining });
   const realtimeLog = log.child({ component: 'realtime' });
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, realtimeLog);
@@ -61,7 +61,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   await registerSurfaces(app, {
     config, engine, publisher, sessionControl, lifecycle, nodeId,
     apiKeys: new ApiKeyVerifier(config.apiKeys),
-    authStrategy: strategy.name,
+    authStrategyName: strategy.name,
   });
   await engine.bind(io.of('/'));
 
@@ -75,7 +75,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       lifecycle.enter('ready');
       const { port } = app.server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-      log.info({ port, engine: engine.name, authStrategy: strategy.name, sessionPolicy: config.sessionPolicy }, 'gateway listening');
+      log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy }, 'gateway listening');
       return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     },
     close() {
@@ -88,6 +88,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     lifecycle.enter('draining');
     log.info({ delayMs: config.shutdownDelayMs }, 'draining');
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    lifecycle.enter('closing');
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
     await app.close();

@@ -6,7 +6,11 @@ import { createLogger } from './log/logger.js';
 
 /** The process entry point: `.env`, config, gateway, signals. Exit codes: 0 clean stop, 1 bad config or failed start/stop. */
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  if (existsSync('.env')) {
+    // process.loadEnvFile exists from Node 20.12; it never overrides variables already set.
+    if (typeof process.loadEnvFile === 'function') process.loadEnvFile('.env');
+    else process.stderr.write('switchboard: .env found but this Node.js cannot load it (needs 20.12+); set the variables in the environment\n');
+  }
   let config;
   try {
     config = loadConfig(process.env);

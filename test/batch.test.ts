@@ -46,8 +46,8 @@ describe('POST /v1/batch', () => {
     expect(first).toEqual({ id: expect.stringMatching(UUID) });
     expect(noTarget).toEqual({ error: expect.objectContaining({ code: 'NO_TARGET', message: expect.any(String) }) });
     expect(reserved).toEqual({ error: expect.objectContaining({ code: 'EVENT_RESERVED', message: expect.any(String) }) });
-    for (const [result, field] of [[noEvent, 'event'], [badShape, 'users'], [unknownField, 'extra']] as const) {
-      expect(result).toEqual({ error: expect.objectContaining({ code: 'INVALID_BODY', message: expect.stringContaining(field) }) });
+    for (const [result, field] of [[noEvent, '[3].event'], [badShape, '[4].users'], [unknownField, '[5].extra']] as const) {
+      expect(result).toEqual({ error: expect.objectContaining({ code: 'INVALID_BODY', message: expect.stringContaining(field), details: { field } }) });
     }
     expect(last).toEqual({ id: expect.stringMatching(UUID) });
     expect(response.body.results).toHaveLength(7);
@@ -55,6 +55,21 @@ describe('POST /v1/batch', () => {
     expect(seen.map((e) => e.event)).toEqual(['ok:first', 'ok:last', 'test:marker']);
     expect(seen[0]?.args[1]).toEqual(first);
     expect(seen[1]?.args[1]).toEqual(last);
+  });
+
+  it('names a non-object item by its index', async () => {
+    const { url } = await startGateway();
+    const response = await batch(url, [null, toAlice('fine')]);
+    expect(response.body.results[0]).toEqual({ error: expect.objectContaining({ code: 'INVALID_BODY', details: { field: '[0]' } }) });
+    expect(response.body.results[1]).toEqual({ id: expect.stringMatching(UUID) });
+  });
+
+  it('answers a too-deep item with its own error', async () => {
+    const { url } = await startGateway();
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const response = await batch(url, `[${JSON.stringify(toAlice('fine'))},{"event":"deep","users":["alice"],"data":${deep}}]`);
+    expect(response.status).toBe(200);
+    expect(response.body.results[1]).toEqual({ error: expect.objectContaining({ code: 'INVALID_BODY', details: { field: 'data' } }) });
   });
 
   it('accepts exactly MAX_BATCH_SIZE items', async () => {

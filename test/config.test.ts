@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,22 @@ describe('configuration', () => {
     expect(problemsOf({ JWT_SECRET: 's', JWT_ALGORITHMS: 'HS256,none' }).join()).toMatch(/"none" is never accepted/);
     expect(problemsOf({ JWT_SECRET: 's', JWT_ALGORITHMS: 'RS256' }).join()).toMatch(/HMAC secret/);
     expect(problemsOf({ JWT_SECRET: 's', JWT_PUBLIC_KEY: 'pem' }).join()).toMatch(/exclusive/);
+  });
+
+  it('refuses key, algorithm and origin settings that could never work', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(problemsOf({ JWT_PUBLIC_KEY: rsa, JWT_ALGORITHMS: 'ES256' }).join()).toMatch(/ES256 cannot be verified with this rsa key/);
+    expect(problemsOf({ JWT_PUBLIC_KEY: rsa, JWT_ALGORITHMS: 'RS256' })).toEqual([]);
+    expect(problemsOf({ JWT_PUBLIC_KEY: 'not a pem', JWT_ALGORITHMS: 'RS256' }).join()).toMatch(/JWT_PUBLIC_KEY: not a PEM/);
+    expect(problemsOf({ JWT_SECRET: 's', JWT_ALGORITHMS: ',' }).join()).toMatch(/at least one algorithm/);
+    expect(problemsOf({ CORS_ORIGIN: 'https://ok.example, app.example.com/path' }).join()).toMatch(/"app.example.com\/path" is not an origin/);
+    expect(problemsOf({ INTERNAL_EVENTS: 'profile:update,connect' }).join()).toMatch(/INTERNAL_EVENTS: connect reserved/);
+  });
+
+  it('refuses short secrets in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', API_KEYS: 'short', JWT_SECRET: 'also-short' }).join('\n');
+    expect(problems).toMatch(/API keys must be at least 16/);
+    expect(problems).toMatch(/JWT_SECRET must be at least 32/);
   });
 
   it('reads API key aliases in the seeds\' order: API_KEYS, then INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY', () => {
@@ -87,10 +104,10 @@ describe('start-up', () => {
 
   it('loads .env from the working directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-env-'));
-    writeFileSync(join(dir, '.env'), 'API_KEYS=from-dotenv-key\nJWT_SECRET=from-dotenv-secret\n');
+    writeFileSync(join(dir, '.env'), 'API_KEYS=from-dotenv-key-0123456789\nJWT_SECRET=from-dotenv-secret-0123456789abcdef\n');
     const gateway = spawnGateway({ NODE_ENV: 'production' }, dir);
     const url = await gateway.listening();
-    expect((await api(url, '/v1/stats', { key: 'from-dotenv-key' })).status).toBe(200);
+    expect((await api(url, '/v1/stats', { key: 'from-dotenv-key-0123456789' })).status).toBe(200);
     expect(gateway.output()).not.toContain('generated');
   });
 });

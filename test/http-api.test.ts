@@ -165,6 +165,20 @@ describe('POST /v1/publish', () => {
       expectRefusal(await publish(url, '{"event": "note", '), 400, 'INVALID_JSON');
     });
 
+    it('refuses data nested deeper than 64 levels with 400 INVALID_BODY naming data (never a 500)', async () => {
+      const { url } = await startGateway();
+      const deep = `{"event":"note","broadcast":true,"data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+      const error = expectRefusal(await publish(url, deep), 400, 'INVALID_BODY');
+      expect(error.details).toEqual({ field: 'data' });
+      const nested64 = JSON.parse(`${'['.repeat(63)}1${']'.repeat(63)}`) as unknown;
+      expect((await publish(url, { event: 'note', broadcast: true, data: { list: nested64 } })).status).toBe(200);
+    });
+
+    it('refuses __proto__ keys with 400 INVALID_BODY', async () => {
+      const { url } = await startGateway();
+      expectRefusal(await publish(url, '{"event":"note","broadcast":true,"data":{"__proto__":{"admin":true}}}'), 400, 'INVALID_BODY');
+    });
+
     it('refuses a body over MAX_PAYLOAD_BYTES with 413 PAYLOAD_TOO_LARGE and keeps none of it', async () => {
       const { url } = await startGateway({ MAX_PAYLOAD_BYTES: '2048' });
       const huge = JSON.stringify({ event: 'note', broadcast: true, data: 'x'.repeat(1024 * 1024) });
@@ -244,6 +258,15 @@ describe('POST /v1/publish', () => {
     });
   });
 
+  it('answers malformed URLs and over-long path parameters from the catalog, and accepts 512-character names', async () => {
+    const { url } = await startGateway();
+    const badEncoding = await api(url, '/v1/users/%');
+    expectRefusal(badEncoding, 400, 'INVALID_QUERY');
+    expectRefusal(await api(url, `/v1/rooms/${'r'.repeat(513)}`), 400, 'INVALID_QUERY');
+    const longRoom = `user:${'r'.repeat(507)}`;
+    expect(await api(url, `/v1/rooms/${longRoom}`)).toMatchObject({ status: 200, body: { room: longRoom, sockets: 0 } });
+  });
+
   it('answers an unknown route with 404 NOT_FOUND in the error shape', async () => {
     const { url } = await startGateway();
     expectRefusal(await api(url, '/nope'), 404, 'NOT_FOUND');
@@ -321,6 +344,15 @@ describe('POST /v1/users/{userId}/disconnect', () => {
     expect((await publish(url, { event: 'after', users: ['bob'] })).status).toBe(200);
     await bobStays;
     expect((await api(url, '/v1/users/alice')).body).toMatchObject({ online: false, connections: [] });
+  });
+
+  it('takes an empty body sent as application/json as no body', async () => {
+    const { url } = await startGateway();
+    const { s1 } = await threeSockets(url);
+    const gone = disconnectReason(s1);
+    const response = await api(url, '/v1/users/alice/disconnect', { method: 'POST', headers: { 'content-type': 'application/json' } });
+    expect(response).toMatchObject({ status: 200, body: { disconnected: 2 } });
+    expect(await gone).toBe('io server disconnect');
   });
 
   it('answers { disconnected: 0 } for a user without sockets', async () => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   api, connectClient, expectConnectError, signToken, startGateway, TEST_API_KEY, TEST_JWT_SECRET,
@@ -23,9 +24,12 @@ describe('logs', () => {
     await api(url, '/v1/publish', { body: '{"broken json' });
     await api(url, '/internal/force-logout', { body: { userId: 'logged-user', sessionId: 'other' } });
     await connectClient(url, await signToken({ user_id: 'logged-user', session_id: 'ls2' }));
+    await sendRaw(url, `POST /v1/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_API_KEY}\r\nContent-Length: nope\r\n\r\n`);
 
     expect(logs.length).toBeGreaterThan(5);
     const text = logs.join('\n');
+    // Raw request bytes are logged as arrays of numbers: the key's bytes must not appear that way either.
+    expect(text).not.toContain([...Buffer.from(TEST_API_KEY)].join(','));
     for (const secret of [good, expired, forged, wrongKey, TEST_API_KEY, TEST_JWT_SECRET]) {
       expect(text).not.toContain(secret);
     }
@@ -40,3 +44,15 @@ describe('logs', () => {
     expect(parsed.some((entry) => entry.component === 'realtime' && entry.msg === 'handshake refused')).toBe(true);
   });
 });
+
+/** Sends raw bytes over TCP and resolves when the server closes or answers (malformed requests). */
+function sendRaw(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(request));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}

@@ -39,6 +39,8 @@ describe('token expiry on a connected socket', () => {
     expect(await socket.emitWithAck('auth:refresh', await signToken({ user_id: 'jack', session_id: 'j1' }, { secret: 'wrong-secret-wrong-secret' })))
       .toMatchObject({ error: { code: 'TOKEN_INVALID' } });
     expect(await socket.emitWithAck('auth:refresh', {})).toMatchObject({ error: { code: 'TOKEN_MISSING' } });
+    expect(await socket.emitWithAck('auth:refresh', await signToken({ user_id: 'jack', session_id: 'j2' })))
+      .toMatchObject({ error: { code: 'IDENTITY_MISMATCH' } });
     await nextEvent(socket, 'auth:expired', 3000);
     expect(await disconnectReason(socket, 2000)).toBe('io server disconnect');
   });

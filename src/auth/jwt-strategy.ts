@@ -16,7 +16,7 @@ export class JwtStrategy implements AuthStrategy {
   constructor(private readonly config: JwtConfig) {
     if (config.secret !== undefined) this.key = new TextEncoder().encode(config.secret);
     else if (config.publicKeyPem !== undefined) this.key = createPublicKey(config.publicKeyPem);
-    else if (config.jwksUrl !== undefined) this.key = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 2000 });
+    else if (config.jwksUrl !== undefined) this.key = reportingOutages(createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 2000 }));
     else throw new Error('JwtStrategy needs a secret, a public key or a JWKS URL');
   }
 
@@ -47,7 +47,7 @@ export class JwtStrategy implements AuthStrategy {
         : await jwtVerify(token, this.key, options);
       return result.payload;
     } catch (error) {
-      throw toGatewayError(error);
+      throw fromJoseError(error);
     }
   }
 }
@@ -59,8 +59,24 @@ function claimAsId(payload: JWTPayload, claim: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Wraps a remote JWKS so that an unreachable or broken endpoint is AUTH_UNAVAILABLE (try again), never
+ * TOKEN_INVALID: an identity-provider outage must not tell every client its token is bad.
+ */
+function reportingOutages(jwks: JWTVerifyGetKey): JWTVerifyGetKey {
+  return async (header, token) => {
+    try {
+      return await jwks(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new GatewayError('AUTH_UNAVAILABLE', 'The JWKS endpoint could not be read');
+    }
+  };
+}
+
 /** Maps jose's error codes onto the catalog; the message names the reason without echoing the token. */
-function toGatewayError(error: unknown): GatewayError {
+function fromJoseError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
   if (error instanceof errors.JWTExpired) return new GatewayError('TOKEN_EXPIRED');
   if (error instanceof errors.JWTClaimValidationFailed) {
     return new GatewayError('TOKEN_INVALID', `The token's "${error.claim}" claim is not accepted (${error.reason})`);
@@ -68,8 +84,9 @@ function toGatewayError(error: unknown): GatewayError {
   if (error instanceof errors.JOSEAlgNotAllowed) return new GatewayError('TOKEN_INVALID', 'The token is signed with an algorithm that is not accepted');
   if (error instanceof errors.JWSSignatureVerificationFailed) return new GatewayError('TOKEN_INVALID', 'The token signature does not verify');
   if (error instanceof errors.JWKSTimeout) return new GatewayError('AUTH_UNAVAILABLE', 'The JWKS endpoint did not answer in time');
-  if (error instanceof errors.JWKSNoMatchingKey) return new GatewayError('TOKEN_INVALID', 'No key in the JWKS matches the token');
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return new GatewayError('TOKEN_INVALID', 'No single key in the JWKS matches the token');
+  }
   if (error instanceof errors.JOSEError) return new GatewayError('TOKEN_INVALID', 'The token is malformed');
-  if (error instanceof TypeError) return new GatewayError('TOKEN_INVALID', 'The token is malformed');
   return new GatewayError('AUTH_UNAVAILABLE');
 }

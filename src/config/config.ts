@@ -1,6 +1,7 @@
 /** The validated, frozen configuration every component receives from the composition root. */
 export type SessionPolicy = 'multi' | 'api' | 'latest';
 export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface JwtConfig {
   /** HMAC secret (JWT_SECRET). Exactly one of secret, publicKeyPem, jwksUrl is set. */
@@ -22,7 +23,7 @@ export interface Config {
   readonly nodeEnv: NodeEnv;
   readonly port: number;
   readonly host: string;
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   readonly jwt: JwtConfig;
   readonly apiKeys: readonly string[];
   /** `'*'` or the exact origins (scheme://host[:port]) allowed for HTTP CORS and socket handshakes. */

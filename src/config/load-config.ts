@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { RESERVED_EVENT_NAMES } from '../realtime/publication.js';
 import type { Config } from './config.js';
 import { envSchema, type Env } from './env-schema.js';
 
@@ -6,6 +7,19 @@ const HMAC_ALGORITHMS = new Set(['HS256', 'HS384', 'HS512']);
 const ASYMMETRIC_ALGORITHMS = new Set([
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
 ]);
+
+const MIN_API_KEY_LENGTH = 16;
+const MIN_JWT_SECRET_LENGTH = 32;
+
+/** Which `alg`s each kind of public key can verify (node:crypto's asymmetricKeyType, EC by curve). */
+const ALGORITHMS_BY_KEY: Record<string, readonly string[]> = {
+  rsa: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  'rsa-pss': ['PS256', 'PS384', 'PS512'],
+  'ec:prime256v1': ['ES256'],
+  'ec:secp384r1': ['ES384'],
+  'ec:secp521r1': ['ES512'],
+  ed25519: ['EdDSA', 'Ed25519'],
+};
 
 /** Thrown when the environment does not describe a runnable gateway; lists every problem, one per line. */
 export class ConfigError extends Error {
@@ -34,6 +48,10 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   const keySources = [env.JWT_SECRET, env.JWT_PUBLIC_KEY, env.JWT_JWKS_URL].filter((v) => v !== undefined);
   if (keySources.length > 1) problems.push('JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL are exclusive: set only one');
   checkAlgorithms(env, problems);
+  if (env.JWT_PUBLIC_KEY !== undefined) checkPublicKey(env.JWT_PUBLIC_KEY, env.JWT_ALGORITHMS, problems);
+  checkOrigins(env.CORS_ORIGIN, problems);
+  const reserved = env.INTERNAL_EVENTS.filter((event) => RESERVED_EVENT_NAMES.has(event));
+  if (reserved.length > 0) problems.push(`INTERNAL_EVENTS: ${reserved.join(', ')} reserved by Socket.IO`);
 
   const configuredKeys = env.API_KEYS ?? firstDefined(env.INTERNAL_SECRET, env.AUTH_TOKEN, env.SECRET_KEY);
   let apiKeys: string[] = configuredKeys ?? [];
@@ -44,6 +62,10 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (production) {
     if (apiKeys.length === 0) problems.push('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY) is required when NODE_ENV=production');
     if (keySources.length === 0) problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required when NODE_ENV=production');
+    if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) problems.push(`API keys must be at least ${MIN_API_KEY_LENGTH} characters when NODE_ENV=production`);
+    if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < MIN_JWT_SECRET_LENGTH) {
+      problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters when NODE_ENV=production (RFC 7518: a 256-bit key for HS256)`);
+    }
   } else {
     if (apiKeys.length === 0) {
       generatedApiKey = `sk_dev_${randomBytes(18).toString('base64url')}`;
@@ -95,6 +117,7 @@ function checkAlgorithms(env: Env, problems: string[]): void {
     if (alg.toLowerCase() === 'none') problems.push('JWT_ALGORITHMS: "none" is never accepted');
     else if (!HMAC_ALGORITHMS.has(alg) && !ASYMMETRIC_ALGORITHMS.has(alg)) problems.push(`JWT_ALGORITHMS: unknown algorithm "${alg}"`);
   }
+  if (env.JWT_ALGORITHMS.length === 0) problems.push('JWT_ALGORITHMS: list at least one algorithm');
   const hmac = env.JWT_ALGORITHMS.filter((alg) => HMAC_ALGORITHMS.has(alg));
   const asymmetric = env.JWT_ALGORITHMS.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
   if (env.JWT_SECRET !== undefined && asymmetric.length > 0) {
@@ -105,10 +128,36 @@ function checkAlgorithms(env: Env, problems: string[]): void {
   }
 }
 
+function checkPublicKey(pem: string, algorithms: readonly string[], problems: string[]): void {
+  let kind: string;
+  try {
+    const key = createPublicKey(pem.replace(/\\n/g, '\n'));
+    kind = key.asymmetricKeyType === 'ec' ? `ec:${key.asymmetricKeyDetails?.namedCurve ?? '?'}` : String(key.asymmetricKeyType);
+  } catch {
+    problems.push('JWT_PUBLIC_KEY: not a PEM public key');
+    return;
+  }
+  const fitting = ALGORITHMS_BY_KEY[kind] ?? [];
+  const misfits = algorithms.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg) && !fitting.includes(alg));
+  if (misfits.length > 0) {
+    problems.push(`JWT_ALGORITHMS: ${misfits.join(', ')} cannot be verified with this ${kind} key (it fits ${fitting.join(', ') || 'none'})`);
+  }
+}
+
+function checkOrigins(value: string | undefined, problems: string[]): void {
+  if (value === undefined || value.trim() === '*') return;
+  for (const origin of value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const bare = origin.replace(/\/+$/, '').toLowerCase();
+    if (!URL.canParse(bare) || new URL(bare).origin !== bare) {
+      problems.push(`CORS_ORIGIN: "${origin}" is not an origin (scheme://host[:port], no path)`);
+    }
+  }
+}
+
 function parseOrigins(value: string | undefined, production: boolean): '*' | string[] {
   if (value === undefined) return production ? [] : '*';
   if (value.trim() === '*') return '*';
-  return value.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter((s) => s.length > 0);
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 function firstDefined(...values: (string | undefined)[]): string[] | undefined {

@@ -1,5 +1,5 @@
 import type { ServerOptions } from 'socket.io';
-import type { GatewayNamespace } from '../realtime/socket-types.js';
+import type { GatewayNamespace } from '../types/socket.js';
 
 /** What the gateway knows about one connected socket (kept in `socket.data`). */
 export interface ConnectionInfo {

@@ -1,4 +1,4 @@
-import { userRoom, type GatewayNamespace } from '../realtime/socket-types.js';
+import { userRoom, type GatewayNamespace } from '../types/socket.js';
 import type {
   ConnectionInfo, Engine, PresenceReader, PresenceStats, RoomInfo, SessionStore, UserPresence,
 } from './engine.js';

@@ -14,7 +14,7 @@ export interface ApiContext {
   readonly apiKeys: ApiKeyVerifier;
   readonly lifecycle: Lifecycle;
   readonly nodeId: string;
-  readonly authStrategy: string;
+  readonly authStrategyName: string;
 }
 
 /** The options every HTTP surface and route module is registered with. */

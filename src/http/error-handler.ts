@@ -8,12 +8,13 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_BODY',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_BAD_URL: 'NOT_FOUND',
+  FST_ERR_BAD_URL: 'INVALID_QUERY',
+  FST_ERR_MAX_PARAM_LENGTH: 'INVALID_QUERY',
   FST_ERR_ASYNC_CONSTRAINT: 'INVALID_QUERY',
 };
 
 /** Converts anything thrown in a route into the catalog's `{ error: { code, message } }` answer. */
-export function toGatewayError(error: FastifyError | Error): GatewayError {
+export function fromFastifyError(error: FastifyError | Error): GatewayError {
   if (isGatewayError(error)) return error;
   const cause = (error as FastifyError & { cause?: unknown }).cause;
   if (isGatewayError(cause)) return cause;
@@ -33,7 +34,7 @@ export function sendError(reply: FastifyReply, error: GatewayError): FastifyRepl
 }
 
 export function errorHandler(this: unknown, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const refusal = toGatewayError(error);
+  const refusal = fromFastifyError(error);
   if (refusal.code === 'INTERNAL') request.log.error({ err: error, url: request.routeOptions.url }, 'request failed');
   else request.log.debug({ code: refusal.code }, 'request refused');
   return sendError(reply, refusal);

@@ -3,7 +3,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { GatewayError } from '../errors/catalog.js';
 import type { ApiContext } from './api-context.js';
-import { errorHandler, notFoundHandler } from './error-handler.js';
+import { errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
+import { MAX_NAME_LENGTH } from './common-schemas.js';
+import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import { healthRoutes } from './health-routes.js';
 import { internalSurface } from './internal/internal-surface.js';
 import { v1Surface } from './v1/v1-surface.js';
@@ -13,28 +15,65 @@ import { validatorCompiler } from './validation.js';
  * Builds the bare Fastify app: JSON bodies of at most `maxPayloadBytes`, the catalog's error answers, CORS
  * by the origin policy. Its `server` exists at once, so Socket.IO can attach before routes are added.
  */
-export async function createHttpApp(maxPayloadBytes: number, originPolicy: OriginPolicy, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+export interface HttpAppOptions {
+  readonly maxPayloadBytes: number;
+  readonly originPolicy: OriginPolicy;
+  readonly lifecycle: Lifecycle;
+  readonly logger: FastifyBaseLogger;
+}
+
+export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, logger }: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     // No per-request log lines: the publish path is hot, and errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxPayloadBytes,
-    return503OnClosing: true,
+    // Requests that reach a closing node get the catalog's SHUTTING_DOWN (hook below), not Fastify's own 503.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_NAME_LENGTH },
+    // Router-level failures (bad URL encoding, over-long parameters) answer from the catalog too.
+    frameworkErrors: (error, _request, reply) => sendError(reply, fromFastifyError(error)),
   });
-  // JSON only: anything else (text/plain included) is 415 UNSUPPORTED_MEDIA_TYPE.
-  app.removeContentTypeParser('text/plain');
+  useJsonOnly(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', async () => {
+    if (lifecycle.phase === 'closing' || lifecycle.phase === 'stopped') throw new GatewayError('SHUTTING_DOWN');
+  });
   await app.register(cors, {
     origin: (origin, callback) => callback(originPolicy.allows(origin) ? null : new GatewayError('ORIGIN_FORBIDDEN'), originPolicy.allows(origin)),
-    methods: ['GET', 'POST', 'DELETE'],
+    methods: ['GET', 'POST'],
     allowedHeaders: ['content-type', 'authorization', 'x-api-key'],
+    strictPreflight: false,
     maxAge: 600,
   });
   return app;
+}
+
+/**
+ * Bodies are JSON or nothing: other media types (text/plain included) are 415 UNSUPPORTED_MEDIA_TYPE. An
+ * empty JSON body reads as `null` (routes with an optional body accept it), and keys that could pollute
+ * prototypes (`__proto__`, `constructor.prototype`) are refused as INVALID_BODY.
+ */
+function useJsonOnly(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, null);
+      return;
+    }
+    parseJson(request, body as string, (error, value) => {
+      // Fastify reports poisoned keys as invalid JSON; valid JSON that failed is a poisoned key.
+      if (error !== null && isValidJson(body as string)) {
+        done(new GatewayError('INVALID_BODY', 'Keys named __proto__ or constructor.prototype are refused'), undefined);
+      } else {
+        done(error, value);
+      }
+    });
+  });
 }
 
 /** Adds every HTTP surface: health, `/v1`, `/internal`. */
@@ -42,4 +81,13 @@ export async function registerSurfaces(app: FastifyInstance, context: ApiContext
   await app.register(healthRoutes, { context });
   await app.register(v1Surface, { prefix: '/v1', context });
   await app.register(internalSurface, { prefix: '/internal', context });
+}
+
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

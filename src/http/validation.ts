@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifySchemaCompiler } from 'fastify';
 import { GatewayError } from '../errors/catalog.js';
 
@@ -12,11 +13,11 @@ export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpP
   return (data: unknown) => (validate(data) ? { value: data } : { error: toValidationError(validate.errors, httpPart) });
 };
 
-/** Compiles a body schema for use outside a route (e.g. each item of a batch). */
-export function compileBodyValidator<T>(schema: object): (data: unknown, prefix: string) => T {
-  const validate: ValidateFunction = bodyAjv.compile(schema);
+/** Compiles a body schema for use outside a route (e.g. each item of a batch, `prefix` `[3]`). */
+export function compileBodyValidator<T extends TSchema>(schema: T): (data: unknown, prefix: string) => Static<T> {
+  const validate: ValidateFunction<Static<T>> = bodyAjv.compile<Static<T>>(schema);
   return (data, prefix) => {
-    if (validate(data)) return data as T;
+    if (validate(data)) return data;
     throw toValidationError(validate.errors, 'body', prefix);
   };
 }
@@ -26,7 +27,7 @@ function toValidationError(errors: ErrorObject[] | null | undefined, httpPart: s
   const part = httpPart === 'querystring' ? 'query' : httpPart === 'params' ? 'params' : 'body';
   const code = part === 'body' ? 'INVALID_BODY' : 'INVALID_QUERY';
   if (first === undefined) return new GatewayError(code);
-  let field = prefix + first.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.');
+  let field = join(prefix, first.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.'));
   let message = first.message ?? 'is invalid';
   if (first.keyword === 'required') {
     field = join(field, String(first.params.missingProperty));
@@ -41,6 +42,9 @@ function toValidationError(errors: ErrorObject[] | null | undefined, httpPart: s
   return new GatewayError(code, `${name} ${message}`, { details: { field: name } });
 }
 
+/** Joins field path parts: `rooms` + `[0]` → `rooms[0]`, `[1]` + `event` → `[1].event`. */
 function join(base: string, child: string): string {
-  return base.length > 0 ? `${base}.${child}` : child;
+  if (base.length === 0) return child;
+  if (child.length === 0 || child.startsWith('[')) return base + child;
+  return `${base}.${child}`;
 }

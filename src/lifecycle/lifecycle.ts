@@ -1,8 +1,8 @@
 /**
- * The node's life: `starting` → `ready` → `draining` → `stopped`. `/readyz` answers 200 only when `ready`
- * and the engine is ready; handshakes are refused once draining.
+ * The node's life: `starting` → `ready` → `draining` (readiness off, handshakes refused, HTTP still served)
+ * → `closing` (clients closed, HTTP answers SHUTTING_DOWN while in-flight requests finish) → `stopped`.
  */
-export type LifecyclePhase = 'starting' | 'ready' | 'draining' | 'stopped';
+export type LifecyclePhase = 'starting' | 'ready' | 'draining' | 'closing' | 'stopped';
 
 export class Lifecycle {
   private current: LifecyclePhase = 'starting';
@@ -13,7 +13,7 @@ export class Lifecycle {
   }
 
   get isDraining(): boolean {
-    return this.current === 'draining' || this.current === 'stopped';
+    return this.current !== 'starting' && this.current !== 'ready';
   }
 
   enter(phase: LifecyclePhase): void {

@@ -10,6 +10,8 @@ const REDACT_PATHS = [
   'token', '*.token', 'apiKey', '*.apiKey', 'password', '*.password', 'secret', '*.secret',
   'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
   'headers["x-api-key"]', '*.headers["x-api-key"]', 'auth', '*.auth',
+  // Fastify logs malformed requests as { err } with the raw bytes, headers (and keys) included.
+  'err.rawPacket', '*.rawPacket',
 ];
 
 /** Creates the root structured (JSON) logger; components take `logger.child({ component })`. */

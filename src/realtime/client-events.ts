@@ -3,7 +3,7 @@ import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import { GatewayError, isGatewayError } from '../errors/catalog.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
-import type { GatewaySocket } from './socket-types.js';
+import type { GatewaySocket } from '../types/socket.js';
 
 /** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */
 type Ack = (reply: unknown) => void;
@@ -48,7 +48,7 @@ async function refreshToken(socket: GatewaySocket, payload: unknown, deps: Clien
   if (raw === undefined || raw.length === 0) throw new GatewayError('TOKEN_MISSING', 'auth:refresh needs a token: emit("auth:refresh", token) or { token }');
   const identity = await deps.strategy.authenticate({ token: stripBearer(raw) });
   const { userId, sessionId } = socket.data;
-  if (identity.userId !== userId || (sessionId !== undefined && identity.sessionId !== sessionId)) {
+  if (identity.userId !== userId || identity.sessionId !== sessionId) {
     throw new GatewayError('IDENTITY_MISMATCH');
   }
   socket.data.expiresAt = identity.expiresAt;

@@ -5,7 +5,7 @@ import { extractHandshakeToken } from '../auth/extract-token.js';
 import { GatewayError, isGatewayError } from '../errors/catalog.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import type { SessionControl } from './session-control.js';
-import type { GatewaySocket } from './socket-types.js';
+import type { GatewaySocket } from '../types/socket.js';
 
 export interface HandshakeDeps {
   readonly strategy: AuthStrategy;
@@ -24,7 +24,11 @@ export interface HandshakeDeps {
 export function createHandshakeMiddleware(deps: HandshakeDeps) {
   return async (socket: GatewaySocket, next: (err?: ExtendedError) => void): Promise<void> => {
     try {
-      if (deps.isDraining()) throw new GatewayError('SHUTTING_DOWN');
+      if (deps.isDraining()) {
+        // A middleware refusal would stop a stock client for good; a closed transport makes it retry elsewhere.
+        socket.conn.close();
+        return;
+      }
       const { headers, auth, query } = socket.handshake;
       if (!deps.originPolicy.allows(headers.origin)) throw new GatewayError('ORIGIN_FORBIDDEN');
       const token = extractHandshakeToken(

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/catalog.js';
-import { sessionRoom, userRoom } from './socket-types.js';
+import { sessionRoom, userRoom } from '../types/socket.js';
 
 /**
  * Where a publication goes, resolved once from the request: the rooms it targets (users and sessions
@@ -52,12 +52,41 @@ export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
 
 export const MAX_EVENT_NAME_LENGTH = 200;
 
-/** Refuses event names clients could not receive: empty, longer than 200 characters, or reserved. */
-export function assertPublishableEvent(event: string): void {
+/** How deep a payload may nest; deeper ones would overflow the stack of Socket.IO's encoder. */
+export const MAX_DATA_DEPTH = 64;
+
+/**
+ * Refuses what clients could not receive, whichever surface it came from: an event name that is empty,
+ * longer than 200 characters (UTF-16 units) or reserved, and data nested deeper than {@link MAX_DATA_DEPTH}.
+ */
+export function assertPublishable(event: string, data: unknown): void {
   if (event.length === 0 || event.length > MAX_EVENT_NAME_LENGTH) {
     throw new GatewayError('INVALID_BODY', `event must be 1 to ${MAX_EVENT_NAME_LENGTH} characters`, { details: { field: 'event' } });
   }
   if (RESERVED_EVENT_NAMES.has(event)) {
     throw new GatewayError('EVENT_RESERVED', `"${event}" is reserved by Socket.IO; choose another event name`, { details: { field: 'event' } });
   }
+  if (typeof data === 'object' && data !== null && nestingDepth(data) > MAX_DATA_DEPTH) {
+    throw new GatewayError('INVALID_BODY', `data nests deeper than ${MAX_DATA_DEPTH} levels`, { details: { field: 'data' } });
+  }
+}
+
+/** Depth of a JSON value, measured without recursion (so hostile input cannot overflow this check). */
+function nestingDepth(root: object): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_DATA_DEPTH) return deepest;
+    if (Array.isArray(value)) {
+      for (const child of value) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    } else {
+      for (const key in value as Record<string, unknown>) {
+        const child = (value as Record<string, unknown>)[key];
+        if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return deepest;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import { GatewayError } from '../errors/catalog.js';
-import type { Publication, Target } from './publication.js';
-import type { GatewayServer } from './socket-types.js';
+import { assertPublishable, type Publication, type Target } from './publication.js';
+import type { GatewayServer } from '../types/socket.js';
 
 /** What a publish answers: the message id clients receive as `meta.id`. */
 export interface PublishResult {
@@ -21,9 +21,15 @@ export class Publisher {
     private readonly engine: Engine,
   ) {}
 
-  /** Publishes one message; refuses with ENGINE_UNAVAILABLE (503) when the engine cannot fan out. */
-  publish(event: string, data: unknown, target: Target): PublishResult {
+  /** Refuses with ENGINE_UNAVAILABLE (503, Retry-After) when the engine cannot fan out right now. */
+  assertReady(): void {
     if (!this.engine.isReady()) throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+  }
+
+  /** Publishes one message after the checks every surface shares (engine ready, event name, data depth). */
+  publish(event: string, data: unknown, target: Target): PublishResult {
+    this.assertReady();
+    assertPublishable(event, data);
     const publication: Publication = { id: randomUUID(), event, data, target };
     this.deliver(publication);
     this.published += 1;

@@ -3,7 +3,7 @@ import type { SessionPolicy } from '../config/config.js';
 import type { SessionStore } from '../engine/engine.js';
 import { GatewayError } from '../errors/catalog.js';
 import type { Identity } from '../auth/auth-strategy.js';
-import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from './socket-types.js';
+import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
 
 /** Why a socket was logged out; sent as `auth:logout` `{ reason }`. */
 export type LogoutReason = 'force-logout' | 'session-replaced';
@@ -34,17 +34,20 @@ export class SessionControl {
   }
 
   /**
-   * After the socket joined its rooms: under `latest`, logs out the user's other sessions — or this socket,
-   * if a newer login claimed the user in the meantime (the check after the join closes that race).
+   * After the socket joined its rooms, checks the active session again: a force-logout (`api`) or a newer
+   * login (`latest`) that happened between the handshake check and the join would otherwise miss this
+   * socket. Under `latest` it then logs out the user's other sessions.
    */
-  async connected(socket: GatewaySocket): Promise<void> {
-    if (this.policy !== 'latest') return;
+  async enforceAfterJoin(socket: GatewaySocket): Promise<void> {
+    if (this.policy === 'multi') return;
     const { userId, sessionId } = socket.data;
-    const mine = sessionKey(sessionId, socket.id);
     const active = await this.sessions.activeSession(userId);
-    if (active !== mine) {
-      socket.emit('auth:logout', { reason: 'session-replaced' });
-      socket.disconnect(true);
+    if (this.policy === 'api') {
+      if (active !== undefined && active !== sessionId) this.logoutSelf(socket, 'force-logout');
+      return;
+    }
+    if (active !== sessionKey(sessionId, socket.id)) {
+      this.logoutSelf(socket, 'session-replaced');
       return;
     }
     await this.logoutOthers(userId, sessionId === undefined ? socket.id : sessionRoom(sessionId), 'session-replaced');
@@ -62,6 +65,11 @@ export class SessionControl {
     const targets = sessionId === undefined ? sockets : sockets.filter((s) => s.data.sessionId === sessionId);
     for (const socket of targets) socket.disconnect(true);
     return targets.length;
+  }
+
+  private logoutSelf(socket: GatewaySocket, reason: LogoutReason): void {
+    socket.emit('auth:logout', { reason });
+    socket.disconnect(true);
   }
 
   private async logoutOthers(userId: string, keepRoom: string, reason: LogoutReason): Promise<number> {

@@ -7,7 +7,7 @@ import type { OriginPolicy } from '../security/origin-policy.js';
 import { createClientEventListeners } from './client-events.js';
 import { createHandshakeMiddleware } from './handshake.js';
 import type { SessionControl } from './session-control.js';
-import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from './socket-types.js';
+import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 
 export interface SocketServerOptions {
@@ -52,27 +52,34 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
   function onDisconnect(this: GatewaySocket): void {
     deps.expiry.clear(this.id);
   }
-  const onPolicyError = (error: unknown) => deps.logger.error({ err: error }, 'session policy check after connect failed');
+  async function onConnection(socket: GatewaySocket): Promise<void> {
+    const { userId, sessionId } = socket.data;
+    releaseHandshakeRequest(socket);
+    listenToClient(socket);
+    socket.on('disconnect', onDisconnect);
+    deps.expiry.watch(socket);
+    await socket.join(sessionId === undefined ? userRoom(userId) : [userRoom(userId), sessionRoom(sessionId)]);
+    await deps.sessionControl.enforceAfterJoin(socket);
+  }
 
   io.use(createHandshakeMiddleware(deps));
   io.on('connection', (socket) => {
-    const { userId, sessionId } = socket.data;
-    socket.join(sessionId === undefined ? userRoom(userId) : [userRoom(userId), sessionRoom(sessionId)]);
-    releaseHandshakeRequest(socket);
-    deps.expiry.watch(socket);
-    listenToClient(socket);
-    socket.on('disconnect', onDisconnect);
-    deps.sessionControl.connected(socket).catch(onPolicyError);
+    onConnection(socket).catch((error: unknown) => {
+      deps.logger.error({ err: error, socketId: socket.id }, 'connection set-up failed; disconnecting');
+      socket.disconnect(true);
+    });
   });
 }
 
 /**
- * Drops what the handshake kept alive: the IncomingMessage on the Engine.IO socket, and the copy of its
- * headers and the client's auth payload (which holds the token) on `socket.handshake`.
+ * Drops what the handshake kept alive: the IncomingMessage on the Engine.IO socket, and the copies of its
+ * headers, URL and query and the client's auth payload (which hold the token) on `socket.handshake`.
  */
 function releaseHandshakeRequest(socket: GatewaySocket): void {
   // Engine.IO types `request` as always present; it is only read during the handshake, which is over.
   (socket.conn as unknown as { request: unknown }).request = null;
   socket.handshake.headers = {};
   socket.handshake.auth = {};
+  socket.handshake.query = {};
+  socket.handshake.url = '';
 }

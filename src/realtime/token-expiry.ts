@@ -1,4 +1,4 @@
-import type { GatewaySocket } from './socket-types.js';
+import type { GatewaySocket } from '../types/socket.js';
 
 /** Node's setTimeout cannot wait longer than this (about 24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -17,7 +17,8 @@ export class TokenExpiryWatch {
   watch(socket: GatewaySocket): void {
     this.clear(socket.id);
     const { expiresAt } = socket.data;
-    if (expiresAt === undefined) return;
+    // A refresh can finish after its socket left: arming a timer then would keep the dead socket alive.
+    if (expiresAt === undefined || !socket.connected) return;
     this.arm(socket, expiresAt);
   }
 

@@ -4,13 +4,12 @@ import { GatewayError } from '../../errors/catalog.js';
 import { resolveTarget } from '../../realtime/publication.js';
 import type { SurfaceOptions } from '../api-context.js';
 import { apiKeyGuard } from '../api-key-guard.js';
+import { Name } from '../common-schemas.js';
 
-const Id = Type.String({ minLength: 1, maxLength: 512 });
-
-const EmitBody = Type.Object({ userId: Id, event: Type.String({ minLength: 1, maxLength: 200 }), payload: Type.Optional(Type.Unknown()) });
+const EmitBody = Type.Object({ userId: Name, event: Type.String(), payload: Type.Optional(Type.Unknown()) });
 type EmitBody = Static<typeof EmitBody>;
 
-const ForceLogoutBody = Type.Object({ userId: Id, sessionId: Id });
+const ForceLogoutBody = Type.Object({ userId: Name, sessionId: Name });
 type ForceLogoutBody = Static<typeof ForceLogoutBody>;
 
 /**

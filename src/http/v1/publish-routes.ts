@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, isGatewayError, type ErrorBody } from '../../errors/catalog.js';
-import { assertPublishableEvent, resolveTarget } from '../../realtime/publication.js';
+import { resolveTarget } from '../../realtime/publication.js';
 import type { PublishResult, Publisher } from '../../realtime/publisher.js';
 import type { SurfaceOptions } from '../api-context.js';
 import { compileBodyValidator } from '../validation.js';
 import { PublishBody } from './schemas.js';
 
-const validatePublishItem = compileBodyValidator<PublishBody>(PublishBody);
+const validatePublishItem = compileBodyValidator(PublishBody);
 
 /** `POST /v1/publish` (one message) and `POST /v1/batch` (many, in order, one result each). */
 export async function publishRoutes(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
@@ -19,14 +19,15 @@ export async function publishRoutes(app: FastifyInstance, { context }: SurfaceOp
     if (items.length > context.config.maxBatchSize) {
       throw new GatewayError('BATCH_TOO_LARGE', `A batch holds at most ${context.config.maxBatchSize} items (MAX_BATCH_SIZE); this one has ${items.length}`);
     }
-    if (!context.engine.isReady()) throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    context.publisher.assertReady();
     const results: ({ id: string } | { error: ErrorBody })[] = [];
     for (const [index, item] of items.entries()) {
       try {
-        results.push(publishOne(context.publisher, validatePublishItem(item, `[${index}].`)));
+        results.push(publishOne(context.publisher, validatePublishItem(item, `[${index}]`)));
       } catch (error) {
-        if (!isGatewayError(error)) throw error;
-        results.push({ error: error.toBody() });
+        // Earlier items are already out: answer per item, never fail the whole batch half-way.
+        if (!isGatewayError(error)) request.log.error({ err: error, item: index }, 'batch item failed');
+        results.push({ error: (isGatewayError(error) ? error : new GatewayError('INTERNAL')).toBody() });
       }
     }
     return { results };
@@ -34,6 +35,5 @@ export async function publishRoutes(app: FastifyInstance, { context }: SurfaceOp
 }
 
 function publishOne(publisher: Publisher, body: PublishBody): PublishResult {
-  assertPublishableEvent(body.event);
   return publisher.publish(body.event, body.data, resolveTarget(body));
 }

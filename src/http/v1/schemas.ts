@@ -1,13 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_EVENT_NAME_LENGTH } from '../../realtime/publication.js';
+import { Name } from '../common-schemas.js';
 
-const Name = Type.String({ minLength: 1, maxLength: 512 });
+
 const Names = Type.Array(Name, { maxItems: 10_000 });
 
 /** `POST /v1/publish` and each item of `POST /v1/batch`. */
 export const PublishBody = Type.Object(
   {
-    event: Type.String({ minLength: 1, maxLength: MAX_EVENT_NAME_LENGTH }),
+    // Length and reserved names are checked once, by the publisher, for every surface.
+    event: Type.String(),
     data: Type.Optional(Type.Unknown()),
     rooms: Type.Optional(Names),
     users: Type.Optional(Names),

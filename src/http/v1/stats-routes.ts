@@ -13,7 +13,7 @@ export async function statsRoutes(app: FastifyInstance, { context }: SurfaceOpti
         id: context.nodeId,
         phase: context.lifecycle.phase,
         engine: context.engine.name,
-        auth: context.authStrategy,
+        auth: context.authStrategyName,
         sessionPolicy: context.config.sessionPolicy,
         uptimeS: Math.round((Date.now() - context.lifecycle.startedAt) / 1000),
         rssBytes: memory.rss,

@@ -23,6 +23,3 @@ export type GatewayNamespace = Namespace<OpenEvents, OpenEvents, OpenEvents, Soc
 
 export const userRoom = (userId: string): string => `user:${userId}`;
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
-
-/** Client events whose names start with these prefixes belong to the gateway, not to apps. */
-export const RESERVED_ROOM_PREFIXES = ['user:', 'session:'] as const;
