@@ -1,0 +1,84 @@
+import { SERVER_SPECS, type ServerName } from './servers.js';
+
+/**
+ * One fan-out measurement: `publishes` messages at `ratePerS` to a room of `roomSize` clients. Rates keep
+ * deliveries near 20,000/s, which leaves this 2-core machine headroom (the clients run on it too).
+ */
+export interface FanoutStep {
+  readonly roomSize: number;
+  readonly ratePerS: number;
+  readonly publishes: number;
+}
+
+/** The scenario name of a fan-out step in the table, e.g. "(a) fan-out 2000 @10/s". */
+export function fanoutScenario(step: FanoutStep): string {
+  return `(a) fan-out ${step.roomSize} @${step.ratePerS}/s`;
+}
+
+/** The sizes and schedules of one bench run. The same schedule is used for every server. */
+export interface BenchConfig {
+  readonly quick: boolean;
+  readonly servers: readonly ServerName[];
+  /** Client worker processes (the load generator's receiving side). */
+  readonly workers: number;
+  /** Connections opened at once across all workers; the next batch starts when this one settled. */
+  readonly connectBatch: number;
+  readonly connectTimeoutMs: number;
+  /** Each (a) and (b) measurement is run this many times; the table shows the median (lib/repeat.ts). */
+  readonly repeats: number;
+  /** (a) Rooms measured in turn on one server process (the room grows between them). */
+  readonly fanout: readonly FanoutStep[];
+  /** Publishes before each fan-out measurement, not counted (JIT warm-up). */
+  readonly fanoutWarmup: number;
+  /** (b) Clients, each its own user; publishes spread round-robin over them. */
+  readonly targetedUsers: number;
+  readonly targetedPublishes: number;
+  readonly targetedWarmup: number;
+  readonly targetedConcurrency: number;
+  /** (c) Connections held to measure memory. */
+  readonly memoryConnections: number;
+  /** Idle wait before each RSS reading, to let GC settle. */
+  readonly settleMs: number;
+  /** How long after the last publish answered to wait for missing deliveries before counting them lost. */
+  readonly drainTimeoutMs: number;
+  /** Extra `node` flags for the servers (BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=bench/results"). */
+  readonly serverNodeFlags: readonly string[];
+}
+
+/**
+ * Reads the environment knobs: BENCH_QUICK=1 (small smoke run), BENCH_SERVERS=plain,floor (a subset, in
+ * that order), BENCH_NODE_FLAGS (flags for the server processes).
+ */
+export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
+  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
+  return {
+    quick,
+    servers: parseServers(env.BENCH_SERVERS),
+    workers: 2,
+    repeats: quick ? 1 : 3,
+    connectBatch: 200,
+    connectTimeoutMs: 15_000,
+    fanout: quick
+      ? [{ roomSize: 200, ratePerS: 10, publishes: 20 }, { roomSize: 500, ratePerS: 10, publishes: 20 }]
+      : [{ roomSize: 2000, ratePerS: 10, publishes: 60 }, { roomSize: 5000, ratePerS: 4, publishes: 24 }],
+    fanoutWarmup: 10,
+    targetedUsers: quick ? 100 : 500,
+    targetedPublishes: quick ? 1000 : 5000,
+    targetedWarmup: quick ? 500 : 3000,
+    targetedConcurrency: 16,
+    memoryConnections: quick ? 1000 : 10_000,
+    settleMs: 2000,
+    drainTimeoutMs: 3000,
+    serverNodeFlags: (env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag.length > 0),
+  };
+}
+
+function parseServers(value: string | undefined): ServerName[] {
+  const all = SERVER_SPECS.map((spec) => spec.name);
+  if (value === undefined || value.trim() === '') return all;
+  const names = value.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!all.includes(name as ServerName)) throw new Error(`BENCH_SERVERS: unknown server "${name}" (known: ${all.join(', ')})`);
+  }
+  return names as ServerName[];
+}

@@ -1,0 +1,20 @@
+import { SignJWT } from 'jose';
+
+/**
+ * The HS256 secret every server under test is configured with. Switchboard refuses, with
+ * NODE_ENV=production, a secret under 32 characters (RFC 7518) and an API key under 16.
+ */
+export const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
+/** The API key the publishing side sends as `Authorization: Bearer …`. */
+export const API_KEY = 'bench-key-0123456789';
+
+const key = new TextEncoder().encode(JWT_SECRET);
+
+/** A client token with the claims Switchboard reads (`user_id`, `session_id`), valid for two hours. */
+export function signClientToken(userId: string, sessionId: string): Promise<string> {
+  return new SignJWT({ user_id: userId, session_id: sessionId })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(key);
+}

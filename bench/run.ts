@@ -1,0 +1,147 @@
+/**
+ * `npm run bench`: runs Switchboard, the plain Express + Socket.IO baseline and the bare-ws floor one at a
+ * time on this machine, each as its own child process, against the same client workers and the same
+ * publish schedule, then prints a Markdown table (also written to bench/results/latest.md).
+ *
+ * Per server: one process for (a) fan-out to a growing room and (b) targeted publishes, then a fresh
+ * process for (c) memory per connection. Knobs: see lib/config.ts and bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { killAll } from './lib/children.js';
+import { ClientPool } from './lib/client-pool.js';
+import { fanoutScenario, loadBenchConfig, type BenchConfig } from './lib/config.js';
+import type { ClientIdentity } from './lib/ipc.js';
+import { goalChecks } from './lib/goals.js';
+import { checkLimits } from './lib/limits.js';
+import { measureOnQuietHost } from './lib/quiet-host.js';
+import { medianOf } from './lib/repeat.js';
+import { formatRatios, formatTable, type Row } from './lib/report.js';
+import { REPO_ROOT, SERVER_SPECS, startServer, type RunningServer, type ServerSpec } from './lib/servers.js';
+import { FANOUT_USER, measureFanout } from './phases/fanout.js';
+import { MEMORY_NODE_FLAGS, measureMemory } from './phases/memory.js';
+import { measureTargeted, targetedUser } from './phases/targeted.js';
+
+/** The whole run is killed after this long, whatever state it is in. */
+const WATCHDOG_MS = 15 * 60_000;
+/** Seq numbers advance by this much per measurement, so late deliveries are recognised as stale. */
+const SEQ_STRIDE = 1_000_000;
+
+async function main(): Promise<void> {
+  const config = loadBenchConfig(process.env);
+  checkLimits(config);
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: still running after ${WATCHDOG_MS / 60_000} min, giving up\n`);
+    killAll();
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+
+  const started = performance.now();
+  const pool = ClientPool.start(config.workers);
+  const rows: Row[] = [];
+  let seqBase = SEQ_STRIDE;
+  const nextSeqBase = () => (seqBase += SEQ_STRIDE);
+  try {
+    for (const name of config.servers) {
+      const spec = SERVER_SPECS.find((s) => s.name === name);
+      if (spec === undefined) continue;
+      rows.push(...await guarded(spec, '(a)+(b)', pool, config.serverNodeFlags,
+        (server) => throughputPhases(server, pool, config, nextSeqBase)));
+      rows.push(...await guarded(spec, '(c)', pool, [...config.serverNodeFlags, ...MEMORY_NODE_FLAGS],
+        async (server) => [await measureOnQuietHost(() => measureMemory(server, pool, config), log, 0)]));
+    }
+  } finally {
+    await pool.stop();
+  }
+
+  const report = [
+    `## Switchboard bench${config.quick ? ' (BENCH_QUICK)' : ''}`,
+    '',
+    `${new Date().toISOString()} · Node ${process.version} · ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'} · ` +
+      `${config.workers} client workers · ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    '',
+    formatTable(rows),
+    '',
+    'Ratios (Switchboard ÷ plain Express + Socket.IO):',
+    '',
+    formatRatios(rows, goalChecks(config)),
+    '',
+  ].join('\n');
+  process.stdout.write(`${report}\n`);
+  const resultsDir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'latest.md'), report);
+}
+
+/** (a) for each room size (the room grows on the same process), then (b) with fresh clients. */
+async function throughputPhases(
+  server: RunningServer, pool: ClientPool, config: BenchConfig, nextSeqBase: () => number,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  let connected = 0;
+  for (const step of config.fanout) {
+    const identities = range(connected, step.roomSize, (i): ClientIdentity => ({ userId: FANOUT_USER, sessionId: `fanout-${i}` }));
+    await connectOrThrow(server, pool, config, identities);
+    connected = step.roomSize;
+    log(`${server.spec.name}: ${fanoutScenario(step)}`);
+    rows.push(await medianOf(config.repeats, () => measureFanout(server, pool, config, step, nextSeqBase()), log));
+  }
+  await pool.closeAll();
+  await connectOrThrow(server, pool, config,
+    range(0, config.targetedUsers, (i): ClientIdentity => ({ userId: targetedUser(i), sessionId: `targeted-${i}` })));
+  log(`${server.spec.name}: (b) ${config.targetedPublishes} targeted publishes`);
+  rows.push(await medianOf(config.repeats, () => measureTargeted(server, pool, config, nextSeqBase()), log));
+  await pool.closeAll();
+  return rows;
+}
+
+async function connectOrThrow(
+  server: RunningServer, pool: ClientPool, config: BenchConfig, identities: readonly ClientIdentity[],
+): Promise<void> {
+  const result = await pool.connect(server.wsUrl, identities, config.connectBatch, config.connectTimeoutMs);
+  if (result.failed > 0) {
+    throw new Error(`${result.failed} of ${identities.length} clients failed to connect: ${result.errors.join('; ')}`);
+  }
+}
+
+/**
+ * Runs phases on a fresh server process, then closes all clients and stops it; a failure becomes a row with the reason
+ * (and the server's last log lines on stderr) so the other servers are still measured.
+ */
+async function guarded(
+  spec: ServerSpec, label: string, pool: ClientPool, nodeFlags: readonly string[],
+  phases: (server: RunningServer) => Promise<Row[]>,
+): Promise<Row[]> {
+  log(`${spec.name}: starting for ${label}`);
+  let server: RunningServer | undefined;
+  try {
+    server = await startServer(spec, { nodeFlags });
+    return await phases(server);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${spec.name}: ${label} failed: ${message}${server === undefined ? '' : `\n--- server log ---\n${server.logTail()}`}`);
+    return [{ scenario: label, server: spec.name, note: `FAILED: ${message.replaceAll('\n', ' / ').slice(0, 300)}` }];
+  } finally {
+    await pool.closeAll().catch(() => undefined);
+    await server?.stop();
+  }
+}
+
+function range<T>(from: number, to: number, make: (i: number) => T): T[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, k) => make(from + k));
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    killAll();
+    process.exit(1);
+  },
+);
