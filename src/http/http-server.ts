@@ -27,6 +27,9 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
     loggerInstance: logger,
     // No per-request log lines: the publish path is hot, and errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // …and no per-request child logger either (Fastify makes one per request by default): routes log
+    // through the component logger.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: maxPayloadBytes,
     // Requests that reach a closing node get the catalog's SHUTTING_DOWN (hook below), not Fastify's own 503.
     return503OnClosing: false,

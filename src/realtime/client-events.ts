@@ -51,8 +51,7 @@ async function refreshToken(socket: GatewaySocket, payload: unknown, deps: Clien
   if (identity.userId !== userId || identity.sessionId !== sessionId) {
     throw new GatewayError('IDENTITY_MISMATCH');
   }
-  socket.data.expiresAt = identity.expiresAt;
-  deps.expiry.watch(socket);
+  deps.expiry.update(socket, identity.expiresAt);
   return { ok: true, expiresAt: identity.expiresAt ?? null };
 }
 

@@ -50,7 +50,7 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
   const listenToClient = createClientEventListeners(deps);
   // Shared by every socket (called with `this` bound to it): no per-connection closure.
   function onDisconnect(this: GatewaySocket): void {
-    deps.expiry.clear(this.id);
+    deps.expiry.unwatch(this);
   }
   async function onConnection(socket: GatewaySocket): Promise<void> {
     const { userId, sessionId } = socket.data;
@@ -73,13 +73,19 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
 
 /**
  * Drops what the handshake kept alive: the IncomingMessage on the Engine.IO socket, and the copies of its
- * headers, URL and query and the client's auth payload (which hold the token) on `socket.handshake`.
+ * headers, URL, query and time string and the client's auth payload (which hold the token) on
+ * `socket.handshake`.
  */
 function releaseHandshakeRequest(socket: GatewaySocket): void {
   // Engine.IO types `request` as always present; it is only read during the handshake, which is over.
   (socket.conn as unknown as { request: unknown }).request = null;
-  socket.handshake.headers = {};
-  socket.handshake.auth = {};
-  socket.handshake.query = {};
-  socket.handshake.url = '';
+  const { handshake } = socket;
+  handshake.headers = RELEASED;
+  handshake.auth = RELEASED;
+  handshake.query = RELEASED;
+  handshake.url = '';
+  handshake.time = '';
 }
+
+/** One frozen empty object shared by every released handshake (an own `{}` each would cost bytes per socket). */
+const RELEASED: Record<string, never> = Object.freeze({});

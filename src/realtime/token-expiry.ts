@@ -1,54 +1,81 @@
 import type { GatewaySocket } from '../types/socket.js';
 
-/** Node's setTimeout cannot wait longer than this (about 24.8 days); longer waits are re-armed. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+const TICK_MS = 1000;
 
 /**
  * Keeps a socket connected only while its token is valid. When `expiresAt` passes, the socket gets
  * `auth:expired` `{ expiredAt, graceMs }` and is disconnected `graceMs` later unless `auth:refresh` gave it a
- * new expiry first. One timer per socket with an expiring token, cleared on disconnect.
+ * new expiry first.
+ *
+ * One schedule for all sockets, not a timer each (a timer costs ~150 bytes per connection): sockets are
+ * kept in buckets by expiry second and one interval, running only while something is watched, checks
+ * them once a second. Only sockets already told `auth:expired` get a timer of their own, for the grace.
  */
 export class TokenExpiryWatch {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly buckets = new Map<number, Set<GatewaySocket>>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly graceMs: number) {}
 
-  /** Arms (or re-arms, after a refresh) the expiry timer of a socket from `socket.data.expiresAt`. */
+  /** Starts watching a socket by `socket.data.expiresAt` (no-op for tokens without `exp`). */
   watch(socket: GatewaySocket): void {
-    this.clear(socket.id);
     const { expiresAt } = socket.data;
-    // A refresh can finish after its socket left: arming a timer then would keep the dead socket alive.
+    // A refresh can finish after its socket left: watching it then would keep the dead socket alive.
     if (expiresAt === undefined || !socket.connected) return;
-    this.arm(socket, expiresAt);
+    const second = Math.floor(expiresAt / 1000);
+    let bucket = this.buckets.get(second);
+    if (bucket === undefined) this.buckets.set(second, (bucket = new Set()));
+    bucket.add(socket);
+    this.ticker ??= setInterval(() => this.tick(), TICK_MS).unref();
   }
 
-  clear(socketId: string): void {
-    const timer = this.timers.get(socketId);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.timers.delete(socketId);
-  }
-
-  get watched(): number {
-    return this.timers.size;
-  }
-
-  private arm(socket: GatewaySocket, expiresAt: number): void {
-    const wait = expiresAt - Date.now();
-    if (wait > MAX_TIMER_MS) {
-      this.timers.set(socket.id, setTimeout(() => this.arm(socket, expiresAt), MAX_TIMER_MS).unref());
-      return;
+  /** Stops watching (on disconnect, and before a refresh moves the expiry). */
+  unwatch(socket: GatewaySocket): void {
+    const grace = this.graceTimers.get(socket.id);
+    if (grace !== undefined) {
+      clearTimeout(grace);
+      this.graceTimers.delete(socket.id);
     }
-    const timer = setTimeout(() => this.expired(socket, expiresAt), Math.max(0, wait));
-    this.timers.set(socket.id, timer.unref());
+    const { expiresAt } = socket.data;
+    if (expiresAt === undefined) return;
+    const second = Math.floor(expiresAt / 1000);
+    const bucket = this.buckets.get(second);
+    if (bucket?.delete(socket) === true && bucket.size === 0) this.buckets.delete(second);
+    this.stopIfIdle();
   }
 
-  private expired(socket: GatewaySocket, expiresAt: number): void {
-    socket.emit('auth:expired', { expiredAt: expiresAt, graceMs: this.graceMs });
+  /** Moves a socket to a new expiry after a successful `auth:refresh`. */
+  update(socket: GatewaySocket, expiresAt: number | undefined): void {
+    this.unwatch(socket);
+    socket.data.expiresAt = expiresAt;
+    this.watch(socket);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const [second, bucket] of this.buckets) {
+      if (second * 1000 > now) continue;
+      this.buckets.delete(second);
+      for (const socket of bucket) this.expired(socket);
+    }
+    this.stopIfIdle();
+  }
+
+  private expired(socket: GatewaySocket): void {
+    if (!socket.connected) return;
+    socket.emit('auth:expired', { expiredAt: socket.data.expiresAt, graceMs: this.graceMs });
     const timer = setTimeout(() => {
-      this.timers.delete(socket.id);
+      this.graceTimers.delete(socket.id);
       socket.disconnect(true);
     }, this.graceMs);
-    this.timers.set(socket.id, timer.unref());
+    this.graceTimers.set(socket.id, timer.unref());
+  }
+
+  private stopIfIdle(): void {
+    if (this.ticker !== undefined && this.buckets.size === 0) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 }
