@@ -3,6 +3,7 @@
  * over IPC (see lib/ipc.ts). It counts `bench` deliveries per client, drops duplicates from the latency
  * samples, and measures publish → delivery latency against the `t` the parent stamped at send time.
  */
+import { browserHeaders, type HeaderProfile } from './lib/browser-headers.js';
 import { connectEio, type EioConnection } from './lib/eio-client.js';
 import { nowMs } from './lib/clock.js';
 import type {
@@ -42,7 +43,7 @@ function send(envelope: ReplyEnvelope): void {
 async function handle(request: WorkerRequest): Promise<Replies[WorkerRequest['type']]> {
   switch (request.type) {
     case 'connect':
-      return connectAll(request.url, request.clients, request.batchSize, request.timeoutMs);
+      return connectAll(request.url, request.clients, request.batchSize, request.timeoutMs, request.headers);
     case 'reset':
       reset(request.seqBase);
       return null;
@@ -57,14 +58,14 @@ async function handle(request: WorkerRequest): Promise<Replies[WorkerRequest['ty
 }
 
 async function connectAll(
-  url: string, identities: readonly ClientIdentity[], batchSize: number, timeoutMs: number,
+  url: string, identities: readonly ClientIdentity[], batchSize: number, timeoutMs: number, profile: HeaderProfile,
 ): Promise<ConnectResult> {
   let connected = 0;
   let failed = 0;
   const errors: string[] = [];
   for (let start = 0; start < identities.length; start += batchSize) {
     const batch = identities.slice(start, start + batchSize);
-    const results = await Promise.allSettled(batch.map((identity) => connectOne(url, identity, timeoutMs)));
+    const results = await Promise.allSettled(batch.map((identity) => connectOne(url, identity, timeoutMs, profile)));
     for (const result of results) {
       if (result.status === 'fulfilled') {
         clients.push(result.value);
@@ -78,12 +79,13 @@ async function connectAll(
   return { connected, failed, errors };
 }
 
-async function connectOne(url: string, identity: ClientIdentity, timeoutMs: number): Promise<Client> {
+async function connectOne(url: string, identity: ClientIdentity, timeoutMs: number, profile: HeaderProfile): Promise<Client> {
   const token = await signClientToken(identity.userId, identity.sessionId);
   const seen = new Set<number>();
+  const headers = profile === 'browser' ? browserHeaders(identity.sessionId) : undefined;
   const connection = await connectEio(url, token, (event, args) => {
     if (event === 'bench') onDelivery(seen, args[0] as BenchData);
-  }, timeoutMs);
+  }, timeoutMs, headers);
   return { connection, seen };
 }
 

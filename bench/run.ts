@@ -4,14 +4,16 @@
  * publish schedule, then prints a Markdown table (also written to bench/results/latest.md).
  *
  * Per server: one process for (a) fan-out to a growing room and (b) targeted publishes, then a fresh
- * process for (c) memory per connection. Knobs: see lib/config.ts and bench/README.md.
+ * process for (c) memory per connection with bare `ws` clients and another with browser headers.
+ * Knobs (BENCH_QUICK, BENCH_SERVERS, BENCH_PHASES, BENCH_NODE_FLAGS): see lib/config.ts and bench/README.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { HEADER_PROFILES } from './lib/browser-headers.js';
 import { killAll } from './lib/children.js';
 import { ClientPool } from './lib/client-pool.js';
-import { fanoutScenario, loadBenchConfig, type BenchConfig } from './lib/config.js';
+import { fanoutScenario, loadBenchConfig, memoryScenario, type BenchConfig } from './lib/config.js';
 import type { ClientIdentity } from './lib/ipc.js';
 import { goalChecks } from './lib/goals.js';
 import { checkLimits } from './lib/limits.js';
@@ -47,10 +49,17 @@ async function main(): Promise<void> {
     for (const name of config.servers) {
       const spec = SERVER_SPECS.find((s) => s.name === name);
       if (spec === undefined) continue;
-      rows.push(...await guarded(spec, '(a)+(b)', pool, config.serverNodeFlags,
-        (server) => throughputPhases(server, pool, config, nextSeqBase)));
-      rows.push(...await guarded(spec, '(c)', pool, [...config.serverNodeFlags, ...MEMORY_NODE_FLAGS],
-        async (server) => [await measureOnQuietHost(() => measureMemory(server, pool, config), log, 0)]));
+      const throughput = (['a', 'b'] as const).filter((phase) => config.phases.has(phase));
+      if (throughput.length > 0) {
+        rows.push(...await guarded(spec, throughput.map((phase) => `(${phase})`).join('+'), pool, config.serverNodeFlags,
+          (server) => throughputPhases(server, pool, config, nextSeqBase)));
+      }
+      if (!config.phases.has('c')) continue;
+      for (const headers of HEADER_PROFILES) {
+        rows.push(...await guarded(spec, memoryScenario(config.memoryConnections, headers), pool,
+          [...config.serverNodeFlags, ...MEMORY_NODE_FLAGS],
+          async (server) => [await measureOnQuietHost(() => measureMemory(server, pool, config, headers), log, 0)]));
+      }
     }
   } finally {
     await pool.stop();
@@ -60,7 +69,8 @@ async function main(): Promise<void> {
     `## Switchboard bench${config.quick ? ' (BENCH_QUICK)' : ''}`,
     '',
     `${new Date().toISOString()} · Node ${process.version} · ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'} · ` +
-      `${config.workers} client workers · ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      `${config.workers} client workers · ${((performance.now() - started) / 1000).toFixed(0)} s` +
+      (config.phases.size < 3 ? ` · phases ${[...config.phases].sort().join(',')}` : ''),
     '',
     formatTable(rows),
     '',
@@ -75,13 +85,16 @@ async function main(): Promise<void> {
   writeFileSync(join(resultsDir, 'latest.md'), report);
 }
 
-/** (a) for each room size (the room grows on the same process), then (b) with fresh clients. */
+/**
+ * (a) for each room size (the room grows on the same process), then (b) with fresh clients; each only if
+ * selected in BENCH_PHASES.
+ */
 async function throughputPhases(
   server: RunningServer, pool: ClientPool, config: BenchConfig, nextSeqBase: () => number,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   let connected = 0;
-  for (const step of config.fanout) {
+  for (const step of config.phases.has('a') ? config.fanout : []) {
     const identities = range(connected, step.roomSize, (i): ClientIdentity => ({ userId: FANOUT_USER, sessionId: `fanout-${i}` }));
     await connectOrThrow(server, pool, config, identities);
     connected = step.roomSize;
@@ -89,6 +102,7 @@ async function throughputPhases(
     rows.push(await medianOf(config.repeats, () => measureFanout(server, pool, config, step, nextSeqBase()), log));
   }
   await pool.closeAll();
+  if (!config.phases.has('b')) return rows;
   await connectOrThrow(server, pool, config,
     range(0, config.targetedUsers, (i): ClientIdentity => ({ userId: targetedUser(i), sessionId: `targeted-${i}` })));
   log(`${server.spec.name}: (b) ${config.targetedPublishes} targeted publishes`);

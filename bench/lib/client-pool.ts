@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { HeaderProfile } from './browser-headers.js';
 import { track } from './children.js';
 import { sleep } from './clock.js';
 import { summarize, type LatencySummary } from './stats.js';
@@ -75,13 +76,16 @@ export class ClientPool {
 
   /**
    * Connects the clients gradually, `batchSize` at a time across all workers (so the server's accept
-   * backlog never sees more than that at once), and waits for every CONNECT ack or failure.
+   * backlog never sees more than that at once), and waits for every CONNECT ack or failure. `headers`:
+   * which header set the clients' upgrade requests carry (lib/browser-headers.ts).
    */
-  async connect(url: string, identities: readonly ClientIdentity[], batchSize: number, timeoutMs: number): Promise<ConnectResult> {
+  async connect(
+    url: string, identities: readonly ClientIdentity[], batchSize: number, timeoutMs: number, headers: HeaderProfile = 'bare',
+  ): Promise<ConnectResult> {
     const perWorker = Math.max(1, Math.floor(batchSize / this.workers.length));
     const shares = this.workers.map((_, w) => identities.filter((_identity, i) => i % this.workers.length === w));
     const results = await Promise.all(this.workers.map((worker, w) =>
-      worker.request({ type: 'connect', url, clients: shares[w] ?? [], batchSize: perWorker, timeoutMs })));
+      worker.request({ type: 'connect', url, clients: shares[w] ?? [], batchSize: perWorker, timeoutMs, headers })));
     return {
       connected: sum(results.map((r) => r.connected)),
       failed: sum(results.map((r) => r.failed)),

@@ -1,4 +1,10 @@
+import type { HeaderProfile } from './browser-headers.js';
 import { SERVER_SPECS, type ServerName } from './servers.js';
+
+/** The bench's scenarios: (a) fan-out, (b) targeted publishes, (c) memory per connection. */
+export type Phase = 'a' | 'b' | 'c';
+
+const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c'];
 
 /**
  * One fan-out measurement: `publishes` messages at `ratePerS` to a room of `roomSize` clients. Rates keep
@@ -15,10 +21,17 @@ export function fanoutScenario(step: FanoutStep): string {
   return `(a) fan-out ${step.roomSize} @${step.ratePerS}/s`;
 }
 
+/** The scenario name of a memory row, e.g. "(c) memory 10000 conns, browser headers". */
+export function memoryScenario(connections: number, headers: HeaderProfile): string {
+  return `(c) memory ${connections} conns, ${headers} headers`;
+}
+
 /** The sizes and schedules of one bench run. The same schedule is used for every server. */
 export interface BenchConfig {
   readonly quick: boolean;
   readonly servers: readonly ServerName[];
+  /** The scenarios to run (BENCH_PHASES), on every server. */
+  readonly phases: ReadonlySet<Phase>;
   /** Client worker processes (the load generator's receiving side). */
   readonly workers: number;
   /** Connections opened at once across all workers; the next batch starts when this one settled. */
@@ -35,7 +48,7 @@ export interface BenchConfig {
   readonly targetedPublishes: number;
   readonly targetedWarmup: number;
   readonly targetedConcurrency: number;
-  /** (c) Connections held to measure memory. */
+  /** (c) Connections held to measure memory (once per header profile, each on a fresh server). */
   readonly memoryConnections: number;
   /** Idle wait before each RSS reading, to let GC settle. */
   readonly settleMs: number;
@@ -47,13 +60,15 @@ export interface BenchConfig {
 
 /**
  * Reads the environment knobs: BENCH_QUICK=1 (small smoke run), BENCH_SERVERS=plain,floor (a subset, in
- * that order), BENCH_NODE_FLAGS (flags for the server processes).
+ * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c), BENCH_NODE_FLAGS (flags for the server
+ * processes).
  */
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
   return {
     quick,
     servers: parseServers(env.BENCH_SERVERS),
+    phases: parsePhases(env.BENCH_PHASES),
     workers: 2,
     repeats: quick ? 1 : 3,
     connectBatch: 200,
@@ -81,4 +96,14 @@ function parseServers(value: string | undefined): ServerName[] {
     if (!all.includes(name as ServerName)) throw new Error(`BENCH_SERVERS: unknown server "${name}" (known: ${all.join(', ')})`);
   }
   return names as ServerName[];
+}
+
+function parsePhases(value: string | undefined): Set<Phase> {
+  if (value === undefined || value.trim() === '') return new Set(ALL_PHASES);
+  const names = value.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name.length > 0);
+  for (const name of names) {
+    if (!ALL_PHASES.includes(name as Phase)) throw new Error(`BENCH_PHASES: unknown phase "${name}" (known: ${ALL_PHASES.join(', ')})`);
+  }
+  if (names.length === 0) throw new Error(`BENCH_PHASES: no phase given (known: ${ALL_PHASES.join(', ')})`);
+  return new Set(names as Phase[]);
 }

@@ -16,12 +16,21 @@ export interface EioConnection {
  * open packet `0{…}`, sends CONNECT `40{"token":…}` for the default namespace, answers every ping `2` with
  * pong `3`, and hands `42[…]` events to `onEvent`. Binary packets, acks and namespaces are not supported.
  *
+ * `headers` are added to the upgrade request (e.g. lib/browser-headers.ts); without them it carries only what
+ * `ws` sends itself.
+ *
  * Resolves on the CONNECT ack `40{…}`; rejects on `44{…}` (connect_error), an early close, or timeout.
  */
-export function connectEio(url: string, token: string, onEvent: EventHandler, timeoutMs: number): Promise<EioConnection> {
+export function connectEio(
+  url: string, token: string, onEvent: EventHandler, timeoutMs: number, headers?: Readonly<Record<string, string>>,
+): Promise<EioConnection> {
   return new Promise((resolve, reject) => {
     // Socket.IO servers do not enable permessage-deflate by default; not offering it keeps clients light.
-    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: timeoutMs });
+    // (A Sec-WebSocket-Extensions offer in `headers` is sent as is; `ws` fails the handshake should a
+    // server accept it, since the client cannot inflate.)
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: timeoutMs, ...(headers === undefined ? {} : { headers }),
+    });
     let connected = false;
     const fail = (reason: string) => {
       clearTimeout(timer);

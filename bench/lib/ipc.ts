@@ -3,6 +3,7 @@
  * 'advanced' serialization, so latency samples travel as a Float64Array). Each request carries an id that
  * its reply echoes.
  */
+import type { HeaderProfile } from './browser-headers.js';
 
 /** Who a client authenticates as; the worker signs the token itself. */
 export interface ClientIdentity {
@@ -11,8 +12,14 @@ export interface ClientIdentity {
 }
 
 export type WorkerRequest =
-  /** Opens the clients in batches of `batchSize` (the next batch starts once the previous one settled). */
-  | { type: 'connect'; url: string; clients: readonly ClientIdentity[]; batchSize: number; timeoutMs: number }
+  /**
+   * Opens the clients in batches of `batchSize` (the next batch starts once the previous one settled), each
+   * sending the `headers` profile on its upgrade (per-client values keyed by its session id).
+   */
+  | {
+    type: 'connect'; url: string; clients: readonly ClientIdentity[]; batchSize: number; timeoutMs: number;
+    headers: HeaderProfile;
+  }
   /** Starts a measurement: forget samples; `bench` events with `seq < seqBase` are from an earlier one. */
   | { type: 'reset'; seqBase: number }
   | { type: 'progress' }

@@ -3,7 +3,12 @@ import { ephemeralPortCount, openFilesLimit } from './proc-stats.js';
 
 /** Refuses to start when the servers or workers would run out of file descriptors or ephemeral ports. */
 export function checkLimits(config: BenchConfig): void {
-  const peak = Math.max(config.memoryConnections, ...config.fanout.map((step) => step.roomSize), config.targetedUsers);
+  const { phases } = config;
+  const peak = Math.max(
+    phases.has('a') ? Math.max(...config.fanout.map((step) => step.roomSize)) : 0,
+    phases.has('b') ? config.targetedUsers : 0,
+    phases.has('c') ? config.memoryConnections : 0,
+  );
   const needed = peak + 1000; // the server holds every connection, plus its own files and sockets
   const limit = openFilesLimit();
   if (limit < needed) {

@@ -1,6 +1,7 @@
+import { browserHeaders, type HeaderProfile } from '../lib/browser-headers.js';
 import type { ClientPool } from '../lib/client-pool.js';
 import { sleep } from '../lib/clock.js';
-import type { BenchConfig } from '../lib/config.js';
+import { memoryScenario, type BenchConfig } from '../lib/config.js';
 import { openInspector, type InspectorSession } from '../lib/inspector.js';
 import type { ClientIdentity } from '../lib/ipc.js';
 import { rssKiB } from '../lib/proc-stats.js';
@@ -13,13 +14,17 @@ export const MEMORY_NODE_FLAGS = ['--inspect=127.0.0.1:0'];
 /**
  * (c) Memory per connection, on a freshly started server: RSS and live JS heap after an idle settle, then
  * again after `memoryConnections` authenticated clients (one user each) connected and settled; the
- * growth is divided by the connections still open.
+ * growth is divided by the connections still open. The clients' upgrade requests carry the `headers`
+ * profile: `bare` (what `ws` sends) or `browser` (a desktop Chrome's header set, lib/browser-headers.ts),
+ * which is what a server that keeps each handshake request pays for with real browsers.
  *
  * Before each reading the server is made to run a full GC through its inspector: without it the "after"
  * reading mostly measures handshake garbage not yet collected (it depends on when V8 last collected),
  * not what connections keep alive.
  */
-export async function measureMemory(server: RunningServer, pool: ClientPool, config: BenchConfig): Promise<Row> {
+export async function measureMemory(
+  server: RunningServer, pool: ClientPool, config: BenchConfig, headers: HeaderProfile,
+): Promise<Row> {
   const url = server.inspectorUrl();
   if (url === undefined) throw new Error(`${server.spec.name}: no inspector URL on stderr (started without ${MEMORY_NODE_FLAGS.join(' ')}?)`);
   const inspector = await openInspector(url);
@@ -29,7 +34,7 @@ export async function measureMemory(server: RunningServer, pool: ClientPool, con
       userId: `mem-${i}`,
       sessionId: `mem-session-${i}`,
     }));
-    const connect = await pool.connect(server.wsUrl, identities, config.connectBatch, config.connectTimeoutMs);
+    const connect = await pool.connect(server.wsUrl, identities, config.connectBatch, config.connectTimeoutMs, headers);
     const after = await settledReading(server, inspector, config);
     const { open } = await pool.progress();
     const problems = [
@@ -37,11 +42,15 @@ export async function measureMemory(server: RunningServer, pool: ClientPool, con
       ...(open < connect.connected ? [`${connect.connected - open} closed before reading`] : []),
     ];
     return {
-      scenario: `(c) memory ${config.memoryConnections} conns`,
+      scenario: memoryScenario(config.memoryConnections, headers),
       server: server.spec.name,
       rssKiBPerConn: open > 0 ? (after.rss - before.rss) / open : undefined,
       heapKiBPerConn: open > 0 ? (after.heap - before.heap) / open : undefined,
-      note: [`RSS ${mib(before.rss)} → ${mib(after.rss)} MiB`, ...problems].join('; '),
+      note: [
+        `RSS ${mib(before.rss)} → ${mib(after.rss)} MiB`,
+        ...(headers === 'browser' ? [`+${extraHeaderBytes()} B of headers per upgrade`] : []),
+        ...problems,
+      ].join('; '),
     };
   } finally {
     inspector.close();
@@ -60,4 +69,9 @@ async function settledReading(
 
 function mib(kib: number): string {
   return (kib / 1024).toFixed(1);
+}
+
+/** The bytes the browser profile adds to each upgrade request (as `Name: value\r\n` lines). */
+function extraHeaderBytes(): number {
+  return Object.entries(browserHeaders('sample')).reduce((total, [name, value]) => total + name.length + value.length + 4, 0);
 }
