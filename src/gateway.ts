@@ -7,6 +7,7 @@ import { JwtStrategy } from './auth/jwt-strategy.js';
 import type { Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
+import { RedisEngine } from './engine/redis-engine.js';
 import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { Publisher } from './realtime/publisher.js';
@@ -40,12 +41,16 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const log = logger.child({ node: nodeId.slice(0, 8) });
   const lifecycle = new Lifecycle();
   const isDraining = () => lifecycle.isDraining;
-  const engine: Engine = new MemoryEngine();
+  const engine: Engine = config.redis === undefined
+    ? new MemoryEngine()
+    : new RedisEngine(config.redis, nodeId, config.presenceHeartbeatMs, log.child({ component: 'engine' }));
   const strategy: AuthStrategy = new JwtStrategy(config.jwt);
   const originPolicy = new OriginPolicy(config.corsOrigin);
 
   const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }) });
-  const io = createSocketServer(app.server, { engine, originPolicy, maxPayloadBytes: config.maxPayloadBytes, isDraining });
+  const io = createSocketServer(app.server, {
+    engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
+  });
   const realtimeLog = log.child({ component: 'realtime' });
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, realtimeLog);
   const publisher = new Publisher(io, engine);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UUID, api, connectAs, flush, recordEvents, startGateway } from './support/gateway.js';
+import { OFFSET, UUID, api, connectAs, flush, recordEvents, startGateway } from './support/gateway.js';
 
 type ItemResult = { id: string } | { error: { code: string; message: string; details?: Record<string, unknown> } };
 type BatchAnswer = { results: ItemResult[]; error?: { code: string; message: string; details?: Record<string, unknown> } };
@@ -21,10 +21,10 @@ describe('POST /v1/batch', () => {
     expect(new Set(ids).size).toBe(3);
     await flush(url, alice);
     expect(seen).toEqual([
-      { event: 'step:1', args: [1, { id: ids[0] }] },
-      { event: 'step:2', args: [2, { id: ids[1] }] },
-      { event: 'step:3', args: [3, { id: ids[2] }] },
-      { event: 'test:marker', args: [null, { id: expect.stringMatching(UUID) }] },
+      { event: 'step:1', args: [1, { id: ids[0] }, OFFSET] },
+      { event: 'step:2', args: [2, { id: ids[1] }, OFFSET] },
+      { event: 'step:3', args: [3, { id: ids[2] }, OFFSET] },
+      { event: 'test:marker', args: [null, { id: expect.stringMatching(UUID) }, OFFSET] },
     ]);
   });
 

@@ -3,7 +3,7 @@ import vm from 'node:vm';
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import {
-  TEST_API_KEY, UUID, api, connectAs, disconnectReason, flush, nextEvent, recordEvents, startGateway,
+  TEST_API_KEY, OFFSET, UUID, api, connectAs, disconnectReason, flush, nextEvent, recordEvents, startGateway,
   type ApiResponse, type ErrorResponse,
 } from './support/gateway.js';
 
@@ -35,7 +35,8 @@ describe('POST /v1/publish', () => {
       const response = await publish(url, { event: 'order:shipped', data: { orderId: 7 }, users: ['alice'] });
       expect(response.status).toBe(200);
       expect(response.body.id).toMatch(UUID);
-      expect(await received).toEqual([{ orderId: 7 }, { id: response.body.id }]);
+      // The third argument is Socket.IO's connection-state recovery offset.
+      expect(await received).toEqual([{ orderId: 7 }, { id: response.body.id }, expect.any(String)]);
     });
 
     it('delivers to every socket of a user, and not to other users', async () => {
@@ -44,7 +45,7 @@ describe('POST /v1/publish', () => {
       const bobEvents = recordEvents(bob);
       const arrivals = [nextEvent(a1, 'note'), nextEvent(a2, 'note')];
       expect((await publish(url, { event: 'note', data: 1, users: ['alice'] })).status).toBe(200);
-      expect(await Promise.all(arrivals)).toEqual([[1, { id: expect.stringMatching(UUID) }], [1, { id: expect.stringMatching(UUID) }]]);
+      expect(await Promise.all(arrivals)).toEqual([[1, { id: expect.stringMatching(UUID) }, OFFSET], [1, { id: expect.stringMatching(UUID) }, OFFSET]]);
       await flush(url, bob);
       expect(names(bobEvents)).toEqual(['test:marker']);
     });
@@ -107,7 +108,7 @@ describe('POST /v1/publish', () => {
       const arrivals = sockets.map((socket) => nextEvent(socket, 'announcement'));
       const response = await publish(url, { event: 'announcement', data: { text: 'hi' }, broadcast: true });
       expect(response.status).toBe(200);
-      for (const args of await Promise.all(arrivals)) expect(args).toEqual([{ text: 'hi' }, { id: response.body.id }]);
+      for (const args of await Promise.all(arrivals)) expect(args).toEqual([{ text: 'hi' }, { id: response.body.id }, OFFSET]);
     });
   });
 

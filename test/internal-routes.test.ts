@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import {
-  TEST_API_KEY, UUID, api, connectAs, expectConnectError, flush, nextEvent, recordEvents, signToken, startGateway,
+  TEST_API_KEY, OFFSET, UUID, api, connectAs, expectConnectError, flush, nextEvent, recordEvents, signToken, startGateway,
 } from './support/gateway.js';
 
 const DEFAULT_INTERNAL_EVENTS = ['profile:update', 'account:update', 'auth:logout'];
@@ -27,7 +27,7 @@ describe('POST /internal/emit', () => {
     const response = await emit(url, { userId: 'alice', event: 'profile:update', payload: { name: 'Alice' } });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ ok: true, id: expect.stringMatching(UUID) });
-    expect(await received).toEqual([{ name: 'Alice' }, { id: response.body.id }]);
+    expect(await received).toEqual([{ name: 'Alice' }, { id: response.body.id }, OFFSET]);
     await flush(url, bob);
     expect(bobEvents.map((e) => e.event)).toEqual(['test:marker']);
   });

@@ -22,7 +22,7 @@ describe('SESSION_POLICY=latest', () => {
     const loggedOut = nextEvent(first, 'auth:logout');
     const disconnected = disconnectReason(first);
     const second = await connectClient(url, await signToken({ user_id: 'dave', session_id: 'phone' }));
-    expect(await loggedOut).toEqual([{ reason: 'session-replaced' }]);
+    expect((await loggedOut)[0]).toEqual({ reason: 'session-replaced' });
     expect(await disconnected).toBe('io server disconnect');
     await nextEvent(firstTab2, 'disconnect');
     const user = await api<{ sessions: string[]; activeSession: string }>(url, '/v1/users/dave');

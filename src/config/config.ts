@@ -19,6 +19,14 @@ export interface JwtConfig {
   readonly sessionClaim: string;
 }
 
+/** Where the Redis engine connects; absent when the in-memory engine is used. */
+export interface RedisConfig {
+  /** `redis://` or `rediss://` URL (built from REDIS_HOST/PORT/PASS when REDIS_URL is not set). */
+  readonly url: string;
+  /** Prefix of every key and channel, so several deployments can share one Redis. */
+  readonly prefix: string;
+}
+
 export interface Config {
   readonly nodeEnv: NodeEnv;
   readonly port: number;
@@ -39,6 +47,12 @@ export interface Config {
   readonly shutdownDelayMs: number;
   /** Upper bound on the whole shutdown; past it the process exits anyway (code 1). */
   readonly shutdownTimeoutMs: number;
+  /** Redis engine settings; `undefined` selects the in-memory engine. */
+  readonly redis: RedisConfig | undefined;
+  /** How long a dropped client can come back and get what it missed (Socket.IO connection-state recovery); 0 = off. */
+  readonly recoveryWindowMs: number;
+  /** How often each node refreshes its presence in Redis; a node silent for 2× this is considered gone. */
+  readonly presenceHeartbeatMs: number;
   /** Secrets generated for this run because none were configured (development only). */
   readonly generated: { readonly apiKey: string | undefined; readonly jwtSecret: string | undefined };
 }

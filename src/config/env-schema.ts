@@ -49,6 +49,15 @@ export const envSchema = z.object({
   TOKEN_EXPIRY_GRACE_MS: integer(0, 600_000).default(5000),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_HOST: z.string().min(1).optional(),
+  REDIS_PORT: integer(1, 65535).optional(),
+  REDIS_PASS: z.string().min(1).optional(),
+  REDIS_AUTH_PASSWORD: z.string().min(1).optional(),
+  REDIS_DATA_PREFIX: z.string().min(1).max(100).default('switchboard:'),
+  RECOVERY_WINDOW_MS: integer(0, 86_400_000).default(120_000),
+  PRESENCE_HEARTBEAT_MS: integer(100, 600_000).default(5000),
 });
 
 export type Env = z.infer<typeof envSchema>;

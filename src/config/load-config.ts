@@ -107,9 +107,25 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    redis: redisConfig(env),
+    recoveryWindowMs: env.RECOVERY_WINDOW_MS,
+    presenceHeartbeatMs: env.PRESENCE_HEARTBEAT_MS,
     generated: { apiKey: generatedApiKey, jwtSecret: generatedJwtSecret },
   };
   return deepFreeze(config);
+}
+
+/** REDIS_URL, else the seeds' split form REDIS_HOST / REDIS_PORT / REDIS_PASS (or REDIS_AUTH_PASSWORD). */
+function redisConfig(env: Env): Config['redis'] {
+  const prefix = env.REDIS_DATA_PREFIX;
+  if (env.REDIS_URL !== undefined) return { url: env.REDIS_URL, prefix };
+  if (env.REDIS_HOST === undefined && env.REDIS_PORT === undefined) return undefined;
+  const url = new URL('redis://localhost');
+  url.hostname = env.REDIS_HOST ?? '127.0.0.1';
+  url.port = String(env.REDIS_PORT ?? 6379);
+  const password = env.REDIS_PASS ?? env.REDIS_AUTH_PASSWORD;
+  if (password !== undefined) url.password = password;
+  return { url: url.toString(), prefix };
 }
 
 function checkAlgorithms(env: Env, problems: string[]): void {

@@ -14,6 +14,8 @@ export interface SocketServerOptions {
   readonly engine: Engine;
   readonly originPolicy: OriginPolicy;
   readonly maxPayloadBytes: number;
+  /** Connection-state recovery window; 0 turns recovery off. */
+  readonly recoveryWindowMs: number;
   readonly isDraining: () => boolean;
 }
 
@@ -33,6 +35,11 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     ...(deps.engine.adapter === undefined ? {} : { adapter: deps.engine.adapter }),
     serveClient: false,
     maxHttpBufferSize: deps.maxPayloadBytes,
+    // A client that comes back within the window (to any node, with the Redis engine) gets what it missed.
+    // Middlewares run again on recovery: the token is checked anew.
+    ...(deps.recoveryWindowMs > 0
+      ? { connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs, skipMiddlewares: false } }
+      : {}),
     cors: { origin: deps.originPolicy.corsOrigins(), credentials: false },
     // A draining node refuses at the Engine.IO level, which stock clients treat as a transport error and
     // retry (with backoff, to another node behind the load balancer); a middleware refusal would stop them.

@@ -1,4 +1,4 @@
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { io as connect, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { SignJWT, type JWTPayload } from 'jose';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -154,6 +154,9 @@ export async function disconnectReason(socket: Socket, timeoutMs = 3000): Promis
 export interface ErrorResponse {
   error: { code: string; message: string; details?: Record<string, unknown> };
 }
+
+/** Socket.IO's connection-state recovery offset, appended to every broadcast a client receives. */
+export const OFFSET = expect.any(String) as unknown as string;
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

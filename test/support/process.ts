@@ -60,3 +60,58 @@ export function spawnGateway(env: Record<string, string>, cwd = mkdtempSync(join
       }),
   };
 }
+
+/** A gateway process that outlives the current test (see {@link spawnSharedGateway}). */
+export interface SharedGatewayProcess extends GatewayProcess {
+  /** SIGKILLs the process (if it still runs) and waits for its exit. */
+  kill(): Promise<void>;
+}
+
+const sharedChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of sharedChildren) child.kill('SIGKILL');
+});
+
+/**
+ * Like {@link spawnGateway}, for nodes that a describe block shares between its tests: the process is not
+ * killed after each test; call `kill()` in `afterAll` (it is SIGKILLed anyway when the test worker exits).
+ */
+export function spawnSharedGateway(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'switchboard-'))): SharedGatewayProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  sharedChildren.add(child);
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exit = new Promise<number | null>((done) =>
+    child.once('exit', (code) => {
+      sharedChildren.delete(child);
+      done(code);
+    }),
+  );
+  return {
+    child,
+    output: () => text,
+    exited: () => exit,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exit;
+    },
+    listening: () =>
+      new Promise<string>((done, fail) => {
+        const timer = setInterval(() => {
+          const match = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(text);
+          if (match !== null) {
+            clearInterval(timer);
+            done(`http://127.0.0.1:${match[1]}`);
+          } else if (child.exitCode !== null) {
+            clearInterval(timer);
+            fail(new Error(`gateway exited with ${child.exitCode}:\n${text}`));
+          }
+        }, 25);
+      }),
+  };
+}
