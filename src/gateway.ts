@@ -42,8 +42,10 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const lifecycle = new Lifecycle();
   const isDraining = () => lifecycle.isDraining;
   const engine: Engine = config.redis === undefined
-    ? new MemoryEngine()
-    : new RedisEngine(config.redis, nodeId, config.presenceHeartbeatMs, log.child({ component: 'engine' }));
+    ? new MemoryEngine(config.historySize, config.historyTtlMs)
+    : new RedisEngine(config.redis, {
+      nodeId, heartbeatMs: config.presenceHeartbeatMs, historySize: config.historySize, historyTtlMs: config.historyTtlMs,
+    }, log.child({ component: 'engine' }));
   const strategy: AuthStrategy = new JwtStrategy(config.jwt);
   const originPolicy = new OriginPolicy(config.corsOrigin);
 
@@ -52,13 +54,14 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
   });
   const realtimeLog = log.child({ component: 'realtime' });
-  const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, realtimeLog);
+  const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);
   const publisher = new Publisher(io, engine);
   attachRealtime(io, {
     strategy,
     originPolicy,
     sessionControl,
     expiry: new TokenExpiryWatch(config.tokenExpiryGraceMs),
+    history: engine.history,
     allowQueryToken: config.allowQueryToken,
     isDraining,
     logger: realtimeLog,

@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
+  // A background failure (e.g. inside a library, while Redis is away) is logged, never fatal.
+  process.on('unhandledRejection', (reason: unknown) => logger.error({ err: reason }, 'unhandled rejection'));
   const gateway = await createGateway(config, logger);
   const baseUrl = await gateway.listen();
   if (config.corsOrigin !== '*' && config.corsOrigin.length === 0) {

@@ -21,10 +21,10 @@ describe('POST /v1/batch', () => {
     expect(new Set(ids).size).toBe(3);
     await flush(url, alice);
     expect(seen).toEqual([
-      { event: 'step:1', args: [1, { id: ids[0] }, OFFSET] },
-      { event: 'step:2', args: [2, { id: ids[1] }, OFFSET] },
-      { event: 'step:3', args: [3, { id: ids[2] }, OFFSET] },
-      { event: 'test:marker', args: [null, { id: expect.stringMatching(UUID) }, OFFSET] },
+      { event: 'step:1', args: [1, { id: ids[0], history: { 'user:alice': { epoch: expect.any(String), offset: 1 } } }, OFFSET] },
+      { event: 'step:2', args: [2, { id: ids[1], history: { 'user:alice': { epoch: expect.any(String), offset: 2 } } }, OFFSET] },
+      { event: 'step:3', args: [3, { id: ids[2], history: { 'user:alice': { epoch: expect.any(String), offset: 3 } } }, OFFSET] },
+      { event: 'test:marker', args: [null, expect.objectContaining({ id: expect.stringMatching(UUID) }), OFFSET] },
     ]);
   });
 
@@ -43,25 +43,25 @@ describe('POST /v1/batch', () => {
     ]);
     expect(response.status).toBe(200);
     const [first, noTarget, reserved, noEvent, badShape, unknownField, last] = response.body.results;
-    expect(first).toEqual({ id: expect.stringMatching(UUID) });
+    expect(first).toMatchObject({ id: expect.stringMatching(UUID), offset: 1 });
     expect(noTarget).toEqual({ error: expect.objectContaining({ code: 'NO_TARGET', message: expect.any(String) }) });
     expect(reserved).toEqual({ error: expect.objectContaining({ code: 'EVENT_RESERVED', message: expect.any(String) }) });
     for (const [result, field] of [[noEvent, '[3].event'], [badShape, '[4].users'], [unknownField, '[5].extra']] as const) {
       expect(result).toEqual({ error: expect.objectContaining({ code: 'INVALID_BODY', message: expect.stringContaining(field), details: { field } }) });
     }
-    expect(last).toEqual({ id: expect.stringMatching(UUID) });
+    expect(last).toMatchObject({ id: expect.stringMatching(UUID), offset: 2 });
     expect(response.body.results).toHaveLength(7);
     await flush(url, alice);
     expect(seen.map((e) => e.event)).toEqual(['ok:first', 'ok:last', 'test:marker']);
-    expect(seen[0]?.args[1]).toEqual(first);
-    expect(seen[1]?.args[1]).toEqual(last);
+    expect(seen[0]?.args[1]).toMatchObject({ id: (first as { id: string }).id });
+    expect(seen[1]?.args[1]).toMatchObject({ id: (last as { id: string }).id });
   });
 
   it('names a non-object item by its index', async () => {
     const { url } = await startGateway();
     const response = await batch(url, [null, toAlice('fine')]);
     expect(response.body.results[0]).toEqual({ error: expect.objectContaining({ code: 'INVALID_BODY', details: { field: '[0]' } }) });
-    expect(response.body.results[1]).toEqual({ id: expect.stringMatching(UUID) });
+    expect(response.body.results[1]).toMatchObject({ id: expect.stringMatching(UUID) });
   });
 
   it('answers a too-deep item with its own error', async () => {

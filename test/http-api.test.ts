@@ -8,7 +8,7 @@ import {
 } from './support/gateway.js';
 
 function publish(url: string, body: unknown, options: { key?: string | null; headers?: Record<string, string> } = {}) {
-  return api<{ id: string } & Partial<ErrorResponse>>(url, '/v1/publish', { body, ...options });
+  return api<{ id: string; epoch?: string; offset?: number } & Partial<ErrorResponse>>(url, '/v1/publish', { body, ...options });
 }
 
 /** Asserts a catalog refusal: the status, the code, a message, never a 500. */
@@ -36,7 +36,10 @@ describe('POST /v1/publish', () => {
       expect(response.status).toBe(200);
       expect(response.body.id).toMatch(UUID);
       // The third argument is Socket.IO's connection-state recovery offset.
-      expect(await received).toEqual([{ orderId: 7 }, { id: response.body.id }, expect.any(String)]);
+      // Meta: the id, and the message's place in the room history; then Socket.IO's recovery offset.
+      const history = { 'user:alice': { epoch: response.body.epoch, offset: response.body.offset } };
+      expect(response.body).toMatchObject({ epoch: expect.any(String), offset: 1, history });
+      expect(await received).toEqual([{ orderId: 7 }, { id: response.body.id, history }, OFFSET]);
     });
 
     it('delivers to every socket of a user, and not to other users', async () => {
@@ -45,7 +48,7 @@ describe('POST /v1/publish', () => {
       const bobEvents = recordEvents(bob);
       const arrivals = [nextEvent(a1, 'note'), nextEvent(a2, 'note')];
       expect((await publish(url, { event: 'note', data: 1, users: ['alice'] })).status).toBe(200);
-      expect(await Promise.all(arrivals)).toEqual([[1, { id: expect.stringMatching(UUID) }, OFFSET], [1, { id: expect.stringMatching(UUID) }, OFFSET]]);
+      expect(await Promise.all(arrivals)).toEqual([[1, expect.objectContaining({ id: expect.stringMatching(UUID) }), OFFSET], [1, expect.objectContaining({ id: expect.stringMatching(UUID) }), OFFSET]]);
       await flush(url, bob);
       expect(names(bobEvents)).toEqual(['test:marker']);
     });

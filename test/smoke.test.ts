@@ -11,6 +11,6 @@ describe('publish to a user', () => {
     expect(response.body.id).toMatch(/^[0-9a-f-]{36}$/);
     const [data, meta] = await received;
     expect(data).toEqual({ orderId: 7 });
-    expect(meta).toEqual({ id: response.body.id });
+    expect(meta).toMatchObject({ id: response.body.id });
   });
 });

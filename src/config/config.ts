@@ -53,6 +53,10 @@ export interface Config {
   readonly recoveryWindowMs: number;
   /** How often each node refreshes its presence in Redis; a node silent for 2× this is considered gone. */
   readonly presenceHeartbeatMs: number;
+  /** Messages kept per room for history reads; 0 turns room history off. */
+  readonly historySize: number;
+  /** How long a room's history is kept after its last publish. */
+  readonly historyTtlMs: number;
   /** Secrets generated for this run because none were configured (development only). */
   readonly generated: { readonly apiKey: string | undefined; readonly jwtSecret: string | undefined };
 }

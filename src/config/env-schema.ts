@@ -58,6 +58,8 @@ export const envSchema = z.object({
   REDIS_DATA_PREFIX: z.string().min(1).max(100).default('switchboard:'),
   RECOVERY_WINDOW_MS: integer(0, 86_400_000).default(120_000),
   PRESENCE_HEARTBEAT_MS: integer(100, 600_000).default(5000),
+  HISTORY_SIZE: integer(0, 10_000).default(100),
+  HISTORY_TTL_S: integer(1, 30 * 86_400).default(86_400),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -110,6 +110,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     redis: redisConfig(env),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,
     presenceHeartbeatMs: env.PRESENCE_HEARTBEAT_MS,
+    historySize: env.HISTORY_SIZE,
+    historyTtlMs: env.HISTORY_TTL_S * 1000,
     generated: { apiKey: generatedApiKey, jwtSecret: generatedJwtSecret },
   };
   return deepFreeze(config);

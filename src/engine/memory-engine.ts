@@ -2,6 +2,7 @@ import { userRoom, type GatewayNamespace } from '../types/socket.js';
 import type {
   ConnectionInfo, Engine, PresenceReader, PresenceStats, RoomInfo, SessionStore, UserPresence,
 } from './engine.js';
+import { MemoryHistory } from './memory-history.js';
 
 /**
  * The in-memory engine: the embedded default and the test stand-in. One node only — nothing is shared
@@ -11,8 +12,14 @@ export class MemoryEngine implements Engine {
   readonly name = 'memory';
   readonly adapter = undefined;
   readonly sessions = new MemorySessionStore();
+  readonly history: MemoryHistory | undefined;
   private namespace: GatewayNamespace | undefined;
   readonly presence: PresenceReader = new LocalPresenceReader(() => this.requireGatewayNamespace());
+
+  /** `historySize` 0 turns room history off. */
+  constructor(historySize: number, historyTtlMs: number) {
+    this.history = historySize > 0 ? new MemoryHistory(historySize, historyTtlMs) : undefined;
+  }
 
   async bind(namespace: GatewayNamespace): Promise<void> {
     this.namespace = namespace;
@@ -23,6 +30,7 @@ export class MemoryEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.history?.close();
     this.namespace = undefined;
   }
 

@@ -4,8 +4,20 @@ import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/config.js';
 import type { GatewayNamespace } from '../types/socket.js';
 import type { AdapterConstructor, Engine } from './engine.js';
+import { RedisHistory } from './redis-history.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisSessionStore } from './redis-session-store.js';
+
+export interface RedisEngineOptions {
+  readonly nodeId: string;
+  readonly heartbeatMs: number;
+  /** Messages kept per room; 0 turns history off. */
+  readonly historySize: number;
+  readonly historyTtlMs: number;
+}
+
+/** Upper bound on one of our own Redis commands (sessions, presence, history). */
+const COMMAND_TIMEOUT_MS = 2000;
 
 /** Longest wait between two reconnection attempts to Redis. */
 const MAX_RECONNECT_DELAY_MS = 2000;
@@ -23,15 +35,20 @@ export class RedisEngine implements Engine {
   readonly adapter: AdapterConstructor;
   readonly sessions: RedisSessionStore;
   readonly presence: RedisPresence;
+  readonly history: RedisHistory | undefined;
   private readonly client: Redis;
+  private readonly adapterClient: Redis;
   private namespace: GatewayNamespace | undefined;
 
-  constructor(config: RedisConfig, nodeId: string, heartbeatMs: number, private readonly logger: Logger) {
-    this.client = new Redis(config.url, {
-      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-      maxRetriesPerRequest: 2,
-      connectionName: `switchboard:${nodeId.slice(0, 8)}`,
-    });
+  constructor(config: RedisConfig, options: RedisEngineOptions, private readonly logger: Logger) {
+    const { nodeId, heartbeatMs, historySize, historyTtlMs } = options;
+    const retryStrategy = (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS);
+    const connectionName = `switchboard:${nodeId.slice(0, 8)}`;
+    // Our own commands (sessions, presence, history) fail fast while Redis is away, so no request hangs.
+    this.client = new Redis(config.url, { retryStrategy, connectionName, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
+    // The adapter's commands wait for Redis instead: its stream writer, reader and subscriber resume after.
+    this.adapterClient = new Redis(config.url, { retryStrategy, connectionName, maxRetriesPerRequest: null });
+    this.adapterClient.on('error', () => undefined); // reported once through the main client below
     let reported = false;
     this.client.on('error', (error: Error) => {
       // ioredis reports every failed reconnection attempt; one line per outage is enough.
@@ -42,7 +59,7 @@ export class RedisEngine implements Engine {
       if (reported) logger.info('redis available again');
       reported = false;
     });
-    this.adapter = createAdapter(this.client, {
+    this.adapter = createAdapter(this.adapterClient, {
       streamName: `${config.prefix}stream`,
       channelPrefix: `${config.prefix}sio`,
       sessionKeyPrefix: `${config.prefix}recovery:`,
@@ -51,6 +68,7 @@ export class RedisEngine implements Engine {
     }) as unknown as AdapterConstructor;
     this.sessions = new RedisSessionStore(this.client, config.prefix);
     this.presence = new RedisPresence(this.client, config.prefix, nodeId, heartbeatMs, logger);
+    this.history = historySize > 0 ? new RedisHistory(this.client, config.prefix, historySize, historyTtlMs) : undefined;
   }
 
   async bind(namespace: GatewayNamespace): Promise<void> {
@@ -66,6 +84,7 @@ export class RedisEngine implements Engine {
     await this.presence.stop().catch((error: unknown) => this.logger.warn({ err: error }, 'presence cleanup failed'));
     // Closing the adapter stops its stream reader and subscriber (duplicated clients).
     this.namespace?.adapter.close();
+    this.adapterClient.disconnect();
     this.client.disconnect();
   }
 }

@@ -14,6 +14,7 @@ export const ERROR_CATALOG = {
   SESSION_REVOKED: { status: 403, message: 'This session is no longer the active session of the user' },
   IDENTITY_MISMATCH: { status: 403, message: 'The new token belongs to another user or session' },
   ORIGIN_FORBIDDEN: { status: 403, message: 'The Origin of this request is not allowed' },
+  ROOM_FORBIDDEN: { status: 403, message: 'This socket may not read or join this room' },
   AUTH_UNAVAILABLE: { status: 503, message: 'The token could not be checked right now; try again' },
   // --- HTTP API authentication ---
   API_KEY_MISSING: { status: 401, message: 'No API key was presented; send Authorization: Bearer <key> or X-Api-Key: <key>' },

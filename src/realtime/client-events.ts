@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
+import type { HistoryPage, HistoryStore } from '../engine/engine.js';
 import { GatewayError, isGatewayError } from '../errors/catalog.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { GatewaySocket } from '../types/socket.js';
@@ -11,12 +12,17 @@ type Ack = (reply: unknown) => void;
 export interface ClientEventDeps {
   readonly strategy: AuthStrategy;
   readonly expiry: TokenExpiryWatch;
+  /** Room history, `undefined` when off. */
+  readonly history: HistoryStore | undefined;
   readonly logger: Logger;
 }
 
+/** The client events the gateway handles; every other one is answered EVENT_UNKNOWN. */
+const HANDLED_EVENTS: ReadonlySet<string> = new Set(['auth:refresh', 'history']);
+
 /**
- * The events a client may send. In this release only `auth:refresh`; any other event with an ack is
- * answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
+ * The events a client may send: `auth:refresh` and `history`; any other event with an ack is answered
+ * `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
  *
  * The listeners are created once and shared by every socket (Socket.IO calls them with `this` bound to
  * the socket), so a connection costs no closures of its own.
@@ -28,13 +34,21 @@ export function createClientEventListeners(deps: ClientEventDeps): (socket: Gate
       (error: unknown) => fail(this, ack, error, deps.logger),
     );
   }
+  function onHistory(this: GatewaySocket, payload: unknown, ack?: unknown): void {
+    if (typeof ack !== 'function') return;
+    void readHistory(this, payload, deps).then(
+      (page) => (ack as Ack)(page),
+      (error: unknown) => fail(this, ack, error, deps.logger),
+    );
+  }
   function onUnknown(event: string, ...args: unknown[]): void {
-    if (event === 'auth:refresh') return;
+    if (HANDLED_EVENTS.has(event)) return;
     const ack = args.at(-1);
     if (typeof ack === 'function') (ack as Ack)({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
   }
   return (socket) => {
     socket.on('auth:refresh', onRefresh);
+    socket.on('history', onHistory);
     socket.onAny(onUnknown);
   };
 }
@@ -53,6 +67,23 @@ async function refreshToken(socket: GatewaySocket, payload: unknown, deps: Clien
   }
   deps.expiry.update(socket, identity.expiresAt);
   return { ok: true, expiresAt: identity.expiresAt ?? null };
+}
+
+/**
+ * `history` `{ room, since?, epoch? }` (ack): the room's messages after `since`, as `GET
+ * /v1/rooms/{room}/history` answers them. Only for rooms the socket is in.
+ */
+async function readHistory(socket: GatewaySocket, payload: unknown, deps: ClientEventDeps): Promise<HistoryPage> {
+  if (deps.history === undefined) throw new GatewayError('NOT_FOUND', 'Room history is off (HISTORY_SIZE=0)');
+  const request = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  const { room, since, epoch } = request;
+  if (typeof room !== 'string' || room.length === 0) throw new GatewayError('INVALID_BODY', 'history needs { room }', { details: { field: 'room' } });
+  if (since !== undefined && !(Number.isSafeInteger(since) && (since as number) >= 0)) {
+    throw new GatewayError('INVALID_BODY', 'since must be a whole number', { details: { field: 'since' } });
+  }
+  if (epoch !== undefined && typeof epoch !== 'string') throw new GatewayError('INVALID_BODY', 'epoch must be a string', { details: { field: 'epoch' } });
+  if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
+  return deps.history.read(room, since as number | undefined, epoch);
 }
 
 function answer(socket: GatewaySocket, ack: unknown, reply: unknown): void {

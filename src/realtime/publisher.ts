@@ -1,17 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, HistoryPosition } from '../engine/engine.js';
 import { GatewayError } from '../errors/catalog.js';
-import { assertPublishable, type Publication, type Target } from './publication.js';
+import { assertPublishable, type Target } from './publication.js';
 import type { GatewayServer } from '../types/socket.js';
 
-/** What a publish answers: the message id clients receive as `meta.id`. */
+/** Where a message landed in the history of each targeted room (absent for broadcasts or with history off). */
+export type HistoryPositions = Record<string, HistoryPosition>;
+
+/**
+ * What a publish answers: the message id, and its place in each targeted room's history — plus `epoch`
+ * and `offset` at the top level when exactly one room was targeted.
+ */
 export interface PublishResult {
   readonly id: string;
+  readonly history?: HistoryPositions;
+  readonly epoch?: string;
+  readonly offset?: number;
+}
+
+/** The metadata clients receive as the argument after the data: `{ id, history? }`. */
+interface DeliveryMeta {
+  readonly id: string;
+  readonly history?: HistoryPositions;
 }
 
 /**
  * Hands publications to Socket.IO, which encodes each once and fans it out through the engine's adapter
- * (all nodes). Clients receive `(data, meta)` where `meta` is `{ id }`.
+ * (all nodes), after recording them in the targeted rooms' history. Publications are delivered in the
+ * order their history was written, so offsets and delivery order agree.
  */
 export class Publisher {
   private published = 0;
@@ -27,22 +43,32 @@ export class Publisher {
   }
 
   /** Publishes one message after the checks every surface shares (engine ready, event name, data depth). */
-  publish(event: string, data: unknown, target: Target): PublishResult {
+  async publish(event: string, data: unknown, target: Target): Promise<PublishResult> {
     this.assertReady();
     assertPublishable(event, data);
-    const publication: Publication = { id: randomUUID(), event, data, target };
-    this.deliver(publication);
+    const id = randomUUID();
+    const { history } = this.engine;
+    const positions = history !== undefined && target.rooms.length > 0
+      ? await history.append(target.rooms, { id, event, data, ts: Date.now() })
+      : undefined;
+    this.deliver(event, data, target, positions === undefined ? { id } : { id, history: positions });
     this.published += 1;
-    return { id: publication.id };
+    return resultOf(id, target, positions);
   }
 
   get publishedCount(): number {
     return this.published;
   }
 
-  private deliver({ id, event, data, target }: Publication): void {
+  private deliver(event: string, data: unknown, target: Target, meta: DeliveryMeta): void {
     const base = target.broadcast ? this.io : this.io.to(target.rooms as string[]);
     const operator = target.except.length > 0 ? base.except(target.except as string[]) : base;
-    operator.emit(event, data, { id });
+    operator.emit(event, data, meta);
   }
+}
+
+function resultOf(id: string, target: Target, positions: HistoryPositions | undefined): PublishResult {
+  if (positions === undefined) return { id };
+  const only = target.rooms.length === 1 ? positions[target.rooms[0]!] : undefined;
+  return only === undefined ? { id, history: positions } : { id, history: positions, epoch: only.epoch, offset: only.offset };
 }

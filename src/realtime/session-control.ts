@@ -5,6 +5,9 @@ import { GatewayError } from '../errors/catalog.js';
 import type { Identity } from '../auth/auth-strategy.js';
 import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
 
+/** The inter-node event asking every node to enforce `latest` for one user. */
+const ENFORCE_LATEST_EVENT = 'switchboard:enforce-latest';
+
 /** Why a socket was logged out; sent as `auth:logout` `{ reason }`. */
 export type LogoutReason = 'force-logout' | 'session-replaced';
 
@@ -16,12 +19,23 @@ export type LogoutReason = 'force-logout' | 'session-replaced';
  * A socket without a session id counts as a session of its own (keyed by its socket id) under `latest`.
  */
 export class SessionControl {
+  /**
+   * @param clustered - the engine spans several nodes: `latest` enforcement is then also asked of the
+   *   other nodes (Socket.IO `serverSideEmit`), each checking its own sockets against the active session.
+   */
   constructor(
     private readonly io: GatewayServer,
     private readonly sessions: SessionStore,
     private readonly policy: SessionPolicy,
+    private readonly clustered: boolean,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    if (clustered && policy === 'latest') {
+      io.on(ENFORCE_LATEST_EVENT, (userId: unknown) => {
+        if (typeof userId === 'string') this.enforceLatestLocally(userId).catch((error: unknown) => this.logger.warn({ err: error, userId }, 'session enforcement failed'));
+      });
+    }
+  }
 
   /** Handshake check: refuses a session the policy does not admit (`SESSION_REVOKED`). */
   async admit(identity: Identity, socketId: string): Promise<void> {
@@ -50,7 +64,22 @@ export class SessionControl {
       this.logoutSelf(socket, 'session-replaced');
       return;
     }
-    await this.logoutOthers(userId, sessionId === undefined ? socket.id : sessionRoom(sessionId), 'session-replaced');
+    if (this.clustered) this.io.serverSideEmit(ENFORCE_LATEST_EVENT, userId);
+    await this.enforceLatestLocally(userId);
+  }
+
+  /**
+   * Logs out this node's sockets of `userId` whose session is not the active one *now*. Each node reads
+   * the active session when it acts (not when the request was sent), so logins racing on several nodes
+   * converge on the last claim instead of logging each other out.
+   */
+  private async enforceLatestLocally(userId: string): Promise<void> {
+    const active = await this.sessions.activeSession(userId);
+    const namespace = this.io.of('/');
+    for (const socketId of namespace.adapter.rooms.get(userRoom(userId)) ?? []) {
+      const socket = namespace.sockets.get(socketId);
+      if (socket !== undefined && sessionKey(socket.data.sessionId, socket.id) !== active) this.logoutSelf(socket, 'session-replaced');
+    }
   }
 
   /** The seed-003 force-logout: `sessionId` becomes active, every other session's sockets get `auth:logout` and are disconnected. */
@@ -67,9 +96,13 @@ export class SessionControl {
     return targets.length;
   }
 
+  /**
+   * `auth:logout`, then disconnect. Both go through the adapter (as every emit does while connection-state
+   * recovery is on), so with Redis the disconnect cannot overtake the event: they share one ordered stream.
+   */
   private logoutSelf(socket: GatewaySocket, reason: LogoutReason): void {
-    socket.emit('auth:logout', { reason });
-    socket.disconnect(true);
+    this.io.to(socket.id).emit('auth:logout', { reason });
+    this.io.in(socket.id).disconnectSockets(true);
   }
 
   private async logoutOthers(userId: string, keepRoom: string, reason: LogoutReason): Promise<number> {

@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, HistoryStore } from '../engine/engine.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { createClientEventListeners } from './client-events.js';
 import { createHandshakeMiddleware } from './handshake.js';
@@ -24,6 +24,7 @@ export interface RealtimeDeps {
   readonly originPolicy: OriginPolicy;
   readonly sessionControl: SessionControl;
   readonly expiry: TokenExpiryWatch;
+  readonly history: HistoryStore | undefined;
   readonly allowQueryToken: boolean;
   readonly isDraining: () => boolean;
   readonly logger: Logger;

@@ -28,8 +28,7 @@ export async function internalSurface(app: FastifyInstance, { context }: Surface
         details: { field: 'event', allowed: [...allowed] },
       });
     }
-    const { id } = context.publisher.publish(event, payload, resolveTarget({ users: [userId] }));
-    return { ok: true, id };
+    return { ok: true, ...(await context.publisher.publish(event, payload, resolveTarget({ users: [userId] }))) };
   });
 
   /** Sets the active session and logs out (`auth:logout`, then disconnect) every other session of the user. */

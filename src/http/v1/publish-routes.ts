@@ -20,10 +20,10 @@ export async function publishRoutes(app: FastifyInstance, { context }: SurfaceOp
       throw new GatewayError('BATCH_TOO_LARGE', `A batch holds at most ${context.config.maxBatchSize} items (MAX_BATCH_SIZE); this one has ${items.length}`);
     }
     context.publisher.assertReady();
-    const results: ({ id: string } | { error: ErrorBody })[] = [];
+    const results: (PublishResult | { error: ErrorBody })[] = [];
     for (const [index, item] of items.entries()) {
       try {
-        results.push(publishOne(context.publisher, validatePublishItem(item, `[${index}]`)));
+        results.push(await publishOne(context.publisher, validatePublishItem(item, `[${index}]`)));
       } catch (error) {
         // Earlier items are already out: answer per item, never fail the whole batch half-way.
         if (!isGatewayError(error)) request.log.error({ err: error, item: index }, 'batch item failed');
@@ -34,6 +34,6 @@ export async function publishRoutes(app: FastifyInstance, { context }: SurfaceOp
   });
 }
 
-function publishOne(publisher: Publisher, body: PublishBody): PublishResult {
+function publishOne(publisher: Publisher, body: PublishBody): Promise<PublishResult> {
   return publisher.publish(body.event, body.data, resolveTarget(body));
 }

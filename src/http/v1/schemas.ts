@@ -40,3 +40,12 @@ export const RoomsQuery = Type.Object(
   { additionalProperties: false },
 );
 export type RoomsQuery = Static<typeof RoomsQuery>;
+
+export const HistoryQuery = Type.Object(
+  {
+    since: Type.Optional(Type.Integer({ minimum: 0 })),
+    epoch: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type HistoryQuery = Static<typeof HistoryQuery>;

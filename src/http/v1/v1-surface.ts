@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { SurfaceOptions } from '../api-context.js';
 import { apiKeyGuard } from '../api-key-guard.js';
+import { historyRoutes } from './history-routes.js';
 import { presenceRoutes } from './presence-routes.js';
 import { publishRoutes } from './publish-routes.js';
 import { statsRoutes } from './stats-routes.js';
@@ -11,4 +12,5 @@ export async function v1Surface(app: FastifyInstance, { context }: SurfaceOption
   await app.register(publishRoutes, { context });
   await app.register(presenceRoutes, { context });
   await app.register(statsRoutes, { context });
+  await app.register(historyRoutes, { context });
 }
