@@ -47,7 +47,17 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
   const url = await gateway.listen();
   const close = () => gateway.close();
   onCleanup(close);
+  await untilReady(url);
   return { url, gateway, logs, close };
+}
+
+/** Waits until `/readyz` answers 200 (at once on the memory engine; once connected on Redis). */
+export async function untilReady(url: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await fetch(`${url}/readyz`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
+    await sleep(20);
+  }
 }
 
 export interface TokenOptions {
