@@ -25,6 +25,12 @@ export interface RedisConfig {
   readonly url: string;
   /** Prefix of every key and channel, so several deployments can share one Redis. */
   readonly prefix: string;
+  /**
+   * Socket.IO adapter for fan-out: `streams` (Redis Streams; survives Redis blips and serves recovery on
+   * any node) or `pubsub` (classic pub/sub; cheaper, but loses messages across Redis outages and recovers
+   * clients only on the node they left).
+   */
+  readonly adapter: 'streams' | 'pubsub';
 }
 
 export interface Config {

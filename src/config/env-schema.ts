@@ -56,6 +56,7 @@ export const envSchema = z.object({
   REDIS_PASS: z.string().min(1).optional(),
   REDIS_AUTH_PASSWORD: z.string().min(1).optional(),
   REDIS_DATA_PREFIX: z.string().min(1).max(100).default('switchboard:'),
+  REDIS_ADAPTER: z.enum(['streams', 'pubsub']).default('streams'),
   RECOVERY_WINDOW_MS: integer(0, 86_400_000).default(120_000),
   PRESENCE_HEARTBEAT_MS: integer(100, 600_000).default(5000),
   HISTORY_SIZE: integer(0, 10_000).default(100),

@@ -120,14 +120,15 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
 /** REDIS_URL, else the seeds' split form REDIS_HOST / REDIS_PORT / REDIS_PASS (or REDIS_AUTH_PASSWORD). */
 function redisConfig(env: Env): Config['redis'] {
   const prefix = env.REDIS_DATA_PREFIX;
-  if (env.REDIS_URL !== undefined) return { url: env.REDIS_URL, prefix };
+  const adapter = env.REDIS_ADAPTER;
+  if (env.REDIS_URL !== undefined) return { url: env.REDIS_URL, prefix, adapter };
   if (env.REDIS_HOST === undefined && env.REDIS_PORT === undefined) return undefined;
   const url = new URL('redis://localhost');
   url.hostname = env.REDIS_HOST ?? '127.0.0.1';
   url.port = String(env.REDIS_PORT ?? 6379);
   const password = env.REDIS_PASS ?? env.REDIS_AUTH_PASSWORD;
   if (password !== undefined) url.password = password;
-  return { url: url.toString(), prefix };
+  return { url: url.toString(), prefix, adapter };
 }
 
 function checkAlgorithms(env: Env, problems: string[]): void {

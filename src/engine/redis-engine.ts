@@ -1,4 +1,5 @@
-import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
+import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/config.js';
@@ -25,7 +26,8 @@ const MAX_RECONNECT_DELAY_MS = 2000;
 /**
  * The Redis engine: several gateway nodes as one. Fan-out goes through Socket.IO's official Redis
  * Streams adapter (which also keeps what connection-state recovery needs, so a client can come back to
- * any node), active sessions and presence live in Redis under `prefix`.
+ * any node) — or its classic pub/sub adapter with REDIS_ADAPTER=pubsub — and active sessions, presence
+ * and room history live in Redis under `prefix`.
  *
  * An unreachable Redis never crashes the node: the client retries with backoff, `isReady()` is false
  * meanwhile (`/readyz` 503, publishes 503 with Retry-After), and the adapter resumes the stream after.
@@ -38,6 +40,8 @@ export class RedisEngine implements Engine {
   readonly history: RedisHistory | undefined;
   private readonly client: Redis;
   private readonly adapterClient: Redis;
+  /** The pub/sub adapter's subscriber connection (the streams adapter manages its own). */
+  private subscriber: Redis | undefined;
   private namespace: GatewayNamespace | undefined;
 
   constructor(config: RedisConfig, options: RedisEngineOptions, private readonly logger: Logger) {
@@ -59,13 +63,16 @@ export class RedisEngine implements Engine {
       if (reported) logger.info('redis available again');
       reported = false;
     });
-    this.adapter = createAdapter(this.adapterClient, {
-      streamName: `${config.prefix}stream`,
-      channelPrefix: `${config.prefix}sio`,
-      sessionKeyPrefix: `${config.prefix}recovery:`,
-      // Payloads come from JSON bodies: no binary to look for on every broadcast.
-      onlyPlaintext: true,
-    }) as unknown as AdapterConstructor;
+    // Both adapter factories are typed `(nsp: any) => Adapter` upstream; Socket.IO takes them as adapters.
+    this.adapter = (config.adapter === 'streams'
+      ? createStreamsAdapter(this.adapterClient, {
+        streamName: `${config.prefix}stream`,
+        channelPrefix: `${config.prefix}sio`,
+        sessionKeyPrefix: `${config.prefix}recovery:`,
+        // Payloads come from JSON bodies: no binary to look for on every broadcast.
+        onlyPlaintext: true,
+      })
+      : createPubSubAdapter(this.adapterClient, (this.subscriber = this.adapterClient.duplicate()), { key: `${config.prefix}sio` })) as unknown as AdapterConstructor;
     this.sessions = new RedisSessionStore(this.client, config.prefix);
     this.presence = new RedisPresence(this.client, config.prefix, nodeId, heartbeatMs, logger);
     this.history = historySize > 0 ? new RedisHistory(this.client, config.prefix, historySize, historyTtlMs) : undefined;
@@ -84,6 +91,7 @@ export class RedisEngine implements Engine {
     await this.presence.stop().catch((error: unknown) => this.logger.warn({ err: error }, 'presence cleanup failed'));
     // Closing the adapter stops its stream reader and subscriber (duplicated clients).
     this.namespace?.adapter.close();
+    this.subscriber?.disconnect();
     this.adapterClient.disconnect();
     this.client.disconnect();
   }
