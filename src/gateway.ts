@@ -44,7 +44,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const engine: Engine = config.redis === undefined
     ? new MemoryEngine(config.historySize, config.historyTtlMs)
     : new RedisEngine(config.redis, {
-      nodeId, heartbeatMs: config.presenceHeartbeatMs, historySize: config.historySize, historyTtlMs: config.historyTtlMs,
+      nodeId,
+      heartbeatMs: config.presenceHeartbeatMs,
+      historySize: config.historySize,
+      historyTtlMs: config.historyTtlMs,
+      recoveryWindowMs: config.recoveryWindowMs,
     }, log.child({ component: 'engine' }));
   const strategy: AuthStrategy = new JwtStrategy(config.jwt);
   const originPolicy = new OriginPolicy(config.corsOrigin);

@@ -5,12 +5,15 @@ import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/config.js';
 import type { GatewayNamespace } from '../types/socket.js';
 import type { AdapterConstructor, Engine } from './engine.js';
+import { CrashRecovery } from './crash-recovery.js';
 import { RedisHistory } from './redis-history.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisSessionStore } from './redis-session-store.js';
 
 export interface RedisEngineOptions {
   readonly nodeId: string;
+  /** Connection-state recovery window (0 = off); with the Streams adapter, recovery also survives a crashed node. */
+  readonly recoveryWindowMs: number;
   readonly heartbeatMs: number;
   /** Messages kept per room; 0 turns history off. */
   readonly historySize: number;
@@ -43,9 +46,10 @@ export class RedisEngine implements Engine {
   /** The pub/sub adapter's subscriber connection (the streams adapter manages its own). */
   private subscriber: Redis | undefined;
   private namespace: GatewayNamespace | undefined;
+  private readonly crashRecovery: CrashRecovery | undefined;
 
   constructor(config: RedisConfig, options: RedisEngineOptions, private readonly logger: Logger) {
-    const { nodeId, heartbeatMs, historySize, historyTtlMs } = options;
+    const { nodeId, heartbeatMs, historySize, historyTtlMs, recoveryWindowMs } = options;
     const retryStrategy = (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS);
     const connectionName = `switchboard:${nodeId.slice(0, 8)}`;
     // Our own commands (sessions, presence, history) fail fast while Redis is away, so no request hangs.
@@ -63,12 +67,16 @@ export class RedisEngine implements Engine {
       if (reported) logger.info('redis available again');
       reported = false;
     });
+    const recoveryPrefix = `${config.prefix}recovery:`;
+    this.crashRecovery = config.adapter === 'streams' && recoveryWindowMs > 0
+      ? new CrashRecovery(this.adapterClient, recoveryPrefix, recoveryWindowMs)
+      : undefined;
     // Both adapter factories are typed `(nsp: any) => Adapter` upstream; Socket.IO takes them as adapters.
     this.adapter = (config.adapter === 'streams'
       ? createStreamsAdapter(this.adapterClient, {
         streamName: `${config.prefix}stream`,
         channelPrefix: `${config.prefix}sio`,
-        sessionKeyPrefix: `${config.prefix}recovery:`,
+        sessionKeyPrefix: recoveryPrefix,
         // Payloads come from JSON bodies: no binary to look for on every broadcast.
         onlyPlaintext: true,
       })
@@ -81,6 +89,7 @@ export class RedisEngine implements Engine {
   async bind(namespace: GatewayNamespace): Promise<void> {
     this.namespace = namespace;
     this.presence.start(namespace);
+    this.crashRecovery?.start(namespace);
   }
 
   isReady(): boolean {
@@ -88,6 +97,7 @@ export class RedisEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.crashRecovery?.stop();
     await this.presence.stop().catch((error: unknown) => this.logger.warn({ err: error }, 'presence cleanup failed'));
     // Closing the adapter stops its stream reader and subscriber (duplicated clients).
     this.namespace?.adapter.close();

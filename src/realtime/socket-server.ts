@@ -37,9 +37,11 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     serveClient: false,
     maxHttpBufferSize: deps.maxPayloadBytes,
     // A client that comes back within the window (to any node, with the Redis engine) gets what it missed.
-    // Middlewares run again on recovery: the token is checked anew.
+    // Middlewares are skipped on recovery: any await between reading the missed messages and re-joining
+    // the rooms would lose what is published in between. The recovered socket keeps its identity and
+    // token expiry (socket.data), and the connection handler re-checks its session after the join.
     ...(deps.recoveryWindowMs > 0
-      ? { connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs, skipMiddlewares: false } }
+      ? { connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs, skipMiddlewares: true } }
       : {}),
     cors: { origin: deps.originPolicy.corsOrigins(), credentials: false },
     // A draining node refuses at the Engine.IO level, which stock clients treat as a transport error and

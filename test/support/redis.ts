@@ -7,9 +7,10 @@ import { onCleanup } from './gateway.js';
 
 /** A throwaway redis-server owned by one test (or one describe block); never the system Redis on 6379. */
 export interface TestRedis {
-  /** `redis://127.0.0.1:{port}/0` */
+  /** `redis://127.0.0.1:{port}/0`, with `:{password}@` when one is set. */
   readonly url: string;
   readonly port: number;
+  readonly password: string | undefined;
   /** Everything the current server wrote to stdout and stderr. */
   output(): string;
   /** SIGTERM, then waits for the exit (nothing is saved: `--save ''`). */
@@ -35,6 +36,8 @@ export interface StartRedisOptions {
    * describe block shares). Either way it is killed when the test worker exits.
    */
   cleanup?: 'test' | 'manual';
+  /** Require this password (`--requirepass`). */
+  password?: string;
 }
 
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
@@ -63,6 +66,7 @@ export async function freePort(): Promise<number> {
 /** Starts `redis-server` on 127.0.0.1 and resolves once it answers PING. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   let port = options.port ?? (await freePort());
+  const { password } = options;
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-redis-'));
   let child: ChildProcess | undefined;
   let exit: Promise<void> = Promise.resolve();
@@ -71,11 +75,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
 
   const launch = async (): Promise<void> => {
     text = '';
-    const proc = spawn(
-      REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no'];
+    if (password !== undefined) args.push('--requirepass', password);
+    const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(proc);
     child = proc;
     proc.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -92,7 +94,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       });
     });
     const deadline = Date.now() + 5000;
-    while (!(await answersPing(port))) {
+    while (!(await answersPing(port, password))) {
       if (proc.exitCode !== null || proc.signalCode !== null || text.includes('spawn failed')) {
         throw new Error(`redis-server on port ${port} did not start:\n${text}`);
       }
@@ -127,8 +129,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   }
 
   const redis: TestRedis = {
-    url: `redis://127.0.0.1:${port}/0`,
+    url: `redis://${password === undefined ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}/0`,
     port,
+    password,
     output: () => text,
     stop: () => halt('SIGTERM'),
     kill: () => halt('SIGKILL'),
@@ -150,7 +153,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
     },
     cli: (...args) =>
       new Promise<string[]>((resolve, reject) => {
-        execFile(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(port), '--raw', ...args], { timeout: 5000 }, (error, stdout) => {
+        const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+        execFile(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(port), ...auth, '--raw', ...args], { timeout: 5000 }, (error, stdout) => {
           if (error) reject(error);
           else resolve(stdout.split('\n').filter((line) => line.length > 0));
         });
@@ -160,8 +164,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   return redis;
 }
 
-/** True when a RESP `PING` on `port` answers `+PONG`. */
-export function answersPing(port: number, timeoutMs = 500): Promise<boolean> {
+/** True when a RESP `PING` on `port` (after `AUTH password` if given) answers `+PONG`. */
+export function answersPing(port: number, password?: string, timeoutMs = 500): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let reply = '';
@@ -171,10 +175,13 @@ export function answersPing(port: number, timeoutMs = 500): Promise<boolean> {
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => socket.write('PING\r\n'));
+    const commands = password === undefined ? [['PING']] : [['AUTH', password], ['PING']];
+    const resp = (args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+    socket.once('connect', () => socket.write(commands.map(resp).join('')));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      const lines = reply.split('\r\n').slice(0, -1);
+      if (lines.length >= commands.length) done(lines[commands.length - 1] === '+PONG');
     });
     socket.once('error', () => done(false));
     socket.once('close', () => done(false));

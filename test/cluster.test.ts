@@ -1,0 +1,690 @@
+import { createServer, connect as tcpConnect, type AddressInfo, type Socket as TcpSocket } from 'node:net';
+import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  api, connectAs, expectConnectError, flush, nextEvent, onCleanup, openClient, randomSuffix, recordEvents, signToken, sleep,
+  TEST_API_KEY, TEST_JWT_SECRET, type ErrorResponse,
+} from './support/gateway.js';
+import { spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
+import { freePort, startRedis, type TestRedis } from './support/redis.js';
+
+/**
+ * Several gateway processes on one redis-server (the Redis engine): fan-out, session control, presence,
+ * connection-state recovery across nodes, node death, Redis unreachable at start, and key prefixes.
+ */
+const HEARTBEAT_MS = 500;
+const ENV = {
+  NODE_ENV: 'production',
+  API_KEYS: TEST_API_KEY,
+  JWT_SECRET: TEST_JWT_SECRET,
+  LOG_LEVEL: 'info',
+  PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
+};
+
+/** One redis-server for the describe blocks that share one; each block has its own REDIS_DATA_PREFIX. */
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis({ cleanup: 'manual' });
+});
+afterAll(async () => {
+  await redis.kill();
+});
+
+describe('three nodes on one Redis', () => {
+  const nodes = sharedNodes(() => {
+    const env = { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:` };
+    return [env, env, env];
+  });
+
+  it('runs the Redis engine on every node, and every node is ready', async () => {
+    for (const url of nodes.urls) {
+      const stats = await api<{ node: { engine: string } }>(url, '/v1/stats');
+      expect(stats.body.node.engine).toBe('redis');
+      const ready = await api<{ engine: string }>(url, '/readyz', { key: null });
+      expect(ready.status).toBe(200);
+      expect(ready.body.engine).toBe('up');
+    }
+  });
+
+  it('answers GET /v1/users, /v1/rooms/{room} and /v1/stats for the whole cluster from any node', async () => {
+    const [a, b, c] = nodes.urls as [string, string, string];
+    const alice = unique('alice');
+    const bob = unique('bob');
+    const [sa1, sa2, sb] = [unique('s'), unique('s'), unique('s')];
+    const aliceA = await connectAs(a, alice, sa1);
+    const aliceB = await connectAs(b, alice, sa2);
+    const aliceC = await connectAs(c, alice, sa2);
+    const bobC = await connectAs(c, bob, sb);
+
+    for (const url of nodes.urls) {
+      await eventually(async () => {
+        const user = await getUser(url, alice);
+        expect(user.userId).toBe(alice);
+        expect(user.online).toBe(true);
+        expect(sortConnections(user.connections)).toEqual(
+          sortConnections([
+            { socketId: aliceA.id!, userId: alice, sessionId: sa1, connectedAt: expect.any(Number) as number },
+            { socketId: aliceB.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
+            { socketId: aliceC.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
+          ]),
+        );
+        expect([...user.sessions].sort()).toEqual([sa1, sa2].sort());
+        expect(await roomSize(url, `user:${alice}`)).toBe(3);
+        expect(await roomSize(url, `session:${sa2}`)).toBe(2);
+        expect(await roomSize(url, `user:${bob}`)).toBe(1);
+        // user:alice, user:bob, session:sa1, session:sa2, session:sb
+        expect(await stats(url)).toEqual({ connections: 4, users: 2, rooms: 5 });
+      });
+    }
+
+    // A disconnect on one node is seen from every node.
+    aliceB.close();
+    bobC.close();
+    for (const url of nodes.urls) {
+      await eventually(async () => {
+        const user = await getUser(url, alice);
+        expect(user.connections.map((c) => c.socketId).sort()).toEqual([aliceA.id, aliceC.id].sort());
+        expect(await roomSize(url, `user:${alice}`)).toBe(2);
+        expect(await roomSize(url, `session:${sa2}`)).toBe(1);
+        const gone = await getUser(url, bob);
+        expect(gone).toMatchObject({ userId: bob, online: false, connections: [], sessions: [] });
+        expect(await roomSize(url, `user:${bob}`)).toBe(0);
+        expect(await stats(url)).toEqual({ connections: 2, users: 1, rooms: 3 });
+      });
+    }
+  });
+
+  it('delivers a publish accepted by any node to every matching socket on every node, once', async () => {
+    const [a, b, c] = nodes.urls as [string, string, string];
+    const [alice, bob, carol] = [unique('alice'), unique('bob'), unique('carol')];
+    const [sa1, sa2, sb, sc] = [unique('s'), unique('s'), unique('s'), unique('s')];
+    const aliceA = await connectAs(a, alice, sa1);
+    const aliceB = await connectAs(b, alice, sa2);
+    const bobC = await connectAs(c, bob, sb);
+    const carolB = await connectAs(b, carol, sc);
+    const all = [aliceA, aliceB, bobC, carolB];
+    const seen = all.map((socket) => recordEvents(socket));
+    await flush(a, ...all); // every node's sockets are reachable from node A
+
+    const step = async (via: string, body: Record<string, unknown>, receivers: Socket[]) => {
+      const arrivals = receivers.map((socket) => nextEvent<[unknown, { id: string }]>(socket, body.event as string, 5000));
+      const id = await publish(via, body);
+      for (const [data, meta] of await Promise.all(arrivals)) {
+        expect(data).toEqual(body.data);
+        expect(meta.id).toBe(id);
+      }
+    };
+    await step(c, { event: 'to:users', data: { n: 1 }, users: [alice] }, [aliceA, aliceB]);
+    await step(a, { event: 'to:sessions', data: { n: 2 }, sessions: [sa2, sb] }, [aliceB, bobC]);
+    await step(b, { event: 'to:rooms', data: { n: 3 }, rooms: [`user:${carol}`, `user:${bob}`] }, [carolB, bobC]);
+    await step(a, { event: 'to:overlap', data: { n: 4 }, users: [alice], sessions: [sa2], rooms: [`user:${alice}`] }, [aliceA, aliceB]);
+    await step(a, { event: 'to:except-room', data: { n: 5 }, users: [alice, bob], except: [`session:${sa1}`] }, [aliceB, bobC]);
+    await step(c, { event: 'to:except-socket', data: { n: 6 }, users: [alice], except: [aliceB.id!] }, [aliceA]);
+    await step(b, { event: 'to:everyone', data: { n: 7 }, broadcast: true }, all);
+    await flush(c, ...all);
+
+    const names = seen.map((events) => events.map((e) => e.event).filter((event) => event !== 'test:marker'));
+    expect(names).toEqual([
+      ['to:users', 'to:overlap', 'to:except-socket', 'to:everyone'],
+      ['to:users', 'to:sessions', 'to:overlap', 'to:except-room', 'to:everyone'],
+      ['to:sessions', 'to:rooms', 'to:except-room', 'to:everyone'],
+      ['to:rooms', 'to:everyone'],
+    ]);
+  });
+
+  it('keeps publish order per room on every node (consecutive publishes through one node)', async () => {
+    await expectOrderedDelivery(nodes.urls, [nodes.urls[1]!]);
+  });
+
+  it('keeps publish order per room on every node (consecutive publishes through different nodes)', async () => {
+    await expectOrderedDelivery(nodes.urls, nodes.urls);
+  });
+
+  it('/internal/force-logout on one node logs out the other sessions on every node', async () => {
+    const [a, b, c] = nodes.urls as [string, string, string];
+    const dan = unique('dan');
+    const [keep, s2, s3] = [unique('keep'), unique('s'), unique('s')];
+    const kept = await connectAs(a, dan, keep);
+    const losers = [await connectAs(b, dan, s2), await connectAs(c, dan, s3), await connectAs(a, dan, s3)];
+    const keptEvents = recordEvents(kept);
+    const histories = losers.map((socket) => history(socket));
+    await flush(a, kept, ...losers);
+
+    const response = await api(b, '/internal/force-logout', { body: { userId: dan, sessionId: keep } });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ok: true, disconnected: 3 });
+    for (const log of histories) {
+      await eventually(() => expect(log).toEqual(['auth:logout:force-logout', 'disconnect:io server disconnect']));
+    }
+
+    // The active session is shared: a logged-out session is refused on any node.
+    const refusal = await expectConnectError(c, { auth: { token: await signToken({ user_id: dan, session_id: s2 }) } });
+    expect(refusal.data?.code).toBe('SESSION_REVOKED');
+    for (const url of nodes.urls) {
+      await eventually(async () => {
+        const user = await getUser(url, dan);
+        expect(user.sessions).toEqual([keep]);
+        expect(user.activeSession).toBe(keep);
+        expect(user.connections.map((x) => x.socketId)).toEqual([kept.id]);
+      });
+    }
+    await flush(c, kept);
+    expect(kept.connected).toBe(true);
+    expect(keptEvents.map((e) => e.event).filter((event) => event !== 'test:marker')).toEqual([]);
+  });
+
+  it('POST /v1/users/{id}/disconnect on one node disconnects the user on every node', async () => {
+    const [a, b, c] = nodes.urls as [string, string, string];
+    const [erin, frank] = [unique('erin'), unique('frank')];
+    const [sa, sb] = [unique('s'), unique('s')];
+    const erinA = await connectAs(a, erin, sa);
+    const erinB = await connectAs(b, erin, sb);
+    const erinC = await connectAs(c, erin, sb);
+    const frankB = await connectAs(b, frank, unique('s'));
+    await flush(a, erinA, erinB, erinC, frankB);
+
+    const oneSession = [erinB, erinC].map((socket) => nextEvent<[string]>(socket, 'disconnect', 5000));
+    const first = await api(a, `/v1/users/${erin}/disconnect`, { body: { sessionId: sb } });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ disconnected: 2 });
+    expect((await Promise.all(oneSession)).map(([reason]) => reason)).toEqual(['io server disconnect', 'io server disconnect']);
+    await flush(b, erinA); // the other session is still connected and served
+
+    const rest = nextEvent<[string]>(erinA, 'disconnect', 5000);
+    const second = await api(c, `/v1/users/${erin}/disconnect`, { method: 'POST' });
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual({ disconnected: 1 });
+    expect((await rest)[0]).toBe('io server disconnect');
+    for (const url of nodes.urls) {
+      await eventually(async () => expect(await getUser(url, erin)).toMatchObject({ online: false, connections: [] }));
+    }
+    await flush(c, frankB);
+    expect(frankB.connected).toBe(true);
+  });
+
+  it('recovers a client that drops and reconnects to the same node: every missed message once, in order', async () => {
+    const [a, , c] = nodes.urls as [string, string, string];
+    await expectRecovery({ from: a, to: a, publishVia: c });
+  });
+
+  it('recovers a client that drops and reconnects to another node: every missed message once, in order', async () => {
+    const [a, b] = nodes.urls as [string, string];
+    await expectRecovery({ from: a, to: b, publishVia: b });
+  });
+});
+
+describe('recovery window', () => {
+  const nodes = sharedNodes(() => [
+    { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:`, RECOVERY_WINDOW_MS: '1000' },
+    { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:`, RECOVERY_WINDOW_MS: '0' },
+  ]);
+
+  it('does not recover a client that stayed away longer than RECOVERY_WINDOW_MS', async () => {
+    const url = nodes.urls[0]!;
+    const { proxy, socket, user, got } = await connectThroughProxy(url);
+    await publish(url, { event: 'news', data: 'before', users: [user] });
+    await eventually(() => expect(got).toHaveLength(1));
+    await dropClient(proxy, socket);
+    await publish(url, { event: 'news', data: 'missed', users: [user] });
+    await sleep(1000 + 1000);
+    const reconnected = nextEvent(socket, 'connect', 5000);
+    proxy.pointTo(url);
+    await reconnected;
+    expect(socket.recovered).toBeFalsy(); // stock client: false, or undefined when the server has recovery off
+    await publish(url, { event: 'news', data: 'after', users: [user] });
+    await flush(url, socket);
+    expect(got.map((d) => d.data)).toEqual(['before', 'after']);
+  });
+
+  it('RECOVERY_WINDOW_MS=0 turns recovery off: events carry (data, { id }) and nothing is replayed', async () => {
+    const url = nodes.urls[1]!;
+    const { proxy, socket, user, got } = await connectThroughProxy(url);
+    const id = await publish(url, { event: 'news', data: 'before', users: [user] });
+    await eventually(() => expect(got).toHaveLength(1));
+    expect(got[0]!.args).toHaveLength(2); // (data, meta): no recovery offset
+    expect(got[0]!.data).toBe('before');
+    expect(got[0]!.meta).toMatchObject({ id });
+    await dropClient(proxy, socket);
+    await publish(url, { event: 'news', data: 'missed', users: [user] });
+    const reconnected = nextEvent(socket, 'connect', 5000);
+    proxy.pointTo(url);
+    await reconnected;
+    expect(socket.recovered).toBeFalsy(); // stock client: false, or undefined when the server has recovery off
+    await publish(url, { event: 'news', data: 'after', users: [user] });
+    await flush(url, socket);
+    expect(got.map((d) => d.data)).toEqual(['before', 'after']);
+    expect(got.every((d) => d.args.length === 2)).toBe(true);
+  });
+});
+
+describe('two nodes with SESSION_POLICY=latest', () => {
+  const nodes = sharedNodes(() => {
+    const env = { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:`, SESSION_POLICY: 'latest' };
+    return [env, env];
+  });
+
+  it('leaves exactly one active session when two logins of a user arrive on two nodes ~10 ms apart', async () => {
+    const [a, b] = nodes.urls as [string, string];
+    const races = [
+      { first: a, second: b, gapMs: 10 },
+      { first: b, second: a, gapMs: 10 },
+      { first: a, second: b, gapMs: 0 },
+    ];
+    await Promise.all(
+      races.map(async ({ first, second, gapMs }) => {
+        const user = unique('racer');
+        const sessions = [unique('one'), unique('two')] as const;
+        const tokens = await Promise.all(sessions.map((session) => signToken({ user_id: user, session_id: session })));
+        const one = openClient(first, { auth: { token: tokens[0] } });
+        const oneLog = history(one);
+        await sleep(gapMs);
+        const two = openClient(second, { auth: { token: tokens[1] } });
+        const twoLog = history(two);
+        await eventually(() => {
+          expect(oneLog[0]).toBe('connect');
+          expect(twoLog[0]).toBe('connect');
+        }, 5000);
+
+        let active = '';
+        await eventually(async () => {
+          const views = await Promise.all([a, b].map((url) => getUser(url, user)));
+          const context = JSON.stringify({ views, first: oneLog, second: twoLog });
+          for (const view of views) {
+            expect(view.sessions, context).toHaveLength(1);
+            expect(view.activeSession, context).toBe(view.sessions[0]);
+          }
+          expect(views[0]!.activeSession).toBe(views[1]!.activeSession);
+          active = views[0]!.activeSession!;
+        }, 5000);
+        const [winner, winnerLog, loserLog] = active === sessions[0] ? [one, oneLog, twoLog] : [two, twoLog, oneLog];
+        await eventually(() => expect(loserLog).toEqual(['connect', 'auth:logout:session-replaced', 'disconnect:io server disconnect']), 5000);
+
+        // Settled: still one session, the same on both nodes, and the winner is still connected and served.
+        await sleep(300);
+        for (const url of [a, b]) {
+          const view = await getUser(url, user);
+          expect(view.sessions).toEqual([active]);
+          expect(view.activeSession).toBe(active);
+        }
+        await flush(second, winner);
+        expect(winnerLog).toEqual(['connect']);
+      }),
+    );
+  });
+
+  // Kills node A: keep this the last test of the block.
+  it('drops the users of a SIGKILLed node from the surviving node within 2x PRESENCE_HEARTBEAT_MS', async () => {
+    const [a, b] = nodes.urls as [string, string];
+    const [victim, both, survivor] = [unique('victim'), unique('both'), unique('survivor')];
+    const [sv, sboth, ss] = [unique('s'), unique('s'), unique('s')];
+    await connectAs(a, victim, sv);
+    await connectAs(a, victim, sv);
+    await connectAs(a, both, sboth);
+    const bothB = await connectAs(b, both, sboth);
+    const survivorB = await connectAs(b, survivor, ss);
+    await eventually(async () => {
+      expect((await getUser(b, victim)).connections).toHaveLength(2);
+      expect(await roomSize(b, `user:${both}`)).toBe(2);
+    });
+
+    nodes.processes[0]!.child.kill('SIGKILL');
+    // 2x the heartbeat, plus slack for polling over HTTP on a busy machine.
+    await eventually(async () => {
+      expect(await getUser(b, victim)).toMatchObject({ online: false, connections: [], sessions: [] });
+      expect(await roomSize(b, `user:${victim}`)).toBe(0);
+      expect(await roomSize(b, `session:${sv}`)).toBe(0);
+      expect((await getUser(b, both)).connections.map((c) => c.socketId)).toEqual([bothB.id]);
+      expect(await roomSize(b, `user:${both}`)).toBe(1);
+    }, 2 * HEARTBEAT_MS + 1000);
+
+    // The surviving node's own users are untouched.
+    const kept = await getUser(b, survivor);
+    expect(kept).toMatchObject({ online: true, sessions: [ss] });
+    expect(kept.connections.map((c) => c.socketId)).toEqual([survivorB.id]);
+    expect(await roomSize(b, `user:${survivor}`)).toBe(1);
+    expect(await stats(b)).toEqual({ connections: 2, users: 2, rooms: 4 });
+    const arrival = nextEvent(survivorB, 'still:here');
+    await publish(b, { event: 'still:here', data: 1, users: [survivor] });
+    await arrival;
+    expect(bothB.connected && survivorB.connected).toBe(true);
+  });
+});
+
+describe('Redis unreachable at start', () => {
+  it('stays up, answers /readyz 503, and becomes ready by itself once Redis is up', async () => {
+    const port = await freePort();
+    const node = spawnGateway({ ...ENV, REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:` });
+    const url = await listening(node);
+    expect((await api(url, '/healthz', { key: null })).status).toBe(200);
+    const notReady = await api<{ engine: string }>(url, '/readyz', { key: null });
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.engine).toBe('down');
+    const refused = await api<ErrorResponse>(url, '/v1/publish', { body: { event: 'early', data: 1, broadcast: true } });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('ENGINE_UNAVAILABLE');
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+
+    await sleep(1000);
+    expect(node.child.exitCode, `the gateway exited:\n${node.output()}`).toBeNull();
+    expect((await api(url, '/healthz', { key: null })).status).toBe(200);
+    expect((await api(url, '/readyz', { key: null })).status).toBe(503);
+
+    await startRedis({ port });
+    await eventually(async () => expect((await api(url, '/readyz', { key: null })).status).toBe(200), 10_000);
+    const user = unique('late');
+    const socket = await connectAs(url, user, unique('s'));
+    const arrival = nextEvent<[unknown]>(socket, 'hello');
+    await publish(url, { event: 'hello', data: 'redis is up', users: [user] });
+    expect((await arrival)[0]).toBe('redis is up');
+    expect(node.child.exitCode, `the gateway exited:\n${node.output()}`).toBeNull();
+  });
+});
+
+describe('split Redis settings', () => {
+  it('connects with REDIS_HOST, REDIS_PORT and REDIS_PASS or REDIS_AUTH_PASSWORD to a password-protected Redis', async () => {
+    const secured = await startRedis({ password: 'test-redis-password-1f4e' });
+    const common = { ...ENV, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(secured.port), REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:` };
+    const [a, b] = await Promise.all([
+      ready(spawnGateway({ ...common, REDIS_PASS: secured.password! })),
+      ready(spawnGateway({ ...common, REDIS_AUTH_PASSWORD: secured.password! })),
+    ]);
+    for (const url of [a!, b!]) {
+      expect((await api<{ node: { engine: string } }>(url, '/v1/stats')).body.node.engine).toBe('redis');
+    }
+    const user = unique('split');
+    const socket = await connectAs(b!, user, unique('s'));
+    const arrival = nextEvent<[unknown]>(socket, 'hello');
+    await publish(a!, { event: 'hello', data: 'via a', users: [user] });
+    expect((await arrival)[0]).toBe('via a');
+    await eventually(async () => expect((await getUser(a!, user)).connections.map((c) => c.socketId)).toEqual([socket.id]));
+  });
+});
+
+describe('REDIS_DATA_PREFIX', () => {
+  it('keeps two deployments on one redis-server apart: publishes, presence and sessions', async () => {
+    const own = await startRedis();
+    // Deployment X: two nodes with the default prefix; deployment Y: one node with its own.
+    const x = { ...ENV, REDIS_URL: own.url };
+    const y = { ...ENV, REDIS_URL: own.url, REDIS_DATA_PREFIX: 'tenant-b:' };
+    const [x1, x2, y1] = await Promise.all([x, x, y].map((env) => ready(spawnGateway(env))));
+    const user = 'same-user';
+    const onX = await connectAs(x2!, user, 'same-session');
+    const onY = await connectAs(y1!, user, 'same-session');
+    const xEvents = recordEvents(onX);
+    const yEvents = recordEvents(onY);
+
+    const xArrivals = Promise.all([nextEvent(onX, 'for:x'), nextEvent(onX, 'for:x-all')]);
+    await publish(x1!, { event: 'for:x', data: 1, users: [user] });
+    await publish(x1!, { event: 'for:x-all', data: 2, broadcast: true });
+    await xArrivals; // X's publishes cross X's nodes...
+    const yArrival = nextEvent(onY, 'for:y');
+    await publish(y1!, { event: 'for:y', data: 3, users: [user] });
+    await yArrival;
+    await flush(y1!, onY);
+    await flush(x1!, onX);
+    const names = (events: { event: string }[]) => events.map((e) => e.event).filter((event) => event !== 'test:marker');
+    expect(names(yEvents)).toEqual(['for:y']); // ...but not into Y
+    expect(names(xEvents)).toEqual(['for:x', 'for:x-all']);
+
+    // Presence: each deployment sees its own socket only.
+    await eventually(async () => {
+      expect((await getUser(x1!, user)).connections.map((c) => c.socketId)).toEqual([onX.id]);
+      expect((await getUser(y1!, user)).connections.map((c) => c.socketId)).toEqual([onY.id]);
+      expect(await roomSize(x1!, `user:${user}`)).toBe(1);
+      expect(await roomSize(y1!, `user:${user}`)).toBe(1);
+      expect((await stats(x1!)).connections).toBe(1);
+      expect((await stats(y1!)).connections).toBe(1);
+    });
+
+    // Sessions: a force-logout in X leaves Y's session alone.
+    const loggedOut = nextEvent(onX, 'auth:logout');
+    const forced = await api(x1!, '/internal/force-logout', { body: { userId: user, sessionId: 'another-session' } });
+    expect(forced.body).toEqual({ ok: true, disconnected: 1 });
+    await loggedOut;
+    expect((await getUser(y1!, user)).activeSession).toBeNull();
+    await flush(y1!, onY);
+    expect(onY.connected).toBe(true);
+
+    // Every key and channel either deployment uses carries its prefix.
+    const keys = await own.cli('KEYS', '*');
+    const channels = [...(await own.cli('PUBSUB', 'CHANNELS', '*')), ...(await own.cli('PUBSUB', 'SHARDCHANNELS', '*'))];
+    const unprefixed = (names: string[]) => names.filter((name) => !name.startsWith('switchboard:') && !name.startsWith('tenant-b:'));
+    expect(unprefixed(keys)).toEqual([]);
+    expect(unprefixed(channels)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface ConnectionView {
+  socketId: string;
+  userId: string;
+  sessionId?: string;
+  connectedAt: number;
+}
+
+interface UserView {
+  userId: string;
+  online: boolean;
+  connections: ConnectionView[];
+  sessions: string[];
+  activeSession: string | null;
+}
+
+/** Gateway processes a describe block shares (spawned in parallel before its first test, killed after its last). */
+function sharedNodes(envs: () => Record<string, string>[]): { urls: string[]; processes: SharedGatewayProcess[] } {
+  const nodes = { urls: [] as string[], processes: [] as SharedGatewayProcess[] };
+  beforeAll(async () => {
+    nodes.processes = envs().map((env) => spawnSharedGateway(env));
+    nodes.urls = await Promise.all(nodes.processes.map((node) => ready(node)));
+  });
+  afterAll(async () => {
+    await Promise.all(nodes.processes.map((node) => node.kill()));
+  });
+  return nodes;
+}
+
+/** The node's URL once it listens and `/readyz` answers 200 (as a load balancer would wait for). */
+async function ready(node: GatewayProcess, timeoutMs = 15_000): Promise<string> {
+  const url = await listening(node, timeoutMs);
+  await eventually(async () => expect((await api(url, '/readyz', { key: null })).status, node.output()).toBe(200), timeoutMs);
+  return url;
+}
+
+/** The node's URL once it listens; fails with its output if it does not within `timeoutMs`. */
+async function listening(node: GatewayProcess, timeoutMs = 15_000): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gateway not listening after ${timeoutMs} ms:\n${node.output()}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([node.listening(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function unique(name: string): string {
+  return `${name}-${randomSuffix()}`;
+}
+
+/** Retries `assertion` until it passes (bounded). */
+function eventually<T>(assertion: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
+  return vi.waitFor(assertion, { timeout: timeoutMs, interval: 50 });
+}
+
+async function publish(url: string, body: Record<string, unknown>): Promise<string> {
+  const response = await api<{ id: string }>(url, '/v1/publish', { body });
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return response.body.id;
+}
+
+async function getUser(url: string, userId: string): Promise<UserView> {
+  const response = await api<UserView>(url, `/v1/users/${encodeURIComponent(userId)}`);
+  expect(response.status).toBe(200);
+  return response.body;
+}
+
+async function roomSize(url: string, room: string): Promise<number> {
+  const response = await api<{ room: string; sockets: number }>(url, `/v1/rooms/${encodeURIComponent(room)}`);
+  expect(response.status).toBe(200);
+  expect(response.body.room).toBe(room);
+  return response.body.sockets;
+}
+
+async function stats(url: string): Promise<{ connections: number; users: number; rooms: number }> {
+  const { body } = await api<{ connections: number; users: number; rooms: number }>(url, '/v1/stats');
+  return { connections: body.connections, users: body.users, rooms: body.rooms };
+}
+
+function sortConnections(connections: ConnectionView[]): ConnectionView[] {
+  return [...connections].sort((x, y) => x.socketId.localeCompare(y.socketId));
+}
+
+/** The session-level events a socket went through, in order: connect, connect_error, auth:logout, disconnect. */
+function history(socket: Socket): string[] {
+  const log: string[] = [];
+  socket.on('connect', () => log.push('connect'));
+  socket.on('connect_error', (error: Error & { data?: { code: string } }) => log.push(`connect_error:${error.data?.code ?? error.message}`));
+  socket.on('auth:logout', (payload: { reason: string }) => log.push(`auth:logout:${payload.reason}`));
+  socket.on('disconnect', (reason: string) => log.push(`disconnect:${reason}`));
+  return log;
+}
+
+interface Delivery {
+  data: unknown;
+  meta: { id: string } | undefined;
+  /** Socket.IO's recovery offset (third argument) when recovery is on. */
+  offset: unknown;
+  args: unknown[];
+}
+
+/** Every `event` the socket receives, with its arguments. */
+function deliveries(socket: Socket, event: string): Delivery[] {
+  const out: Delivery[] = [];
+  socket.on(event, (...args: unknown[]) => out.push({ data: args[0], meta: args[1] as { id: string } | undefined, offset: args[2], args }));
+  return out;
+}
+
+/** One user connected on every node; 30 publishes to that user, one after the other, through `via` in turn. */
+async function expectOrderedDelivery(urls: string[], via: string[]): Promise<void> {
+  const user = unique('dora');
+  const clients = await Promise.all(urls.map((url) => connectAs(url, user, unique('s'))));
+  const got = clients.map((socket) => deliveries(socket, 'seq'));
+  await flush(urls[0]!, ...clients);
+  const ids: string[] = [];
+  for (let i = 0; i < 30; i += 1) ids.push(await publish(via[i % via.length]!, { event: 'seq', data: i, users: [user] }));
+  await eventually(() => got.forEach((list) => expect(list.length).toBeGreaterThanOrEqual(30)), 5000);
+  await flush(urls[2]!, ...clients);
+  const expected = Array.from({ length: 30 }, (_, i) => i);
+  for (const list of got) {
+    expect(list.map((d) => d.data)).toEqual(expected);
+    expect(list.map((d) => d.meta?.id)).toEqual(ids);
+  }
+}
+
+/** A TCP proxy in front of one node that can be re-pointed to another, or refuse connections (`null`). */
+interface SwitchProxy {
+  readonly url: string;
+  pointTo(url: string | null): void;
+  /** Destroys every proxied connection (both ends), as a network drop would. */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+async function startProxy(targetUrl: string): Promise<SwitchProxy> {
+  let target: number | null = Number(new URL(targetUrl).port);
+  const open = new Set<TcpSocket>();
+  const server = createServer((incoming) => {
+    if (target === null) {
+      incoming.destroy();
+      return;
+    }
+    const outgoing = tcpConnect({ host: '127.0.0.1', port: target });
+    open.add(incoming);
+    open.add(outgoing);
+    const end = () => {
+      incoming.destroy();
+      outgoing.destroy();
+      open.delete(incoming);
+      open.delete(outgoing);
+    };
+    for (const side of [incoming, outgoing]) {
+      side.on('error', end);
+      side.on('close', end);
+    }
+    incoming.pipe(outgoing);
+    outgoing.pipe(incoming);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxy: SwitchProxy = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    pointTo(url) {
+      target = url === null ? null : Number(new URL(url).port);
+    },
+    dropConnections() {
+      for (const socket of open) socket.destroy();
+      open.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        proxy.dropConnections();
+        server.close(() => resolve());
+      }),
+  };
+  onCleanup(proxy.close);
+  return proxy;
+}
+
+/** A stock client (WebSocket only, automatic reconnection) connected through a proxy in front of `url`. */
+async function connectThroughProxy(url: string) {
+  const proxy = await startProxy(url);
+  const user = unique('rita');
+  const socket = openClient(proxy.url, {
+    auth: { token: await signToken({ user_id: user, session_id: unique('s') }) },
+    transports: ['websocket'],
+    reconnection: true,
+    reconnectionDelay: 100,
+    reconnectionDelayMax: 200,
+  });
+  const got = deliveries(socket, 'news');
+  await nextEvent(socket, 'connect', 5000);
+  expect(socket.recovered).toBeFalsy(); // stock client: false, or undefined when the server has recovery off
+  return { proxy, socket, user, got };
+}
+
+/** Drops the client's connection and refuses its reconnection attempts until the proxy is pointed again. */
+async function dropClient(proxy: SwitchProxy, socket: Socket): Promise<void> {
+  proxy.pointTo(null);
+  const dropped = nextEvent<[string]>(socket, 'disconnect', 5000);
+  proxy.dropConnections();
+  expect((await dropped)[0]).toBe('transport close');
+}
+
+/**
+ * A client connected to `from` drops; while it is away, messages are published through `publishVia` (one to
+ * another user, which must not arrive, and one broadcast); it reconnects to `to` and must get every missed
+ * message once, in order, with `socket.recovered`, then live ones again.
+ */
+async function expectRecovery({ from, to, publishVia }: { from: string; to: string; publishVia: string }): Promise<void> {
+  const { proxy, socket, user, got } = await connectThroughProxy(from);
+  const ids = [await publish(from, { event: 'news', data: 0, users: [user] })];
+  await eventually(() => expect(got).toHaveLength(1));
+
+  await dropClient(proxy, socket);
+  for (let i = 1; i <= 5; i += 1) {
+    ids.push(await publish(publishVia, i === 3 ? { event: 'news', data: i, broadcast: true } : { event: 'news', data: i, users: [user] }));
+    if (i === 2) await publish(publishVia, { event: 'news', data: 'not for rita', users: [unique('someone-else')] });
+  }
+  const reconnected = nextEvent(socket, 'connect', 5000);
+  proxy.pointTo(to);
+  await reconnected;
+  expect(socket.recovered).toBe(true);
+
+  ids.push(await publish(to, { event: 'news', data: 6, users: [user] }));
+  await eventually(() => expect(got.length).toBeGreaterThanOrEqual(7), 5000);
+  await flush(to, socket);
+  expect(got.map((d) => d.data)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  expect(got.map((d) => d.meta?.id)).toEqual(ids);
+  expect(got.every((d) => typeof d.offset === 'string')).toBe(true);
+}
