@@ -1,11 +1,11 @@
-import { createServer, connect as tcpConnect, type AddressInfo, type Socket as TcpSocket } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  api, connectAs, expectConnectError, flush, nextEvent, onCleanup, openClient, randomSuffix, recordEvents, signToken, sleep,
+  api, connectAs, expectConnectError, flush, nextEvent, openClient, randomSuffix, recordEvents, signToken, sleep,
   TEST_API_KEY, TEST_JWT_SECRET, type ErrorResponse,
 } from './support/gateway.js';
 import { spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
+import { startProxy, type SwitchProxy } from './support/proxy.js';
 import { freePort, startRedis, type TestRedis } from './support/redis.js';
 
 /**
@@ -227,9 +227,7 @@ describe('recovery window', () => {
     await dropClient(proxy, socket);
     await publish(url, { event: 'news', data: 'missed', users: [user] });
     await sleep(1000 + 1000);
-    const reconnected = nextEvent(socket, 'connect', 5000);
-    proxy.pointTo(url);
-    await reconnected;
+    await reconnectClient(proxy, socket, url);
     expect(socket.recovered).toBeFalsy(); // stock client: false, or undefined when the server has recovery off
     await publish(url, { event: 'news', data: 'after', users: [user] });
     await flush(url, socket);
@@ -246,9 +244,7 @@ describe('recovery window', () => {
     expect(got[0]!.meta).toMatchObject({ id });
     await dropClient(proxy, socket);
     await publish(url, { event: 'news', data: 'missed', users: [user] });
-    const reconnected = nextEvent(socket, 'connect', 5000);
-    proxy.pointTo(url);
-    await reconnected;
+    await reconnectClient(proxy, socket, url);
     expect(socket.recovered).toBeFalsy(); // stock client: false, or undefined when the server has recovery off
     await publish(url, { event: 'news', data: 'after', users: [user] });
     await flush(url, socket);
@@ -583,59 +579,6 @@ async function expectOrderedDelivery(urls: string[], via: string[]): Promise<voi
   }
 }
 
-/** A TCP proxy in front of one node that can be re-pointed to another, or refuse connections (`null`). */
-interface SwitchProxy {
-  readonly url: string;
-  pointTo(url: string | null): void;
-  /** Destroys every proxied connection (both ends), as a network drop would. */
-  dropConnections(): void;
-  close(): Promise<void>;
-}
-
-async function startProxy(targetUrl: string): Promise<SwitchProxy> {
-  let target: number | null = Number(new URL(targetUrl).port);
-  const open = new Set<TcpSocket>();
-  const server = createServer((incoming) => {
-    if (target === null) {
-      incoming.destroy();
-      return;
-    }
-    const outgoing = tcpConnect({ host: '127.0.0.1', port: target });
-    open.add(incoming);
-    open.add(outgoing);
-    const end = () => {
-      incoming.destroy();
-      outgoing.destroy();
-      open.delete(incoming);
-      open.delete(outgoing);
-    };
-    for (const side of [incoming, outgoing]) {
-      side.on('error', end);
-      side.on('close', end);
-    }
-    incoming.pipe(outgoing);
-    outgoing.pipe(incoming);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxy: SwitchProxy = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    pointTo(url) {
-      target = url === null ? null : Number(new URL(url).port);
-    },
-    dropConnections() {
-      for (const socket of open) socket.destroy();
-      open.clear();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        proxy.dropConnections();
-        server.close(() => resolve());
-      }),
-  };
-  onCleanup(proxy.close);
-  return proxy;
-}
-
 /** A stock client (WebSocket only, automatic reconnection) connected through a proxy in front of `url`. */
 async function connectThroughProxy(url: string) {
   const proxy = await startProxy(url);
@@ -661,6 +604,13 @@ async function dropClient(proxy: SwitchProxy, socket: Socket): Promise<void> {
   expect((await dropped)[0]).toBe('transport close');
 }
 
+/** Points the proxy at `url` (after {@link dropClient}) and waits until the client has reconnected through it. */
+async function reconnectClient(proxy: SwitchProxy, socket: Socket, url: string): Promise<void> {
+  const reconnected = nextEvent(socket, 'connect', 5000);
+  proxy.pointTo(url);
+  await reconnected;
+}
+
 /**
  * A client connected to `from` drops; while it is away, messages are published through `publishVia` (one to
  * another user, which must not arrive, and one broadcast); it reconnects to `to` and must get every missed
@@ -676,9 +626,7 @@ async function expectRecovery({ from, to, publishVia }: { from: string; to: stri
     ids.push(await publish(publishVia, i === 3 ? { event: 'news', data: i, broadcast: true } : { event: 'news', data: i, users: [user] }));
     if (i === 2) await publish(publishVia, { event: 'news', data: 'not for rita', users: [unique('someone-else')] });
   }
-  const reconnected = nextEvent(socket, 'connect', 5000);
-  proxy.pointTo(to);
-  await reconnected;
+  await reconnectClient(proxy, socket, to);
   expect(socket.recovered).toBe(true);
 
   ids.push(await publish(to, { event: 'news', data: 6, users: [user] }));

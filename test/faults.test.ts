@@ -1,10 +1,10 @@
-import { createServer, connect as tcpConnect, type AddressInfo, type Socket as TcpSocket } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import {
   flush, nextEvent, onCleanup, openClient, randomSuffix, recordEvents, signToken, sleep, TEST_API_KEY, TEST_JWT_SECRET,
 } from './support/gateway.js';
 import { spawnGateway, type GatewayProcess } from './support/process.js';
+import { startProxy } from './support/proxy.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 
 /**
@@ -29,23 +29,16 @@ const ENV = {
 const PUBLISH_BOUND_MS = 5000;
 /** How soon after a fault ends cross-node delivery must work again. */
 const RESUME_BOUND_MS = 5000;
-/** How long the Redis faults last (the issue says 10 s; 4 s exercises the same paths and keeps the suite short). */
-const OUTAGE_MS = 4000;
+/** How long the Redis faults last, as the issue asks. */
+const OUTAGE_MS = 10_000;
 /** A publish every this many ms, whether or not the previous one answered. */
 const PUBLISH_EVERY_MS = 50;
 /** Stock client reconnection, as the issue describes it. */
 const RECONNECT = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 } as const;
 
 describe('Redis faults, two nodes', () => {
-  it('rides out Redis frozen (SIGSTOP) for ~4 s: nodes up, publishes 2xx or 503, delivery resumes, 2xx delivered once', async () => {
-    const redis = await startRedis();
-    const [a, b] = await startNodes(redis);
-    const user = unique('pia');
-    const socket = await connectAs(a.url, user);
-    const got = deliveries(socket, 'tick');
-    const health = watch([a.url, b.url], '/healthz');
-    const publisher = steadyPublisher(b.url, user);
-    await until(() => got.length >= 5, 5000, 'cross-node delivery before the fault');
+  it('rides out Redis frozen (SIGSTOP) for 10 s: nodes up, publishes 2xx or 503, delivery resumes, 2xx delivered once', async () => {
+    const { redis, a, b, socket, got, health, publisher } = await steadyTrafficAcrossNodes('pia');
 
     redis.pause();
     const faultAt = Date.now();
@@ -67,15 +60,8 @@ describe('Redis faults, two nodes', () => {
     expectRunning(a, b);
   }, 40_000);
 
-  it('rides out Redis killed for ~4 s and restarted empty: nodes up, /readyz 503 then 200, delivery resumes, 2xx delivered once', async () => {
-    const redis = await startRedis();
-    const [a, b] = await startNodes(redis);
-    const user = unique('kim');
-    const socket = await connectAs(a.url, user);
-    const got = deliveries(socket, 'tick');
-    const health = watch([a.url, b.url], '/healthz');
-    const publisher = steadyPublisher(b.url, user);
-    await until(() => got.length >= 5, 5000, 'cross-node delivery before the fault');
+  it('rides out Redis killed for 10 s and restarted empty: nodes up, /readyz 503 then 200, delivery resumes, 2xx delivered once', async () => {
+    const { redis, a, b, socket, got, health, publisher } = await steadyTrafficAcrossNodes('kim');
 
     await redis.kill();
     const faultAt = Date.now();
@@ -228,6 +214,23 @@ async function startNodes(redis: TestRedis, common: Record<string, string> = {},
   const nodes = processes.map((node, index) => ({ url: urls[index]!, child: node.child, exited: node.exited, output: node.output }));
   for (const node of nodes) await until(async () => (await status(node.url, '/readyz')) === 200, 10_000, `${node.url} ready`);
   return nodes as [Node, Node];
+}
+
+/**
+ * The setup both Redis faults start from: two nodes on a fresh Redis, a client `name` on node A, `/healthz`
+ * watched on both nodes, and a steady publisher sending `tick` to that user through node B; resolves once
+ * cross-node delivery works (5 messages arrived).
+ */
+async function steadyTrafficAcrossNodes(name: string) {
+  const redis = await startRedis();
+  const [a, b] = await startNodes(redis);
+  const user = unique(name);
+  const socket = await connectAs(a.url, user);
+  const got = deliveries(socket, 'tick');
+  const health = watch([a.url, b.url], '/healthz');
+  const publisher = steadyPublisher(b.url, user);
+  await until(() => got.length >= 5, 5000, 'cross-node delivery before the fault');
+  return { redis, a, b, socket, got, health, publisher };
 }
 
 /** The node's URL once it listens; fails with its output if it does not within `timeoutMs`. */
@@ -456,56 +459,4 @@ async function publishOk(url: string, body: Record<string, unknown>): Promise<st
   const answer = (await response.json()) as { id: string };
   expect(response.status, JSON.stringify(answer)).toBe(200);
   return answer.id;
-}
-
-/**
- * A TCP proxy standing for the load balancer: in front of one node, re-targetable to another, or refusing
- * new connections (`null`). Existing connections keep their node until it closes them.
- * (Same as the one in cluster.test.ts; a candidate for test/support.)
- */
-interface SwitchProxy {
-  readonly url: string;
-  pointTo(url: string | null): void;
-  close(): Promise<void>;
-}
-
-async function startProxy(targetUrl: string): Promise<SwitchProxy> {
-  let target: number | null = Number(new URL(targetUrl).port);
-  const open = new Set<TcpSocket>();
-  const server = createServer((incoming) => {
-    if (target === null) {
-      incoming.destroy();
-      return;
-    }
-    const outgoing = tcpConnect({ host: '127.0.0.1', port: target });
-    open.add(incoming);
-    open.add(outgoing);
-    const end = () => {
-      incoming.destroy();
-      outgoing.destroy();
-      open.delete(incoming);
-      open.delete(outgoing);
-    };
-    for (const side of [incoming, outgoing]) {
-      side.on('error', end);
-      side.on('close', end);
-    }
-    incoming.pipe(outgoing);
-    outgoing.pipe(incoming);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxy: SwitchProxy = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    pointTo(url) {
-      target = url === null ? null : Number(new URL(url).port);
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of open) socket.destroy();
-        open.clear();
-        server.close(() => resolve());
-      }),
-  };
-  onCleanup(proxy.close);
-  return proxy;
 }

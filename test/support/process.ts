@@ -22,10 +22,10 @@ export interface GatewayProcess {
 }
 
 /**
- * Starts the gateway as a child process with a minimal environment (PATH and HOME) plus `env`, in a fresh
- * empty working directory (so no `.env` file is picked up unless the test writes one there).
+ * Spawns `node --import tsx src/main.ts` with PATH, HOME, HOST=127.0.0.1 and PORT=0 plus `env` in `cwd`, and
+ * collects its output. Shared by {@link spawnGateway} and {@link spawnSharedGateway}, which decide who kills it.
  */
-export function spawnGateway(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'switchboard-'))): GatewayProcess {
+function launch(env: Record<string, string>, cwd: string): Pick<GatewayProcess, 'child' | 'output' | 'listening'> {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
@@ -34,17 +34,9 @@ export function spawnGateway(env: Record<string, string>, cwd = mkdtempSync(join
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  onCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exit;
-    }
-  });
   return {
     child,
     output: () => text,
-    exited: () => exit,
     listening: () =>
       new Promise<string>((done, fail) => {
         const timer = setInterval(() => {
@@ -59,6 +51,22 @@ export function spawnGateway(env: Record<string, string>, cwd = mkdtempSync(join
         }, 25);
       }),
   };
+}
+
+/**
+ * Starts the gateway as a child process with a minimal environment (PATH and HOME) plus `env`, in a fresh
+ * empty working directory (so no `.env` file is picked up unless the test writes one there).
+ */
+export function spawnGateway(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'switchboard-'))): GatewayProcess {
+  const { child, output, listening } = launch(env, cwd);
+  const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exit;
+    }
+  });
+  return { child, output, listening, exited: () => exit };
 }
 
 /** A gateway process that outlives the current test (see {@link spawnSharedGateway}). */
@@ -77,15 +85,8 @@ process.once('exit', () => {
  * killed after each test; call `kill()` in `afterAll` (it is SIGKILLed anyway when the test worker exits).
  */
 export function spawnSharedGateway(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'switchboard-'))): SharedGatewayProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, output, listening } = launch(env, cwd);
   sharedChildren.add(child);
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   const exit = new Promise<number | null>((done) =>
     child.once('exit', (code) => {
       sharedChildren.delete(child);
@@ -94,24 +95,12 @@ export function spawnSharedGateway(env: Record<string, string>, cwd = mkdtempSyn
   );
   return {
     child,
-    output: () => text,
+    output,
+    listening,
     exited: () => exit,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exit;
     },
-    listening: () =>
-      new Promise<string>((done, fail) => {
-        const timer = setInterval(() => {
-          const match = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(text);
-          if (match !== null) {
-            clearInterval(timer);
-            done(`http://127.0.0.1:${match[1]}`);
-          } else if (child.exitCode !== null) {
-            clearInterval(timer);
-            fail(new Error(`gateway exited with ${child.exitCode}:\n${text}`));
-          }
-        }, 25);
-      }),
   };
 }
