@@ -20,6 +20,8 @@ interface Client {
 const clients: Client[] = [];
 let seqBase = 0;
 let latencies: number[] = [];
+/** seq → latency of its first delivery (the head of a fan-out), to tell the hop from the fan-out's spread. */
+let firstBySeq = new Map<number, number>();
 let received = 0;
 let duplicates = 0;
 let stale = 0;
@@ -98,7 +100,9 @@ function onDelivery(seen: Set<number>, data: BenchData): void {
   } else {
     seen.add(data.seq);
     received += 1;
-    latencies.push(now - data.t);
+    const latency = now - data.t;
+    latencies.push(latency);
+    if (!firstBySeq.has(data.seq)) firstBySeq.set(data.seq, latency);
     lastDeliveryAt = now;
   }
 }
@@ -106,6 +110,7 @@ function onDelivery(seen: Set<number>, data: BenchData): void {
 function reset(base: number): void {
   seqBase = base;
   latencies = [];
+  firstBySeq = new Map();
   received = 0;
   duplicates = 0;
   stale = 0;
@@ -120,5 +125,5 @@ function progress(): Progress {
 }
 
 function collect(): Collected {
-  return { ...progress(), latencies: Float64Array.from(latencies) };
+  return { ...progress(), latencies: Float64Array.from(latencies), firstBySeq };
 }

@@ -4,7 +4,9 @@
  * publish schedule, then prints a Markdown table (also written to bench/results/latest.md).
  *
  * Per server: one process for (a) fan-out to a growing room and (b) targeted publishes, then a fresh
- * process for (c) memory per connection with bare `ws` clients and another with browser headers.
+ * process for (c) memory per connection with bare `ws` clients and another with browser headers. Then (d):
+ * two Switchboard processes on a redis-server of the bench's own, once per Socket.IO Redis adapter, with
+ * the clients on one node and the publishes sent to the other.
  * Knobs (BENCH_QUICK, BENCH_SERVERS, BENCH_PHASES, BENCH_NODE_FLAGS): see lib/config.ts and bench/README.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,14 +15,18 @@ import { join } from 'node:path';
 import { HEADER_PROFILES } from './lib/browser-headers.js';
 import { killAll } from './lib/children.js';
 import { ClientPool } from './lib/client-pool.js';
-import { fanoutScenario, loadBenchConfig, memoryScenario, type BenchConfig } from './lib/config.js';
+import {
+  ALL_PHASES, fanoutScenario, loadBenchConfig, memoryScenario, targetedScenario, type BenchConfig, type FanoutStep,
+} from './lib/config.js';
 import type { ClientIdentity } from './lib/ipc.js';
-import { goalChecks } from './lib/goals.js';
+import { formatClusterGoals, goalChecks } from './lib/goals.js';
 import { checkLimits } from './lib/limits.js';
 import { measureOnQuietHost } from './lib/quiet-host.js';
 import { medianOf } from './lib/repeat.js';
 import { formatRatios, formatTable, type Row } from './lib/report.js';
 import { REPO_ROOT, SERVER_SPECS, startServer, type RunningServer, type ServerSpec } from './lib/servers.js';
+import { singleServer } from './lib/system.js';
+import { measureClusters } from './phases/cluster.js';
 import { FANOUT_USER, measureFanout } from './phases/fanout.js';
 import { MEMORY_NODE_FLAGS, measureMemory } from './phases/memory.js';
 import { measureTargeted, targetedUser } from './phases/targeted.js';
@@ -51,8 +57,9 @@ async function main(): Promise<void> {
       if (spec === undefined) continue;
       const throughput = (['a', 'b'] as const).filter((phase) => config.phases.has(phase));
       if (throughput.length > 0) {
+        const steps = config.phases.has('a') ? config.fanout : [];
         rows.push(...await guarded(spec, throughput.map((phase) => `(${phase})`).join('+'), pool, config.serverNodeFlags,
-          (server) => throughputPhases(server, pool, config, nextSeqBase)));
+          (server) => throughputPhases(server, pool, config, nextSeqBase, steps, config.phases.has('b'))));
       }
       if (!config.phases.has('c')) continue;
       for (const headers of HEADER_PROFILES) {
@@ -61,6 +68,8 @@ async function main(): Promise<void> {
           async (server) => [await measureOnQuietHost(() => measureMemory(server, pool, config, headers), log, 0)]));
       }
     }
+    if (config.phases.has('d') && !config.servers.includes('switchboard')) log('skipping (d): BENCH_SERVERS has no switchboard');
+    else if (config.phases.has('d')) rows.splice(clusterRowsAt(rows), 0, ...await clusterPhase(pool, config, nextSeqBase, rows));
   } finally {
     await pool.stop();
   }
@@ -70,14 +79,16 @@ async function main(): Promise<void> {
     '',
     `${new Date().toISOString()} · Node ${process.version} · ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'} · ` +
       `${config.workers} client workers · ${((performance.now() - started) / 1000).toFixed(0)} s` +
-      (config.phases.size < 3 ? ` · phases ${[...config.phases].sort().join(',')}` : ''),
+      (config.phases.size < ALL_PHASES.length ? ` · phases ${[...config.phases].sort().join(',')}` : ''),
     '',
     formatTable(rows),
     '',
-    'Ratios (Switchboard ÷ plain Express + Socket.IO):',
-    '',
-    formatRatios(rows, goalChecks(config)),
-    '',
+    ...(goalChecks(config).length > 0
+      ? ['Ratios (Switchboard ÷ plain Express + Socket.IO):', '', formatRatios(rows, goalChecks(config)), '']
+      : []),
+    ...(rows.some((row) => row.server === 'switchboard×2')
+      ? ['Two nodes over Redis (clients on node A, publishes to node B) against one node (a):', '', formatClusterGoals(rows, config), '']
+      : []),
   ].join('\n');
   process.stdout.write(`${report}\n`);
   const resultsDir = join(REPO_ROOT, 'bench', 'results');
@@ -86,29 +97,58 @@ async function main(): Promise<void> {
 }
 
 /**
- * (a) for each room size (the room grows on the same process), then (b) with fresh clients; each only if
- * selected in BENCH_PHASES.
+ * (a) for each of `steps` (the room grows on the same process), then (b) with fresh clients if `targeted`.
  */
 async function throughputPhases(
   server: RunningServer, pool: ClientPool, config: BenchConfig, nextSeqBase: () => number,
+  steps: readonly FanoutStep[], targeted: boolean,
 ): Promise<Row[]> {
+  const system = singleServer(server);
   const rows: Row[] = [];
   let connected = 0;
-  for (const step of config.phases.has('a') ? config.fanout : []) {
+  for (const step of steps) {
     const identities = range(connected, step.roomSize, (i): ClientIdentity => ({ userId: FANOUT_USER, sessionId: `fanout-${i}` }));
     await connectOrThrow(server, pool, config, identities);
     connected = step.roomSize;
     log(`${server.spec.name}: ${fanoutScenario(step)}`);
-    rows.push(await medianOf(config.repeats, () => measureFanout(server, pool, config, step, nextSeqBase()), log));
+    rows.push(await medianOf(config.repeats, () => measureFanout(system, fanoutScenario(step), pool, config, step, nextSeqBase()), log));
   }
   await pool.closeAll();
-  if (!config.phases.has('b')) return rows;
+  if (!targeted) return rows;
   await connectOrThrow(server, pool, config,
     range(0, config.targetedUsers, (i): ClientIdentity => ({ userId: targetedUser(i), sessionId: `targeted-${i}` })));
   log(`${server.spec.name}: (b) ${config.targetedPublishes} targeted publishes`);
-  rows.push(await medianOf(config.repeats, () => measureTargeted(server, pool, config, nextSeqBase()), log));
+  rows.push(await medianOf(config.repeats, () => measureTargeted(system, targetedScenario(config.targetedUsers), pool, config, nextSeqBase()), log));
   await pool.closeAll();
   return rows;
+}
+
+/**
+ * (d), plus the single-node row it is compared with when (a) did not measure it (BENCH_PHASES without a):
+ * the first (a) step on a fresh in-memory Switchboard.
+ */
+async function clusterPhase(pool: ClientPool, config: BenchConfig, nextSeqBase: () => number, rows: readonly Row[]): Promise<Row[]> {
+  const spec = SERVER_SPECS.find((s) => s.name === 'switchboard');
+  if (spec === undefined) throw new Error('no switchboard spec');
+  const reference = rows.some((row) => row.server === 'switchboard' && row.scenario === fanoutScenario(config.clusterFanout))
+    ? []
+    : await guarded(spec, '(a) reference for (d)', pool, config.serverNodeFlags,
+      (server) => throughputPhases(server, pool, config, nextSeqBase, [config.clusterFanout], false));
+  const cluster = await measureClusters({
+    pool,
+    config,
+    nextSeqBase,
+    connect: (server, identities) => connectOrThrow(server, pool, config, identities),
+    repeat: (measure) => medianOf(config.repeats, measure, log),
+    log,
+  });
+  return [...reference, ...cluster];
+}
+
+/** Where (d)'s rows go in the table: right after single-node Switchboard's (a) rows (at the end without them). */
+function clusterRowsAt(rows: readonly Row[]): number {
+  const lastFanout = rows.findLastIndex((row) => row.server === 'switchboard' && row.scenario.startsWith('(a)'));
+  return lastFanout < 0 ? rows.length : lastFanout + 1;
 }
 
 async function connectOrThrow(

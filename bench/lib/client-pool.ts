@@ -106,10 +106,21 @@ export class ClientPool {
     return combine(await Promise.all(this.workers.map((worker) => worker.request({ type: 'progress' }))));
   }
 
-  /** The counts since the last reset, and the latency percentiles over all workers' samples. */
-  async collect(): Promise<Progress & { readonly latency: LatencySummary }> {
+  /**
+   * The counts since the last reset, the latency percentiles over all workers' samples, and those of each
+   * publish's first delivery to any client (for a fan-out: when its head arrived, before the spread).
+   */
+  async collect(): Promise<Progress & { readonly latency: LatencySummary; readonly firstDelivery: LatencySummary }> {
     const parts = await Promise.all(this.workers.map((worker) => worker.request({ type: 'collect' })));
-    return { ...combine(parts), latency: summarize(parts.map((p) => p.latencies)) };
+    const first = new Map<number, number>();
+    for (const part of parts) {
+      for (const [seq, latency] of part.firstBySeq) first.set(seq, Math.min(latency, first.get(seq) ?? Infinity));
+    }
+    return {
+      ...combine(parts),
+      latency: summarize(parts.map((p) => p.latencies)),
+      firstDelivery: summarize([Float64Array.from(first.values())]),
+    };
   }
 
   /**

@@ -1,10 +1,18 @@
 import type { HeaderProfile } from './browser-headers.js';
 import { SERVER_SPECS, type ServerName } from './servers.js';
 
-/** The bench's scenarios: (a) fan-out, (b) targeted publishes, (c) memory per connection. */
-export type Phase = 'a' | 'b' | 'c';
+/**
+ * The bench's scenarios: (a) fan-out, (b) targeted publishes, (c) memory per connection, (d) two
+ * Switchboard nodes over Redis (cross-node fan-out and targeted publishes, per Socket.IO Redis adapter).
+ */
+export type Phase = 'a' | 'b' | 'c' | 'd';
 
-const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c'];
+export const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c', 'd'];
+
+/** The two official Socket.IO Redis adapters Switchboard can use (its REDIS_ADAPTER). */
+export type RedisAdapterName = 'streams' | 'pubsub';
+
+export const REDIS_ADAPTERS: readonly RedisAdapterName[] = ['streams', 'pubsub'];
 
 /**
  * One fan-out measurement: `publishes` messages at `ratePerS` to a room of `roomSize` clients. Rates keep
@@ -19,6 +27,21 @@ export interface FanoutStep {
 /** The scenario name of a fan-out step in the table, e.g. "(a) fan-out 2000 @10/s". */
 export function fanoutScenario(step: FanoutStep): string {
   return `(a) fan-out ${step.roomSize} @${step.ratePerS}/s`;
+}
+
+/** The scenario name of a (b) row, e.g. "(b) targeted 500 users". */
+export function targetedScenario(users: number): string {
+  return `(b) targeted ${users} users`;
+}
+
+/** The scenario name of a (d) cross-node fan-out row, e.g. "(d) 2 nodes fan-out 2000, streams". */
+export function clusterFanoutScenario(step: FanoutStep, adapter: RedisAdapterName): string {
+  return `(d) 2 nodes fan-out ${step.roomSize}, ${adapter}`;
+}
+
+/** The scenario name of a (d) cross-node targeted row, e.g. "(d) 2 nodes targeted 500 users, pubsub". */
+export function clusterTargetedScenario(users: number, adapter: RedisAdapterName): string {
+  return `(d) 2 nodes targeted ${users} users, ${adapter}`;
 }
 
 /** The scenario name of a memory row, e.g. "(c) memory 10000 conns, browser headers". */
@@ -48,6 +71,13 @@ export interface BenchConfig {
   readonly targetedPublishes: number;
   readonly targetedWarmup: number;
   readonly targetedConcurrency: number;
+  /**
+   * (d) The fan-out step measured across two nodes (the first (a) step: same room size and schedule), so
+   * it compares with that (a) row.
+   */
+  readonly clusterFanout: FanoutStep;
+  /** (d) The adapters measured, in that order (each on its own pair of nodes). */
+  readonly redisAdapters: readonly RedisAdapterName[];
   /** (c) Connections held to measure memory (once per header profile, each on a fresh server). */
   readonly memoryConnections: number;
   /** Idle wait before each RSS reading, to let GC settle. */
@@ -60,11 +90,14 @@ export interface BenchConfig {
 
 /**
  * Reads the environment knobs: BENCH_QUICK=1 (small smoke run), BENCH_SERVERS=plain,floor (a subset, in
- * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c), BENCH_NODE_FLAGS (flags for the server
+ * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d), BENCH_NODE_FLAGS (flags for the server
  * processes).
  */
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
+  const fanout: [FanoutStep, ...FanoutStep[]] = quick
+    ? [{ roomSize: 200, ratePerS: 10, publishes: 20 }, { roomSize: 500, ratePerS: 10, publishes: 20 }]
+    : [{ roomSize: 2000, ratePerS: 10, publishes: 60 }, { roomSize: 5000, ratePerS: 4, publishes: 24 }];
   return {
     quick,
     servers: parseServers(env.BENCH_SERVERS),
@@ -73,14 +106,14 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     repeats: quick ? 1 : 3,
     connectBatch: 200,
     connectTimeoutMs: 15_000,
-    fanout: quick
-      ? [{ roomSize: 200, ratePerS: 10, publishes: 20 }, { roomSize: 500, ratePerS: 10, publishes: 20 }]
-      : [{ roomSize: 2000, ratePerS: 10, publishes: 60 }, { roomSize: 5000, ratePerS: 4, publishes: 24 }],
+    fanout,
     fanoutWarmup: 10,
     targetedUsers: quick ? 100 : 500,
     targetedPublishes: quick ? 1000 : 5000,
     targetedWarmup: quick ? 500 : 3000,
     targetedConcurrency: 16,
+    clusterFanout: fanout[0],
+    redisAdapters: REDIS_ADAPTERS,
     memoryConnections: quick ? 1000 : 10_000,
     settleMs: 2000,
     drainTimeoutMs: 3000,

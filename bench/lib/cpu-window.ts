@@ -2,8 +2,12 @@ import { cpuMicros, hostCpuMicros } from './proc-stats.js';
 
 /** CPU used during a measurement window. */
 export interface CpuUsage {
-  /** CPU time of the server under test, µs. */
+  /** CPU time of the server under test, µs (summed over its processes: both nodes of a cluster). */
   readonly serverUs: number;
+  /** The same per server process, in the order given. */
+  readonly perServerUs: readonly number[];
+  /** CPU time of the processes the servers depend on (the bench's Redis), µs; 0 when there are none. */
+  readonly backingUs: number;
   /** Share of all cores busy, 0–1 (everything: server, clients, publisher, kernel, other processes). */
   readonly hostBusy: number;
   /**
@@ -13,25 +17,38 @@ export interface CpuUsage {
   readonly otherBusy: number;
 }
 
-/**
- * Starts measuring CPU; the returned function ends the window. `benchPids` are the load generator's
- * processes (client workers); this process is always counted as the bench's own.
- */
-export function openCpuWindow(serverPid: number, benchPids: readonly number[]): () => CpuUsage {
+/** Which processes a measurement window accounts for. */
+export interface CpuSubjects {
+  /** The server under test: one process, or every node of a cluster. */
+  readonly serverPids: readonly number[];
+  /** What the servers depend on (the bench's redis-server): reported apart, and not "other" load. */
+  readonly backingPids?: readonly number[];
+  /** The load generator's processes (client workers); this process is always counted as the bench's own. */
+  readonly benchPids: readonly number[];
+}
+
+/** Starts measuring CPU; the returned function ends the window. */
+export function openCpuWindow({ serverPids, backingPids = [], benchPids }: CpuSubjects): () => CpuUsage {
   const own = () => benchPids.reduce((sum, pid) => sum + cpuMicros(pid), cpuMicros(process.pid));
-  const server0 = cpuMicros(serverPid);
+  const backing = () => backingPids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  const server0 = serverPids.map(cpuMicros);
+  const backing0 = backing();
   const own0 = own();
   const host0 = hostCpuMicros();
   return () => {
-    const serverUs = cpuMicros(serverPid) - server0;
+    const perServerUs = serverPids.map((pid, i) => cpuMicros(pid) - (server0[i] ?? 0));
+    const serverUs = perServerUs.reduce((a, b) => a + b, 0);
+    const backingUs = backing() - backing0;
     const ownUs = own() - own0;
     const host = hostCpuMicros();
     const total = host.total - host0.total;
     const busy = host.busy - host0.busy;
     return {
       serverUs,
+      perServerUs,
+      backingUs,
       hostBusy: total > 0 ? busy / total : 0,
-      otherBusy: total > 0 ? Math.max(0, busy - serverUs - ownUs) / total : 0,
+      otherBusy: total > 0 ? Math.max(0, busy - serverUs - backingUs - ownUs) / total : 0,
     };
   };
 }

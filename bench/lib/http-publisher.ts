@@ -13,6 +13,8 @@ export class HttpPublisher {
   private readonly agent: Agent;
   /** Non-2xx answers and transport errors, first few reasons kept for the report. */
   readonly failures: string[] = [];
+  /** Send → answer time of each successful publish since the last {@link takeAnswerTimes}, ms. */
+  private answerTimes: number[] = [];
 
   constructor(private readonly server: RunningServer, maxSockets: number) {
     this.agent = new Agent({ keepAlive: true, maxSockets });
@@ -21,6 +23,7 @@ export class HttpPublisher {
   /** Resolves true on a 2xx answer, false otherwise (never rejects). */
   publish(userId: string, data: BenchData): Promise<boolean> {
     const body = this.server.spec.publishBody(userId, data);
+    const sentAt = performance.now();
     return new Promise((resolve) => {
       const fail = (reason: string) => {
         if (this.failures.length < 5) this.failures.push(reason);
@@ -41,13 +44,24 @@ export class HttpPublisher {
       }, (res) => {
         const status = res.statusCode ?? 0;
         res.resume();
-        res.once('end', () => (status >= 200 && status < 300 ? resolve(true) : fail(`HTTP ${status}`)));
+        res.once('end', () => {
+          if (status < 200 || status >= 300) return fail(`HTTP ${status}`);
+          this.answerTimes.push(performance.now() - sentAt);
+          resolve(true);
+        });
         res.once('error', (error) => fail(error.message));
       });
       req.once('timeout', () => req.destroy(new Error('publish timed out')));
       req.once('error', (error) => fail(error.message));
       req.end(body);
     });
+  }
+
+  /** The answer times recorded since the last call (and forgets them). */
+  takeAnswerTimes(): Float64Array {
+    const times = Float64Array.from(this.answerTimes);
+    this.answerTimes = [];
+    return times;
   }
 
   close(): void {

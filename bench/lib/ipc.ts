@@ -51,6 +51,8 @@ export interface Progress {
 export interface Collected extends Progress {
   /** Publish → delivery latency of every distinct delivery, in ms. */
   readonly latencies: Float64Array;
+  /** Per seq, the latency of its first delivery to any of this worker's clients, in ms. */
+  readonly firstBySeq: ReadonlyMap<number, number>;
 }
 
 export interface Replies {

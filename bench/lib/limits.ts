@@ -8,6 +8,7 @@ export function checkLimits(config: BenchConfig): void {
     phases.has('a') ? Math.max(...config.fanout.map((step) => step.roomSize)) : 0,
     phases.has('b') ? config.targetedUsers : 0,
     phases.has('c') ? config.memoryConnections : 0,
+    phases.has('d') ? Math.max(config.clusterFanout.roomSize, config.targetedUsers) : 0,
   );
   const needed = peak + 1000; // the server holds every connection, plus its own files and sockets
   const limit = openFilesLimit();

@@ -2,15 +2,27 @@ import type { ServerName } from './servers.js';
 
 export type Scenario = string;
 
+/** The table's server column: one of the servers, or two Switchboard nodes over Redis (phase d). */
+export type RowServer = ServerName | 'switchboard×2';
+
 /** One line of the results table: one scenario on one server. Absent values print as "–". */
 export interface Row {
   readonly scenario: Scenario;
-  readonly server: ServerName;
-  /** Server CPU (user + system) per delivered message (a) or per publish (b), in µs. */
+  readonly server: RowServer;
+  /**
+   * Server CPU (user + system) per delivered message (a, d fan-out) or per publish (b, d targeted), in µs;
+   * for two nodes, both nodes' CPU summed.
+   */
   readonly cpuUs?: number;
+  /** The same for the bench's redis-server (d), which the nodes' figure leaves out. */
+  readonly backingCpuUs?: number;
   readonly msgsPerS?: number;
   readonly p50Ms?: number;
   readonly p99Ms?: number;
+  /** Fan-out: p50 over publishes of the latency of each one's first delivery (the hop, before the room's spread). */
+  readonly firstDeliveryMs?: number;
+  /** Fan-out: p50 of the publishes' HTTP round trips. */
+  readonly answeredMs?: number;
   /** Expected distinct deliveries that never arrived. */
   readonly lost?: number;
   readonly duplicates?: number;
@@ -24,10 +36,15 @@ export interface Row {
   readonly heapKiBPerConn?: number;
   /** Anything that makes the row less trustworthy: failed connects or publishes, stale deliveries. */
   readonly note?: string;
+  /**
+   * What the measurement looked like inside (d: CPU per node, Redis commands per publish), printed after
+   * the note. Unlike the note, only the kept run's (lib/repeat.ts).
+   */
+  readonly detail?: string;
 }
 
 const COLUMNS = [
-  'scenario', 'server', 'CPU µs/msg', 'msgs/s', 'p50 ms', 'p99 ms', 'loss (dup)', 'host CPU', 'RSS KiB/conn', 'heap KiB/conn', 'note',
+  'scenario', 'server', 'CPU µs/msg', 'Redis µs/msg', 'msgs/s', 'p50 ms', 'p99 ms', 'loss (dup)', 'host CPU', 'RSS KiB/conn', 'heap KiB/conn', 'note',
 ];
 
 /** The results as a Markdown table. */
@@ -36,6 +53,7 @@ export function formatTable(rows: readonly Row[]): string {
     row.scenario,
     row.server,
     fixed(row.cpuUs, 2),
+    fixed(row.backingCpuUs, 2),
     fixed(row.msgsPerS, 0),
     fixed(row.p50Ms, 2),
     fixed(row.p99Ms, 2),
@@ -43,7 +61,7 @@ export function formatTable(rows: readonly Row[]): string {
     row.hostBusy === undefined ? '–' : `${(row.hostBusy * 100).toFixed(0)}%`,
     fixed(row.rssKiBPerConn, 2),
     fixed(row.heapKiBPerConn, 2),
-    row.note ?? '',
+    joinDetails(row.note, row.detail) ?? '',
   ]);
   return [
     `| ${COLUMNS.join(' | ')} |`,
@@ -82,6 +100,12 @@ export function formatRatios(rows: readonly Row[], checks: readonly GoalCheck[])
     return `- ${check.label}: switchboard ${mine.toFixed(2)} / plain ${plain.toFixed(2)} = **${ratio.toFixed(2)}×** (goal ≤ ${check.maxRatio}×) ${verdict}${vsFloor}`;
   });
   return lines.join('\n');
+}
+
+/** The non-empty parts, "; "-separated (undefined when none). */
+export function joinDetails(...parts: readonly (string | undefined)[]): string | undefined {
+  const present = parts.filter((part): part is string => part !== undefined && part.length > 0);
+  return present.length > 0 ? present.join('; ') : undefined;
 }
 
 function fixed(value: number | undefined, digits: number): string {

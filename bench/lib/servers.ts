@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { track } from './children.js';
 import { sleep } from './clock.js';
 import { findInspectorUrl } from './inspector.js';
+import type { RedisAdapterName } from './config.js';
 import type { BenchData } from './ipc.js';
 import { API_KEY, JWT_SECRET } from './tokens.js';
 
@@ -50,6 +51,16 @@ export const SERVER_SPECS: readonly ServerSpec[] = [
     publishBody: (userId, data) => JSON.stringify({ userId, event: 'bench', payload: data }),
   })),
 ];
+
+/**
+ * Switchboard as one node of a cluster on the Redis at `redisUrl`, fanning out through `adapter`
+ * (REDIS_ADAPTER); every node started from the same spec shares `prefix` (REDIS_DATA_PREFIX).
+ */
+export function switchboardOnRedis(redisUrl: string, adapter: RedisAdapterName, prefix: string): ServerSpec {
+  const single = SERVER_SPECS.find((spec) => spec.name === 'switchboard');
+  if (single === undefined) throw new Error('no switchboard spec');
+  return { ...single, env: { ...single.env, REDIS_URL: redisUrl, REDIS_ADAPTER: adapter, REDIS_DATA_PREFIX: prefix } };
+}
 
 export interface RunningServer {
   readonly spec: ServerSpec;
@@ -139,7 +150,7 @@ function probe(port: number, spec: ServerSpec): Promise<boolean> {
 }
 
 /** A port the kernel just reported free on 127.0.0.1 (it could be taken again before use; unlikely here). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probeServer = createServer();
     probeServer.once('error', reject);

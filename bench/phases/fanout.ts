@@ -1,43 +1,54 @@
 import type { ClientPool } from '../lib/client-pool.js';
 import { openCpuWindow } from '../lib/cpu-window.js';
 import { nowMs, sleep } from '../lib/clock.js';
-import { fanoutScenario, type BenchConfig, type FanoutStep } from '../lib/config.js';
+import type { BenchConfig, FanoutStep } from '../lib/config.js';
 import { HttpPublisher } from '../lib/http-publisher.js';
-import { publishNote, type Row } from '../lib/report.js';
-import type { RunningServer } from '../lib/servers.js';
+import { joinDetails, publishNote, type Row } from '../lib/report.js';
+import { summarize } from '../lib/stats.js';
+import { cpuSplit, type SystemUnderTest } from '../lib/system.js';
 
 /** Every fan-out client is user "fanout" (its own session), so each publish reaches the whole room. */
 export const FANOUT_USER = 'fanout';
 
 /**
- * (a) Broadcast fan-out: publishes to the one room every connected client is in, on a fixed schedule,
- * and reports server CPU per delivered message, delivery rate, latency and loss. `step.roomSize` clients
- * must already be connected; `seqBase` must be above every seq used before on this pool.
+ * (a) and (d) Broadcast fan-out: publishes to the one room every connected client is in, on a fixed
+ * schedule, through `system.publishTo`, and reports the server's CPU per delivered message (all its
+ * processes; its Redis apart), delivery rate, latency and loss. `step.roomSize` clients must already be
+ * connected (to any node of `system`); `seqBase` must be above every seq used before on this pool.
  */
 export async function measureFanout(
-  server: RunningServer, pool: ClientPool, config: BenchConfig, step: FanoutStep, seqBase: number,
+  system: SystemUnderTest, scenario: string, pool: ClientPool, config: BenchConfig, step: FanoutStep, seqBase: number,
 ): Promise<Row> {
-  const publisher = new HttpPublisher(server, 4);
+  const publisher = new HttpPublisher(system.publishTo, 4);
   try {
     await publishAtRate(publisher, pool, config, step, seqBase, config.fanoutWarmup);
     const measuredBase = seqBase + config.fanoutWarmup;
-    const closeCpuWindow = openCpuWindow(server.pid, pool.pids());
+    await system.probe?.start();
+    publisher.takeAnswerTimes();
+    const closeCpuWindow = openCpuWindow({ serverPids: system.serverPids, backingPids: system.backingPids, benchPids: pool.pids() });
     const { ok, startedAt } = await publishAtRate(publisher, pool, config, step, measuredBase, step.publishes);
     const cpu = closeCpuWindow();
+    const probed = await system.probe?.finish(ok);
+    const answered = summarize([publisher.takeAnswerTimes()]);
     const result = await pool.collect();
     const seconds = (result.lastDeliveryAt - startedAt) / 1000;
+    const timeline = `p50 publish answered ${answered.p50.toFixed(2)} ms, first delivery ${result.firstDelivery.p50.toFixed(2)} ms`;
     return {
-      scenario: fanoutScenario(step),
-      server: server.spec.name,
+      scenario,
+      server: system.label,
       cpuUs: cpu.serverUs / result.received,
+      backingCpuUs: system.backingPids.length > 0 ? cpu.backingUs / result.received : undefined,
       msgsPerS: seconds > 0 ? result.received / seconds : undefined,
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
+      firstDeliveryMs: result.firstDelivery.p50,
+      answeredMs: answered.p50,
       lost: ok * step.roomSize - result.received,
       duplicates: result.duplicates,
       hostBusy: cpu.hostBusy,
       otherBusy: cpu.otherBusy,
       note: publishNote(cpu.otherBusy, step.publishes - ok, publisher.failures, result.stale),
+      detail: joinDetails(timeline, cpuSplit(system, cpu.perServerUs, result.received), probed),
     };
   } finally {
     publisher.close();

@@ -3,8 +3,8 @@ import { openCpuWindow } from '../lib/cpu-window.js';
 import { nowMs } from '../lib/clock.js';
 import type { BenchConfig } from '../lib/config.js';
 import { HttpPublisher } from '../lib/http-publisher.js';
-import { publishNote, type Row } from '../lib/report.js';
-import type { RunningServer } from '../lib/servers.js';
+import { joinDetails, publishNote, type Row } from '../lib/report.js';
+import { cpuSplit, type SystemUnderTest } from '../lib/system.js';
 
 /** The user id of targeted client `index` (each targeted client is its own user). */
 export function targetedUser(index: number): string {
@@ -12,26 +12,30 @@ export function targetedUser(index: number): string {
 }
 
 /**
- * (b) Targeted publishes: `targetedPublishes` messages, each to one user (round-robin over the
- * `targetedUsers` connected clients), as fast as `targetedConcurrency` requests in flight allow.
- * Reports server CPU per publish, delivery rate, latency from publish send to delivery, and loss.
+ * (b) and (d) Targeted publishes: `targetedPublishes` messages, each to one user (round-robin over the
+ * `targetedUsers` connected clients), as fast as `targetedConcurrency` requests in flight allow, through
+ * `system.publishTo`. Reports the server's CPU per publish (all its processes; its Redis apart), delivery
+ * rate, latency from publish send to delivery, and loss.
  */
 export async function measureTargeted(
-  server: RunningServer, pool: ClientPool, config: BenchConfig, seqBase: number,
+  system: SystemUnderTest, scenario: string, pool: ClientPool, config: BenchConfig, seqBase: number,
 ): Promise<Row> {
-  const publisher = new HttpPublisher(server, config.targetedConcurrency);
+  const publisher = new HttpPublisher(system.publishTo, config.targetedConcurrency);
   try {
     await publishAll(publisher, pool, config, seqBase, config.targetedWarmup);
     const measuredBase = seqBase + config.targetedWarmup;
-    const closeCpuWindow = openCpuWindow(server.pid, pool.pids());
+    await system.probe?.start();
+    const closeCpuWindow = openCpuWindow({ serverPids: system.serverPids, backingPids: system.backingPids, benchPids: pool.pids() });
     const { ok, startedAt } = await publishAll(publisher, pool, config, measuredBase, config.targetedPublishes);
     const cpu = closeCpuWindow();
+    const probed = await system.probe?.finish(ok);
     const result = await pool.collect();
     const seconds = (result.lastDeliveryAt - startedAt) / 1000;
     return {
-      scenario: `(b) targeted ${config.targetedUsers} users`,
-      server: server.spec.name,
+      scenario,
+      server: system.label,
       cpuUs: cpu.serverUs / ok,
+      backingCpuUs: system.backingPids.length > 0 ? cpu.backingUs / ok : undefined,
       msgsPerS: seconds > 0 ? result.received / seconds : undefined,
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
@@ -40,6 +44,7 @@ export async function measureTargeted(
       hostBusy: cpu.hostBusy,
       otherBusy: cpu.otherBusy,
       note: publishNote(cpu.otherBusy, config.targetedPublishes - ok, publisher.failures, result.stale),
+      detail: joinDetails(cpuSplit(system, cpu.perServerUs, ok), probed),
     };
   } finally {
     publisher.close();

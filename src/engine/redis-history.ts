@@ -20,6 +20,11 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return {offset, epoch}
 `;
 
+/** The script as an ioredis command: sent once, then run by its SHA (EVALSHA). */
+const APPEND_COMMAND = 'switchboardHistoryAppend';
+
+type AppendCommand = (metaKey: string, messagesKey: string, epoch: string, json: string, size: number, ttlMs: number) => unknown;
+
 /** Room history in Redis, shared by every node: `{prefix}history:{room}:meta` and `…:messages`. */
 export class RedisHistory implements HistoryStore {
   constructor(
@@ -27,15 +32,17 @@ export class RedisHistory implements HistoryStore {
     private readonly prefix: string,
     private readonly size: number,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    client.defineCommand(APPEND_COMMAND, { numberOfKeys: 2, lua: APPEND_SCRIPT });
+  }
 
   async append(rooms: readonly string[], message: Omit<HistoryMessage, 'offset'>): Promise<Record<string, HistoryPosition>> {
     this.assertConnected();
     const json = JSON.stringify(message);
     const pipeline = this.client.pipeline();
-    for (const room of rooms) {
-      pipeline.eval(APPEND_SCRIPT, 2, this.metaKey(room), this.messagesKey(room), randomUUID(), json, this.size, this.ttlMs);
-    }
+    // ioredis adds defined commands to pipelines at run time; its types cannot know them.
+    const append = (pipeline as unknown as Record<string, AppendCommand>)[APPEND_COMMAND]!.bind(pipeline);
+    for (const room of rooms) append(this.metaKey(room), this.messagesKey(room), randomUUID(), json, this.size, this.ttlMs);
     const replies = (await pipeline.exec()) ?? [];
     const positions: Record<string, HistoryPosition> = {};
     rooms.forEach((room, index) => {
