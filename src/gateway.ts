@@ -11,6 +11,7 @@ import { RedisEngine } from './engine/redis-engine.js';
 import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { Publisher } from './realtime/publisher.js';
+import { RoomPolicy } from './rooms/room-policy.js';
 import { SessionControl } from './realtime/session-control.js';
 import { attachRealtime, createSocketServer } from './realtime/socket-server.js';
 import type { GatewayServer } from './types/socket.js';
@@ -51,7 +52,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       recoveryWindowMs: config.recoveryWindowMs,
     }, log.child({ component: 'engine' }));
   const strategy: AuthStrategy = new JwtStrategy(config.jwt);
-  const originPolicy = new OriginPolicy(config.corsOrigin);
+  const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains);
 
   const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }) });
   const io = createSocketServer(app.server, {
@@ -66,6 +67,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     sessionControl,
     expiry: new TokenExpiryWatch(config.tokenExpiryGraceMs),
     history: engine.history,
+    policy: new RoomPolicy(config.publicRooms, config.maxRoomsPerSocket),
+    joinTokenKeys: config.apiKeys,
     allowQueryToken: config.allowQueryToken,
     isDraining,
     logger: realtimeLog,

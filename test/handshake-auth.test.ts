@@ -129,9 +129,10 @@ describe('handshake: identity', () => {
     const socket = await connectClient(url, await signToken({ user_id: 'roomy', session_id: 'sess-9' }));
     const rooms = await api<{ rooms: { room: string; sockets: number }[] }>(url, '/v1/rooms');
     expect(rooms.body.rooms).toEqual(expect.arrayContaining([{ room: 'user:roomy', sockets: 1 }, { room: 'session:sess-9', sockets: 1 }]));
-    // A client cannot join rooms by itself: the event is refused, and the rooms stay as they were.
-    const reply = await socket.timeout(2000).emitWithAck('join', 'user:someone-else');
-    expect(reply).toMatchObject({ error: { code: 'EVENT_UNKNOWN' } });
+    // A client cannot join another user's room: the join is refused, and the rooms stay as they were.
+    const reply = await socket.timeout(2000).emitWithAck('room/join-room', 'user:someone-else');
+    expect(reply).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
+    expect(await socket.timeout(2000).emitWithAck('no-such-event', 1)).toMatchObject({ error: { code: 'EVENT_UNKNOWN' } });
     const other = await api<{ sockets: number }>(url, '/v1/rooms/user:someone-else');
     expect(other.body.sockets).toBe(0);
   });

@@ -9,6 +9,8 @@ export interface Identity {
   readonly sessionId: string | undefined;
   /** Unix milliseconds after which the identity is no longer valid; `undefined` when the token never expires. */
   readonly expiresAt: number | undefined;
+  /** Rooms (names or `*` patterns) the credential lets the socket join; `undefined` when it grants none. */
+  readonly rooms?: readonly string[];
 }
 
 /**

@@ -30,6 +30,7 @@ export class JwtStrategy implements AuthStrategy {
       userId,
       sessionId: claimAsId(payload, this.config.sessionClaim) ?? claimAsId(payload, 'sid'),
       expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+      ...roomsOf(payload[this.config.roomsClaim]),
     };
   }
 
@@ -50,6 +51,12 @@ export class JwtStrategy implements AuthStrategy {
       throw fromJoseError(error);
     }
   }
+}
+
+function roomsOf(claim: unknown): { rooms?: readonly string[] } {
+  if (!Array.isArray(claim)) return {};
+  const rooms = claim.filter((room): room is string => typeof room === 'string' && room.length > 0);
+  return rooms.length > 0 ? { rooms } : {};
 }
 
 function claimAsId(payload: JWTPayload, claim: string): string | undefined {

@@ -17,6 +17,8 @@ export interface JwtConfig {
   readonly userClaim: string;
   /** Claim read for the session id before falling back to `sid`. */
   readonly sessionClaim: string;
+  /** Claim listing the rooms (names or `*` patterns) the token lets its socket join. */
+  readonly roomsClaim: string;
 }
 
 /** Where the Redis engine connects; absent when the in-memory engine is used. */
@@ -42,6 +44,8 @@ export interface Config {
   readonly apiKeys: readonly string[];
   /** `'*'` or the exact origins (scheme://host[:port]) allowed for HTTP CORS and socket handshakes. */
   readonly corsOrigin: '*' | readonly string[];
+  /** Seed 001's ALLOW_REQUEST_DOMAINS: lower-case domains an Origin's host must be (or be under); empty = no check. */
+  readonly allowRequestDomains: readonly string[];
   readonly allowQueryToken: boolean;
   readonly internalEvents: readonly string[];
   readonly sessionPolicy: SessionPolicy;
@@ -53,6 +57,11 @@ export interface Config {
   readonly shutdownDelayMs: number;
   /** Upper bound on the whole shutdown; past it the process exits anyway (code 1). */
   readonly shutdownTimeoutMs: number;
+  /** Room patterns any authenticated socket may join (`*` in development when unset, none in production). */
+  readonly publicRooms: readonly string[];
+  readonly maxRoomsPerSocket: number;
+  /** Lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise. */
+  readonly joinTokenTtlS: number;
   /** Redis engine settings; `undefined` selects the in-memory engine. */
   readonly redis: RedisConfig | undefined;
   /** How long a dropped client can come back and get what it missed (Socket.IO connection-state recovery); 0 = off. */

@@ -50,6 +50,13 @@ export const envSchema = z.object({
   SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000).default(10_000),
 
+  HTTP_API_KEY: z.string().min(1).optional(),
+  ALLOW_REQUEST_DOMAINS: commaList.optional(),
+  PUBLIC_ROOMS: commaList.optional(),
+  MAX_ROOMS_PER_SOCKET: integer(1, 100_000).default(100),
+  JWT_ROOMS_CLAIM: z.string().min(1).default('rooms'),
+  JOIN_TOKEN_TTL_S: integer(1, 30 * 86_400).default(60),
+
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_HOST: z.string().min(1).optional(),
   REDIS_PORT: integer(1, 65535).optional(),

@@ -54,13 +54,14 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (reserved.length > 0) problems.push(`INTERNAL_EVENTS: ${reserved.join(', ')} reserved by Socket.IO`);
 
   const configuredKeys = env.API_KEYS ?? firstDefined(env.INTERNAL_SECRET, env.AUTH_TOKEN, env.SECRET_KEY);
-  let apiKeys: string[] = configuredKeys ?? [];
+  // Seed 001's HTTP_API_KEY is one more accepted key, whichever of the above is set.
+  let apiKeys: string[] = [...(configuredKeys ?? []), ...(env.HTTP_API_KEY === undefined ? [] : [env.HTTP_API_KEY])];
   let generatedApiKey: string | undefined;
   let jwtSecret = env.JWT_SECRET;
   let generatedJwtSecret: string | undefined;
 
   if (production) {
-    if (apiKeys.length === 0) problems.push('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY) is required when NODE_ENV=production');
+    if (apiKeys.length === 0) problems.push('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY, HTTP_API_KEY) is required when NODE_ENV=production');
     if (keySources.length === 0) problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required when NODE_ENV=production');
     if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) problems.push(`API keys must be at least ${MIN_API_KEY_LENGTH} characters when NODE_ENV=production`);
     if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < MIN_JWT_SECRET_LENGTH) {
@@ -96,9 +97,11 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       clockToleranceS: env.JWT_CLOCK_TOLERANCE,
       userClaim: env.JWT_USER_CLAIM,
       sessionClaim: env.JWT_SESSION_CLAIM,
+      roomsClaim: env.JWT_ROOMS_CLAIM,
     },
     apiKeys,
     corsOrigin: parseOrigins(env.CORS_ORIGIN, production),
+    allowRequestDomains: (env.ALLOW_REQUEST_DOMAINS ?? []).map((domain) => domain.toLowerCase().replace(/^\*?\./, '')),
     allowQueryToken: env.ALLOW_QUERY_TOKEN,
     internalEvents: env.INTERNAL_EVENTS,
     sessionPolicy: env.SESSION_POLICY,
@@ -107,6 +110,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    publicRooms: env.PUBLIC_ROOMS ?? (production ? [] : ['*']),
+    maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
+    joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
     redis: redisConfig(env),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,
     presenceHeartbeatMs: env.PRESENCE_HEARTBEAT_MS,

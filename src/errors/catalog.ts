@@ -15,6 +15,9 @@ export const ERROR_CATALOG = {
   IDENTITY_MISMATCH: { status: 403, message: 'The new token belongs to another user or session' },
   ORIGIN_FORBIDDEN: { status: 403, message: 'The Origin of this request is not allowed' },
   ROOM_FORBIDDEN: { status: 403, message: 'This socket may not read or join this room' },
+  ROOM_LIMIT_REACHED: { status: 403, message: 'This socket is in as many rooms as MAX_ROOMS_PER_SOCKET allows' },
+  JOIN_TOKEN_EXPIRED: { status: 401, message: 'The join token has expired' },
+  JOIN_TOKEN_INVALID: { status: 401, message: 'The join token is malformed or wrongly signed' },
   AUTH_UNAVAILABLE: { status: 503, message: 'The token could not be checked right now; try again' },
   // --- HTTP API authentication ---
   API_KEY_MISSING: { status: 401, message: 'No API key was presented; send Authorization: Bearer <key> or X-Api-Key: <key>' },

@@ -8,6 +8,7 @@ import { MAX_NAME_LENGTH } from './common-schemas.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import { healthRoutes } from './health-routes.js';
 import { internalSurface } from './internal/internal-surface.js';
+import { channelEventsSurface } from './seed001/channel-events-surface.js';
 import { v1Surface } from './v1/v1-surface.js';
 import { validatorCompiler } from './validation.js';
 
@@ -79,11 +80,12 @@ function useJsonOnly(app: FastifyInstance): void {
   });
 }
 
-/** Adds every HTTP surface: health, `/v1`, `/internal`. */
+/** Adds every HTTP surface: health, `/v1`, `/internal` (seed 003), `/api/socket` (seed 001). */
 export async function registerSurfaces(app: FastifyInstance, context: ApiContext): Promise<void> {
   await app.register(healthRoutes, { context });
   await app.register(v1Surface, { prefix: '/v1', context });
   await app.register(internalSurface, { prefix: '/internal', context });
+  await app.register(channelEventsSurface, { prefix: '/api/socket', context });
 }
 
 function isValidJson(text: string): boolean {

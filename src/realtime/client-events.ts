@@ -3,13 +3,14 @@ import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import type { HistoryPage, HistoryStore } from '../engine/engine.js';
 import { GatewayError, isGatewayError } from '../errors/catalog.js';
+import { createRoomEventListeners, type RoomEventDeps, type SocketListener } from './room-events.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { GatewaySocket } from '../types/socket.js';
 
 /** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */
 type Ack = (reply: unknown) => void;
 
-export interface ClientEventDeps {
+export interface ClientEventDeps extends RoomEventDeps {
   readonly strategy: AuthStrategy;
   readonly expiry: TokenExpiryWatch;
   /** Room history, `undefined` when off. */
@@ -17,12 +18,9 @@ export interface ClientEventDeps {
   readonly logger: Logger;
 }
 
-/** The client events the gateway handles; every other one is answered EVENT_UNKNOWN. */
-const HANDLED_EVENTS: ReadonlySet<string> = new Set(['auth:refresh', 'history']);
-
 /**
- * The events a client may send: `auth:refresh` and `history`; any other event with an ack is answered
- * `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
+ * The events a client may send: `auth:refresh`, `history` and the room events (room-events.ts); any other
+ * event with an ack is answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
  *
  * The listeners are created once and shared by every socket (Socket.IO calls them with `this` bound to
  * the socket), so a connection costs no closures of its own.
@@ -41,14 +39,19 @@ export function createClientEventListeners(deps: ClientEventDeps): (socket: Gate
       (error: unknown) => fail(this, ack, error, deps.logger),
     );
   }
+  const listeners: Record<string, SocketListener> = {
+    'auth:refresh': onRefresh as SocketListener,
+    history: onHistory as SocketListener,
+    ...createRoomEventListeners(deps),
+  };
   function onUnknown(event: string, ...args: unknown[]): void {
-    if (HANDLED_EVENTS.has(event)) return;
+    if (event in listeners) return;
     const ack = args.at(-1);
     if (typeof ack === 'function') (ack as Ack)({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
   }
+  const entries = Object.entries(listeners);
   return (socket) => {
-    socket.on('auth:refresh', onRefresh);
-    socket.on('history', onHistory);
+    for (const [event, listener] of entries) socket.on(event, listener);
     socket.onAny(onUnknown);
   };
 }
@@ -66,6 +69,7 @@ async function refreshToken(socket: GatewaySocket, payload: unknown, deps: Clien
     throw new GatewayError('IDENTITY_MISMATCH');
   }
   deps.expiry.update(socket, identity.expiresAt);
+  socket.data.rooms = identity.rooms;
   return { ok: true, expiresAt: identity.expiresAt ?? null };
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import type { Engine, HistoryStore } from '../engine/engine.js';
+import type { RoomPolicy } from '../rooms/room-policy.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { createClientEventListeners } from './client-events.js';
 import { createHandshakeMiddleware } from './handshake.js';
@@ -25,6 +26,8 @@ export interface RealtimeDeps {
   readonly sessionControl: SessionControl;
   readonly expiry: TokenExpiryWatch;
   readonly history: HistoryStore | undefined;
+  readonly policy: RoomPolicy;
+  readonly joinTokenKeys: readonly string[];
   readonly allowQueryToken: boolean;
   readonly isDraining: () => boolean;
   readonly logger: Logger;

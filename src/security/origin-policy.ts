@@ -6,7 +6,12 @@
 export class OriginPolicy {
   private readonly allowed: ReadonlySet<string> | undefined;
 
-  constructor(origins: '*' | readonly string[]) {
+  /**
+   * @param origins - CORS_ORIGIN: `'*'` or exact origins.
+   * @param domains - seed 001's ALLOW_REQUEST_DOMAINS: when set, the Origin's host must also be one of
+   *   these domains or a subdomain of one (`app.foo.com` for `foo.com`; not `foo.com.evil.com`, not `evilfoo.com`).
+   */
+  constructor(origins: '*' | readonly string[], private readonly domains: readonly string[] = []) {
     this.allowed = origins === '*' ? undefined : new Set(origins.map(normalizeOrigin));
   }
 
@@ -16,8 +21,15 @@ export class OriginPolicy {
 
   /** Requests without an Origin header come from non-browser clients (servers, mobile apps) and are allowed. */
   allows(origin: string | undefined): boolean {
-    if (origin === undefined || this.allowed === undefined) return true;
-    return this.allowed.has(normalizeOrigin(origin));
+    if (origin === undefined) return true;
+    if (this.domains.length > 0 && !this.hostAllowed(origin)) return false;
+    return this.allowed === undefined || this.allowed.has(normalizeOrigin(origin));
+  }
+
+  private hostAllowed(origin: string): boolean {
+    if (!URL.canParse(origin)) return false;
+    const host = new URL(origin).hostname.toLowerCase();
+    return this.domains.some((domain) => host === domain || host.endsWith(`.${domain}`));
   }
 
   /** The list for CORS headers: `'*'` or the exact origins. */

@@ -8,6 +8,8 @@ export interface SocketData {
   connectedAt: number;
   /** Unix milliseconds after which the token is no longer valid; `undefined` for tokens without `exp`. */
   expiresAt: number | undefined;
+  /** Rooms (names or `*` patterns) the token grants; absent when it grants none. */
+  rooms?: readonly string[];
 }
 
 /**

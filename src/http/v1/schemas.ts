@@ -49,3 +49,13 @@ export const HistoryQuery = Type.Object(
   { additionalProperties: false },
 );
 export type HistoryQuery = Static<typeof HistoryQuery>;
+
+export const JoinTokenBody = Type.Object(
+  {
+    channel: Name,
+    data: Type.Optional(Type.Unknown()),
+    ttlS: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400 })),
+  },
+  { additionalProperties: false },
+);
+export type JoinTokenBody = Static<typeof JoinTokenBody>;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SurfaceOptions } from '../api-context.js';
 import { apiKeyGuard } from '../api-key-guard.js';
 import { historyRoutes } from './history-routes.js';
+import { joinTokenRoutes } from './join-token-routes.js';
 import { presenceRoutes } from './presence-routes.js';
 import { publishRoutes } from './publish-routes.js';
 import { statsRoutes } from './stats-routes.js';
@@ -13,4 +14,5 @@ export async function v1Surface(app: FastifyInstance, { context }: SurfaceOption
   await app.register(presenceRoutes, { context });
   await app.register(statsRoutes, { context });
   await app.register(historyRoutes, { context });
+  await app.register(joinTokenRoutes, { context });
 }

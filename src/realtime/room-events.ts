@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import { GatewayError, isGatewayError, type ErrorBody } from '../errors/catalog.js';
+import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
+import { verifyJoinToken } from '../rooms/join-token.js';
+import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
+import type { GatewaySocket } from '../types/socket.js';
+
+export interface RoomEventDeps {
+  readonly policy: RoomPolicy;
+  /** Keys join tokens may be signed with (the API keys). */
+  readonly joinTokenKeys: readonly string[];
+  readonly logger: Logger;
+}
+
+/** A listener Socket.IO calls with `this` bound to the socket (shared by all sockets). */
+export type SocketListener = (this: GatewaySocket, ...args: unknown[]) => void;
+
+type Reply = { ok: true; room: string } | { results: ({ room: string; ok: true } | { room: string; error: ErrorBody })[] } | { ok: true; channel: string };
+
+/**
+ * The room events clients send, from seed 004 (`room/join-room`, `room/join-rooms`, `room/leave-room`,
+ * and their un-prefixed aliases) and seed 001 (`join` with a signed join token, `leave`). Every join goes
+ * through the {@link RoomPolicy}; a refusal is an acknowledged error, never a disconnect. The joiner gets
+ * `room/joined-room` / `room/left-room` `{ room }` (un-prefixed when it used an alias).
+ */
+export function createRoomEventListeners(deps: RoomEventDeps): Record<string, SocketListener> {
+  const listeners: Record<string, SocketListener> = {};
+  for (const prefix of ['room/', '']) {
+    listeners[`${prefix}join-room`] = handle(deps, async (socket, payload) => {
+      const room = roomOf(payload);
+      await join(socket, room, 'name', deps.policy);
+      socket.emit(`${prefix}joined-room`, { room });
+      return { ok: true, room };
+    });
+    listeners[`${prefix}join-rooms`] = handle(deps, async (socket, payload) => {
+      const results = [];
+      for (const room of roomsOf(payload)) {
+        try {
+          await join(socket, room, 'name', deps.policy);
+          socket.emit(`${prefix}joined-room`, { room });
+          results.push({ room, ok: true as const });
+        } catch (error) {
+          if (!isGatewayError(error)) throw error;
+          results.push({ room, error: error.toBody() });
+        }
+      }
+      return { results };
+    });
+    listeners[`${prefix}leave-room`] = handle(deps, async (socket, payload) => {
+      const room = roomOf(payload);
+      deps.policy.assertMayLeave(socket, room);
+      await socket.leave(room);
+      socket.emit(`${prefix}left-room`, { room });
+      return { ok: true, room };
+    });
+  }
+  listeners.join = handle(deps, async (socket, token) => {
+    const grant = verifyJoinToken(token, deps.joinTokenKeys);
+    await join(socket, grant.channel, 'join-token', deps.policy);
+    return { ok: true, channel: grant.channel };
+  }, 'join:error');
+  listeners.leave = handle(deps, async (socket, payload) => {
+    const channel = roomOf(payload);
+    deps.policy.assertMayLeave(socket, channel);
+    await socket.leave(channel);
+    return { ok: true, channel };
+  }, 'leave:error');
+  return listeners;
+}
+
+async function join(socket: GatewaySocket, room: string, via: JoinVia, policy: RoomPolicy): Promise<void> {
+  policy.assertMayJoin(socket, room, via);
+  await socket.join(room);
+}
+
+/**
+ * Wraps a handler: answers through the ack when the client gave one; without an ack, failures are
+ * emitted as `errorEvent` (if any) so they are never silent, and successes need no answer.
+ */
+function handle(
+  deps: RoomEventDeps,
+  run: (socket: GatewaySocket, payload: unknown) => Promise<Reply>,
+  errorEvent?: string,
+): SocketListener {
+  return function (this: GatewaySocket, payload?: unknown, ack?: unknown) {
+    const socket = this;
+    const answer = typeof ack === 'function' ? (ack as (reply: unknown) => void) : undefined;
+    run(socket, typeof payload === 'function' ? undefined : payload).then(
+      (reply) => answer?.(reply),
+      (error: unknown) => {
+        const refusal = isGatewayError(error) ? error : new GatewayError('INTERNAL');
+        if (!isGatewayError(error)) deps.logger.error({ err: error, socketId: socket.id }, 'room event failed');
+        if (answer !== undefined) answer({ error: refusal.toBody() });
+        else if (errorEvent !== undefined) socket.emit(errorEvent, { error: refusal.toBody() });
+      },
+    );
+  };
+}
+
+/** A room name, given as a string or as `{ room }`. */
+function roomOf(payload: unknown): string {
+  const room = typeof payload === 'object' && payload !== null ? (payload as { room?: unknown }).room : payload;
+  if (typeof room !== 'string' || room.length === 0 || room.length > MAX_NAME_LENGTH) {
+    throw new GatewayError('INVALID_BODY', `Name a room: a string of 1 to ${MAX_NAME_LENGTH} characters, or { room }`, { details: { field: 'room' } });
+  }
+  return room;
+}
+
+/** Room names, given as an array or as `{ rooms }`. */
+function roomsOf(payload: unknown): string[] {
+  const rooms = Array.isArray(payload) ? payload : typeof payload === 'object' && payload !== null ? (payload as { rooms?: unknown }).rooms : undefined;
+  if (!Array.isArray(rooms) || rooms.length === 0 || rooms.length > 100) {
+    throw new GatewayError('INVALID_BODY', 'Name 1 to 100 rooms: an array, or { rooms }', { details: { field: 'rooms' } });
+  }
+  return rooms.map((room) => roomOf(room));
+}

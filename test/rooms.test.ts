@@ -1,0 +1,168 @@
+import CryptoJS from 'crypto-js';
+import { describe, expect, it } from 'vitest';
+import {
+  TEST_API_KEY, api, connectAs, connectClient, expectConnectError, flush, nextEvent, recordEvents, signToken, startGateway,
+} from './support/gateway.js';
+
+/** Seed 001's generateJoinToken, byte for byte (CryptoJS, MD5 of json + apiKey, expiry in Unix seconds). */
+function generateJoinToken(channel: string, data: unknown, apiKey: string, expiresInS = 60): string {
+  const timestamp = Math.floor(Date.now() / 1000) + expiresInS;
+  const json = JSON.stringify({ channel, timestamp, data });
+  const str = json + CryptoJS.MD5(json + apiKey).toString();
+  return CryptoJS.enc.Base64.stringify(CryptoJS.enc.Utf8.parse(str));
+}
+
+/** Production: no public rooms unless PUBLIC_ROOMS says so. */
+const PRODUCTION_ROOMS = { NODE_ENV: 'production' };
+
+describe('seed 001: join tokens', () => {
+  it('accepts a token made by the seed\'s own generateJoinToken and joins the channel', async () => {
+    const { url } = await startGateway(PRODUCTION_ROOMS);
+    const socket = await connectAs(url, 'ann', 's1');
+    const reply = await socket.emitWithAck('join', generateJoinToken('test-123', { user_id: 1 }, TEST_API_KEY));
+    expect(reply).toEqual({ ok: true, channel: 'test-123' });
+    const delivered = nextEvent(socket, 'join-channel');
+    const response = await api(url, '/api/socket/events', {
+      key: null, headers: { 'x-api-key': TEST_API_KEY }, body: { channel: 'test-123', event: 'join-channel', data: { user_id: 1 } },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status: 'ok' });
+    expect((await delivered)[0]).toEqual({ user_id: 1 });
+  });
+
+  it('accepts the HMAC-SHA256 tokens minted by POST /v1/join-tokens, also without an ack', async () => {
+    const { url } = await startGateway(PRODUCTION_ROOMS);
+    const minted = await api<{ token: string; channel: string; expiresAt: number }>(url, '/v1/join-tokens', { body: { channel: 'orders:42', ttlS: 30 } });
+    expect(minted.status).toBe(200);
+    expect(minted.body.expiresAt).toBeGreaterThan(Date.now() / 1000 + 20);
+    const socket = await connectAs(url, 'ben', 's1');
+    socket.emit('join', minted.body.token);
+    await flush(url, socket);
+    expect((await api<{ sockets: number }>(url, '/v1/rooms/orders:42')).body.sockets).toBe(1);
+  });
+
+  const refusals: [string, () => string, string][] = [
+    ['an expired token', () => generateJoinToken('c', {}, TEST_API_KEY, -5), 'JOIN_TOKEN_EXPIRED'],
+    ['a token signed with another key', () => generateJoinToken('c', {}, 'another-key'), 'JOIN_TOKEN_INVALID'],
+    ['a token that is not base64 of JSON + signature', () => 'not a token at all', 'JOIN_TOKEN_INVALID'],
+    ['a token whose signature has the wrong length', () => Buffer.from(`{"channel":"c","timestamp":9999999999,"data":{}}abc123`).toString('base64'), 'JOIN_TOKEN_INVALID'],
+    ['a token with malformed JSON', () => Buffer.from(`{"channel":"c",}${CryptoJS.MD5(`{"channel":"c",}${TEST_API_KEY}`).toString()}`).toString('base64'), 'JOIN_TOKEN_INVALID'],
+  ];
+  for (const [name, token, code] of refusals) {
+    it(`refuses ${name} with ${code}, acknowledged, and stays connected`, async () => {
+      const { url } = await startGateway(PRODUCTION_ROOMS);
+      const socket = await connectAs(url, 'cat', 's1');
+      expect(await socket.emitWithAck('join', token())).toMatchObject({ error: { code } });
+      expect(socket.connected).toBe(true);
+    });
+  }
+
+  it('reports a refused join without an ack as join:error, and leaves with leave', async () => {
+    const { url } = await startGateway(PRODUCTION_ROOMS);
+    const socket = await connectAs(url, 'dan', 's1');
+    const error = nextEvent(socket, 'join:error');
+    socket.emit('join', 'garbage');
+    expect((await error)[0]).toMatchObject({ error: { code: 'JOIN_TOKEN_INVALID' } });
+    await socket.emitWithAck('join', generateJoinToken('room-x', {}, TEST_API_KEY));
+    expect(await socket.emitWithAck('leave', 'room-x')).toEqual({ ok: true, channel: 'room-x' });
+    expect((await api<{ sockets: number }>(url, '/v1/rooms/room-x')).body.sockets).toBe(0);
+  });
+});
+
+describe('seed 001: POST /api/socket/events', () => {
+  it('refuses a wrong content type (415), a missing channel or event (400) and a wrong key (401)', async () => {
+    const { url } = await startGateway();
+    const send = (body: unknown, headers: Record<string, string> = {}) =>
+      api(url, '/api/socket/events', { key: null, headers: { 'x-api-key': TEST_API_KEY, ...headers }, body });
+    expect((await send('channel=a', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect(await send({ event: 'e' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', details: { field: 'channel' } } } });
+    expect(await send({ channel: 'c' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', details: { field: 'event' } } } });
+    expect(await send({ channel: 'c', event: 'e' }, { 'x-api-key': 'wrong-key' })).toMatchObject({ status: 401, body: { error: { code: 'API_KEY_INVALID' } } });
+  });
+
+  it('accepts HTTP_API_KEY as one more key', async () => {
+    const { url } = await startGateway({ HTTP_API_KEY: 'seed-001-http-api-key' });
+    const response = await api(url, '/api/socket/events', { key: null, headers: { 'x-api-key': 'seed-001-http-api-key' }, body: { channel: 'c', event: 'e' } });
+    expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+});
+
+describe('seed 004: room events and the join policy', () => {
+  it('joins public rooms with room/join-room (name or { room }) and leaves with room/leave-room', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: 'lobby:*' });
+    const socket = await connectAs(url, 'eve', 's1');
+    const joined = nextEvent(socket, 'room/joined-room');
+    expect(await socket.emitWithAck('room/join-room', 'lobby:1')).toEqual({ ok: true, room: 'lobby:1' });
+    expect((await joined)[0]).toEqual({ room: 'lobby:1' });
+    expect(await socket.emitWithAck('room/join-room', { room: 'lobby:2' })).toEqual({ ok: true, room: 'lobby:2' });
+    const left = nextEvent(socket, 'room/left-room');
+    expect(await socket.emitWithAck('room/leave-room', { room: 'lobby:1' })).toEqual({ ok: true, room: 'lobby:1' });
+    expect((await left)[0]).toEqual({ room: 'lobby:1' });
+    expect(await socket.emitWithAck('room/leave-room', 'user:eve')).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
+  });
+
+  it('accepts the un-prefixed aliases and answers in kind', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
+    const socket = await connectAs(url, 'fay', 's1');
+    const joined = nextEvent(socket, 'joined-room');
+    expect(await socket.emitWithAck('join-room', 'news')).toEqual({ ok: true, room: 'news' });
+    expect((await joined)[0]).toEqual({ room: 'news' });
+    const left = nextEvent(socket, 'left-room');
+    await socket.emitWithAck('leave-room', 'news');
+    expect((await left)[0]).toEqual({ room: 'news' });
+  });
+
+  it('grants rooms from the JWT rooms claim, refuses the rest, never another user\'s rooms', async () => {
+    const { url } = await startGateway(PRODUCTION_ROOMS);
+    const socket = await connectClient(url, await signToken({ user_id: 'gus', rooms: ['chat:*', 'board'] }));
+    const reply = await socket.emitWithAck('room/join-rooms', ['chat:lobby', 'board', 'admin', 'user:someone', 'session:x']);
+    expect(reply).toEqual({
+      results: [
+        { room: 'chat:lobby', ok: true },
+        { room: 'board', ok: true },
+        { room: 'admin', error: expect.objectContaining({ code: 'ROOM_FORBIDDEN' }) },
+        { room: 'user:someone', error: expect.objectContaining({ code: 'ROOM_FORBIDDEN' }) },
+        { room: 'session:x', error: expect.objectContaining({ code: 'ROOM_FORBIDDEN' }) },
+      ],
+    });
+    const other = await connectAs(url, 'hal', 's2');
+    expect(await socket.emitWithAck('room/join-room', other.id)).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
+    expect(await socket.emitWithAck('room/join-room', { nope: 1 })).toMatchObject({ error: { code: 'INVALID_BODY', details: { field: 'room' } } });
+    expect(socket.connected).toBe(true);
+  });
+
+  it('limits the rooms a socket may join (MAX_ROOMS_PER_SOCKET)', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*', MAX_ROOMS_PER_SOCKET: '2' });
+    const socket = await connectAs(url, 'ivy', 's1');
+    const { results } = (await socket.emitWithAck('room/join-rooms', { rooms: ['a', 'b', 'c'] })) as { results: unknown[] };
+    expect(results[2]).toMatchObject({ room: 'c', error: { code: 'ROOM_LIMIT_REACHED' } });
+    expect(await socket.emitWithAck('room/join-room', 'a')).toEqual({ ok: true, room: 'a' });
+  });
+
+  it('delivers publishes to a joined room and not after leaving it', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
+    const socket = await connectAs(url, 'jon', 's1');
+    const seen = recordEvents(socket);
+    await socket.emitWithAck('room/join-room', 'room-1');
+    await api(url, '/v1/publish', { body: { event: 'inside', rooms: ['room-1'] } });
+    await socket.emitWithAck('room/leave-room', 'room-1');
+    await api(url, '/v1/publish', { body: { event: 'outside', rooms: ['room-1'] } });
+    await flush(url, socket);
+    expect(seen.map((e) => e.event).filter((e) => e === 'inside' || e === 'outside')).toEqual(['inside']);
+  });
+});
+
+describe('seed 001: ALLOW_REQUEST_DOMAINS', () => {
+  it('allows an Origin on a listed domain or its subdomains, refuses look-alikes on HTTP and sockets', async () => {
+    const { url } = await startGateway({ ALLOW_REQUEST_DOMAINS: 'foo.com, bar.me' });
+    const status = async (origin?: string) => (await api(url, '/v1/stats', { headers: origin === undefined ? {} : { origin } })).status;
+    expect(await status('https://app.foo.com')).toBe(200);
+    expect(await status('https://bar.me')).toBe(200);
+    expect(await status()).toBe(200);
+    expect(await status('https://foo.com.evil.com')).toBe(403);
+    expect(await status('https://evilfoo.com')).toBe(403);
+    const token = await signToken();
+    expect((await expectConnectError(url, { auth: { token }, extraHeaders: { origin: 'https://evilfoo.com' } })).data?.code).toBe('ORIGIN_FORBIDDEN');
+    await connectClient(url, token, { extraHeaders: { origin: 'https://www.foo.com' } });
+  });
+});
