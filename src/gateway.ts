@@ -10,6 +10,7 @@ import { MemoryEngine } from './engine/memory-engine.js';
 import { RedisEngine } from './engine/redis-engine.js';
 import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
+import { ClientRateLimiter } from './realtime/client-rate-limit.js';
 import { Publisher } from './realtime/publisher.js';
 import { RoomPolicy } from './rooms/room-policy.js';
 import { SessionControl } from './realtime/session-control.js';
@@ -69,6 +70,9 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     history: engine.history,
     policy: new RoomPolicy(config.publicRooms, config.maxRoomsPerSocket),
     joinTokenKeys: config.apiKeys,
+    presence: engine.presence,
+    publisher,
+    limiter: new ClientRateLimiter(config.clientEventsPerSecond),
     allowQueryToken: config.allowQueryToken,
     isDraining,
     logger: realtimeLog,

@@ -60,6 +60,8 @@ export interface Config {
   /** Room patterns any authenticated socket may join (`*` in development when unset, none in production). */
   readonly publicRooms: readonly string[];
   readonly maxRoomsPerSocket: number;
+  /** Events a socket may send per second (bursts of twice that); past it RATE_LIMITED, then disconnect. */
+  readonly clientEventsPerSecond: number;
   /** Lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise. */
   readonly joinTokenTtlS: number;
   /** Redis engine settings; `undefined` selects the in-memory engine. */

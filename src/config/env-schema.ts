@@ -56,6 +56,7 @@ export const envSchema = z.object({
   MAX_ROOMS_PER_SOCKET: integer(1, 100_000).default(100),
   JWT_ROOMS_CLAIM: z.string().min(1).default('rooms'),
   JOIN_TOKEN_TTL_S: integer(1, 30 * 86_400).default(60),
+  CLIENT_EVENTS_PER_SECOND: integer(1, 100_000).default(20),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_HOST: z.string().min(1).optional(),

@@ -112,6 +112,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     publicRooms: env.PUBLIC_ROOMS ?? (production ? [] : ['*']),
     maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
+    clientEventsPerSecond: env.CLIENT_EVENTS_PER_SECOND,
     joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
     redis: redisConfig(env),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,

@@ -22,6 +22,12 @@ export interface UserPresence {
   readonly sessions: readonly string[];
 }
 
+/** One member of a room: a user and how many of their sockets are in it (three tabs are one member). */
+export interface RoomMember {
+  readonly userId: string;
+  readonly connections: number;
+}
+
 export interface PresenceStats {
   readonly connections: number;
   readonly users: number;
@@ -43,6 +49,7 @@ export interface SessionStore {
 export interface PresenceReader {
   rooms(prefix?: string, limit?: number): Promise<RoomInfo[]>;
   roomSize(room: string): Promise<number>;
+  roomMembers(room: string): Promise<RoomMember[]>;
   user(userId: string): Promise<UserPresence>;
   stats(): Promise<PresenceStats>;
 }

@@ -1,7 +1,8 @@
 import { userRoom, type GatewayNamespace } from '../types/socket.js';
 import type {
-  ConnectionInfo, Engine, PresenceReader, PresenceStats, RoomInfo, SessionStore, UserPresence,
+  ConnectionInfo, Engine, PresenceReader, PresenceStats, RoomInfo, RoomMember, SessionStore, UserPresence,
 } from './engine.js';
+import { countMembers } from './count-members.js';
 import { MemoryHistory } from './memory-history.js';
 
 /**
@@ -82,6 +83,15 @@ export class LocalPresenceReader implements PresenceReader {
     return adapter.sids.has(room) ? 0 : (adapter.rooms.get(room)?.size ?? 0);
   }
 
+  async roomMembers(room: string): Promise<RoomMember[]> {
+    const nsp = this.namespace();
+    if (nsp.adapter.sids.has(room)) return [];
+    return countMembers([...(nsp.adapter.rooms.get(room) ?? [])].flatMap((id) => {
+      const socket = nsp.sockets.get(id);
+      return socket === undefined ? [] : [socket.data.userId];
+    }));
+  }
+
   async user(userId: string): Promise<UserPresence> {
     const nsp = this.namespace();
     const connections: ConnectionInfo[] = [];
@@ -107,3 +117,4 @@ export class LocalPresenceReader implements PresenceReader {
     return { connections: adapter.sids.size, users, rooms };
   }
 }
+

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/catalog.js';
 import { userRoom, type GatewayNamespace } from '../types/socket.js';
-import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, UserPresence } from './engine.js';
+import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from './engine.js';
+import { countMembers } from './count-members.js';
 
 /** How often changed sockets are written to Redis, in one pipeline. */
 const FLUSH_MS = 50;
@@ -69,6 +70,10 @@ export class RedisPresence implements PresenceReader {
 
   async roomSize(room: string): Promise<number> {
     return (await this.entries()).filter((entry) => entry.rooms.includes(room)).length;
+  }
+
+  async roomMembers(room: string): Promise<RoomMember[]> {
+    return countMembers((await this.entries()).filter((entry) => entry.rooms.includes(room)).map((entry) => entry.userId));
   }
 
   async user(userId: string): Promise<UserPresence> {

@@ -31,6 +31,8 @@ export const ERROR_CATALOG = {
   EVENT_UNKNOWN: { status: 400, message: 'The server does not handle this client event' },
   NO_TARGET: { status: 400, message: 'Name at least one of rooms, users or sessions, or set broadcast: true' },
   BATCH_TOO_LARGE: { status: 400, message: 'The batch holds more items than allowed' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests or events; slow down' },
+  WEBHOOK_URL_FORBIDDEN: { status: 400, message: 'The webhook URL is not an http(s) URL to an allowed host' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is larger than MAX_PAYLOAD_BYTES' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
   NOT_FOUND: { status: 404, message: 'No such route or resource' },

@@ -3,27 +3,29 @@ import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import type { HistoryPage, HistoryStore } from '../engine/engine.js';
 import { GatewayError, isGatewayError } from '../errors/catalog.js';
-import { createRoomEventListeners, type RoomEventDeps, type SocketListener } from './room-events.js';
+import { chatHandlers, type ChatEventDeps } from './chat-events.js';
+import type { ClientRateLimiter } from './client-rate-limit.js';
+import { createRoomEventListeners, handle, type RoomEventDeps, type SocketListener } from './room-events.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { GatewaySocket } from '../types/socket.js';
 
 /** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */
 type Ack = (reply: unknown) => void;
 
-export interface ClientEventDeps extends RoomEventDeps {
+export interface ClientEventDeps extends RoomEventDeps, ChatEventDeps {
   readonly strategy: AuthStrategy;
   readonly expiry: TokenExpiryWatch;
   /** Room history, `undefined` when off. */
   readonly history: HistoryStore | undefined;
+  readonly limiter: ClientRateLimiter;
   readonly logger: Logger;
 }
 
 /**
- * The events a client may send: `auth:refresh`, `history` and the room events (room-events.ts); any other
- * event with an ack is answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
- *
- * The listeners are created once and shared by every socket (Socket.IO calls them with `this` bound to
- * the socket), so a connection costs no closures of its own.
+ * The events a client may send: `auth:refresh`, `history`, the room events (room-events.ts) and the chat
+ * events (chat-events.ts). One dispatcher per socket (`onAny`, shared by every socket: Socket.IO calls it
+ * with `this` bound to the socket) rate-limits every event, then runs its handler; an unknown event with
+ * an ack is answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
  */
 export function createClientEventListeners(deps: ClientEventDeps): (socket: GatewaySocket) => void {
   function onRefresh(this: GatewaySocket, payload: unknown, ack?: unknown): void {
@@ -32,28 +34,30 @@ export function createClientEventListeners(deps: ClientEventDeps): (socket: Gate
       (error: unknown) => fail(this, ack, error, deps.logger),
     );
   }
-  function onHistory(this: GatewaySocket, payload: unknown, ack?: unknown): void {
-    if (typeof ack !== 'function') return;
-    void readHistory(this, payload, deps).then(
-      (page) => (ack as Ack)(page),
-      (error: unknown) => fail(this, ack, error, deps.logger),
-    );
-  }
+  const chat = Object.entries(chatHandlers(deps)).map(([event, run]) => [event, handle(deps, run)] as const);
   const listeners: Record<string, SocketListener> = {
     'auth:refresh': onRefresh as SocketListener,
-    history: onHistory as SocketListener,
+    history: handle(deps, (socket, payload) => readHistory(socket, payload, deps)),
     ...createRoomEventListeners(deps),
+    ...Object.fromEntries(chat),
   };
-  function onUnknown(event: string, ...args: unknown[]): void {
-    if (event in listeners) return;
-    const ack = args.at(-1);
-    if (typeof ack === 'function') (ack as Ack)({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
+  function dispatch(this: GatewaySocket, event: string, ...args: unknown[]): void {
+    const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
+    const verdict = deps.limiter.take(this);
+    if (verdict === 'flooding') {
+      deps.logger.warn({ socketId: this.id, userId: this.data.userId }, 'client flooding; disconnected');
+      this.disconnect(true);
+      return;
+    }
+    if (verdict === 'refused') {
+      ack?.({ error: new GatewayError('RATE_LIMITED', 'Too many events; slow down (CLIENT_EVENTS_PER_SECOND)').toBody() });
+      return;
+    }
+    const listener = Object.hasOwn(listeners, event) ? listeners[event] : undefined;
+    if (listener !== undefined) listener.apply(this, args);
+    else ack?.({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
   }
-  const entries = Object.entries(listeners);
-  return (socket) => {
-    for (const [event, listener] of entries) socket.on(event, listener);
-    socket.onAny(onUnknown);
-  };
+  return (socket) => socket.onAny(dispatch);
 }
 
 /**

@@ -42,11 +42,13 @@ export class Publisher {
     if (!this.engine.isReady()) throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
   }
 
-  /** Publishes one message after the checks every surface shares (engine ready, event name, data depth). */
-  async publish(event: string, data: unknown, target: Target): Promise<PublishResult> {
+  /**
+   * Publishes one message after the checks every surface shares (engine ready, event name, data depth).
+   * `id` is generated unless the caller already gave the message one (e.g. chat messages carry it inside).
+   */
+  async publish(event: string, data: unknown, target: Target, id: string = randomUUID()): Promise<PublishResult> {
     this.assertReady();
     assertPublishable(event, data);
-    const id = randomUUID();
     const { history } = this.engine;
     const positions = history !== undefined && target.rooms.length > 0
       ? await history.append(target.rooms, { id, event, data, ts: Date.now() })

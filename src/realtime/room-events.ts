@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { GatewayError, isGatewayError, type ErrorBody } from '../errors/catalog.js';
+import { GatewayError, isGatewayError } from '../errors/catalog.js';
 import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
@@ -14,8 +14,6 @@ export interface RoomEventDeps {
 
 /** A listener Socket.IO calls with `this` bound to the socket (shared by all sockets). */
 export type SocketListener = (this: GatewaySocket, ...args: unknown[]) => void;
-
-type Reply = { ok: true; room: string } | { results: ({ room: string; ok: true } | { room: string; error: ErrorBody })[] } | { ok: true; channel: string };
 
 /**
  * The room events clients send, from seed 004 (`room/join-room`, `room/join-rooms`, `room/leave-room`,
@@ -77,9 +75,9 @@ async function join(socket: GatewaySocket, room: string, via: JoinVia, policy: R
  * Wraps a handler: answers through the ack when the client gave one; without an ack, failures are
  * emitted as `errorEvent` (if any) so they are never silent, and successes need no answer.
  */
-function handle(
-  deps: RoomEventDeps,
-  run: (socket: GatewaySocket, payload: unknown) => Promise<Reply>,
+export function handle(
+  deps: { readonly logger: Logger },
+  run: (socket: GatewaySocket, payload: unknown) => Promise<unknown>,
   errorEvent?: string,
 ): SocketListener {
   return function (this: GatewaySocket, payload?: unknown, ack?: unknown) {
@@ -98,7 +96,7 @@ function handle(
 }
 
 /** A room name, given as a string or as `{ room }`. */
-function roomOf(payload: unknown): string {
+export function roomOf(payload: unknown): string {
   const room = typeof payload === 'object' && payload !== null ? (payload as { room?: unknown }).room : payload;
   if (typeof room !== 'string' || room.length === 0 || room.length > MAX_NAME_LENGTH) {
     throw new GatewayError('INVALID_BODY', `Name a room: a string of 1 to ${MAX_NAME_LENGTH} characters, or { room }`, { details: { field: 'room' } });

@@ -1,15 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { AuthStrategy } from '../auth/auth-strategy.js';
-import type { Engine, HistoryStore } from '../engine/engine.js';
-import type { RoomPolicy } from '../rooms/room-policy.js';
+import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
-import { createClientEventListeners } from './client-events.js';
-import { createHandshakeMiddleware } from './handshake.js';
+import { createClientEventListeners, type ClientEventDeps } from './client-events.js';
+import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import type { SessionControl } from './session-control.js';
 import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
-import type { TokenExpiryWatch } from './token-expiry.js';
 
 export interface SocketServerOptions {
   readonly engine: Engine;
@@ -20,16 +17,9 @@ export interface SocketServerOptions {
   readonly isDraining: () => boolean;
 }
 
-export interface RealtimeDeps {
-  readonly strategy: AuthStrategy;
-  readonly originPolicy: OriginPolicy;
+/** Everything the realtime layer needs besides the server itself. */
+export interface RealtimeDeps extends Omit<ClientEventDeps, 'io'>, HandshakeDeps {
   readonly sessionControl: SessionControl;
-  readonly expiry: TokenExpiryWatch;
-  readonly history: HistoryStore | undefined;
-  readonly policy: RoomPolicy;
-  readonly joinTokenKeys: readonly string[];
-  readonly allowQueryToken: boolean;
-  readonly isDraining: () => boolean;
   readonly logger: Logger;
 }
 
@@ -60,7 +50,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
  * (kilobytes per connection).
  */
 export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
-  const listenToClient = createClientEventListeners(deps);
+  const listenToClient = createClientEventListeners({ ...deps, io });
   // Shared by every socket (called with `this` bound to it): no per-connection closure.
   function onDisconnect(this: GatewaySocket): void {
     deps.expiry.unwatch(this);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SurfaceOptions } from '../api-context.js';
 import { DisconnectBody, RoomParams, RoomsQuery, UserParams } from './schemas.js';
 
-/** Users and rooms: `GET /v1/users/{userId}`, `POST /v1/users/{userId}/disconnect`, `GET /v1/rooms`, `GET /v1/rooms/{room}`. */
+/** Users and rooms: `GET /v1/users/{userId}`, `POST /v1/users/{userId}/disconnect`, `GET /v1/rooms`, `GET /v1/rooms/{room}`, `GET /v1/rooms/{room}/presence`. */
 export async function presenceRoutes(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
   const { presence, sessions } = context.engine;
 
@@ -23,6 +23,11 @@ export async function presenceRoutes(app: FastifyInstance, { context }: SurfaceO
 
   app.get<{ Querystring: RoomsQuery }>('/rooms', { schema: { querystring: RoomsQuery } }, async (request) => ({
     rooms: await presence.rooms(request.query.prefix, request.query.limit),
+  }));
+
+  app.get<{ Params: RoomParams }>('/rooms/:room/presence', { schema: { params: RoomParams } }, async (request) => ({
+    room: request.params.room,
+    members: await presence.roomMembers(request.params.room),
   }));
 
   app.get<{ Params: RoomParams }>('/rooms/:room', { schema: { params: RoomParams } }, async (request) => ({

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { PresenceReader } from '../engine/engine.js';
+import { GatewayError } from '../errors/catalog.js';
+import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
+import { userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
+import { resolveTarget } from './publication.js';
+import type { Publisher } from './publisher.js';
+import { roomOf } from './room-events.js';
+
+export interface ChatEventDeps {
+  readonly io: GatewayServer;
+  readonly publisher: Publisher;
+  readonly presence: PresenceReader;
+}
+
+/**
+ * Seed 004's direct messages and room member list:
+ * - `single-chat/send-message` `{ to, message }` → every socket of user `to`, on any node, gets
+ *   `single-chat/receive-message` `{ id, from, message, ts }`; the sender's ack is `{ id, delivered }`
+ *   (`delivered: false` when the recipient has no socket — the message still lands in the recipient's
+ *   `user:` room history, so it is not lost);
+ * - `room/members` (a room the socket is in) → `{ room, members: [{ userId, connections }] }`.
+ */
+export function chatHandlers(deps: ChatEventDeps): Record<string, (socket: GatewaySocket, payload: unknown) => Promise<unknown>> {
+  return {
+    'single-chat/send-message': async (socket, payload) => {
+      const { to, message } = (typeof payload === 'object' && payload !== null ? payload : {}) as { to?: unknown; message?: unknown };
+      if (typeof to !== 'string' || to.length === 0 || to.length > MAX_NAME_LENGTH) {
+        throw new GatewayError('INVALID_BODY', 'single-chat/send-message needs { to: userId, message }', { details: { field: 'to' } });
+      }
+      if (message === undefined) throw new GatewayError('INVALID_BODY', 'single-chat/send-message needs a message', { details: { field: 'message' } });
+      const id = randomUUID();
+      const delivered = (await deps.io.in(userRoom(to)).fetchSockets()).length > 0;
+      const data = { id, from: socket.data.userId, message, ts: Date.now() };
+      await deps.publisher.publish('single-chat/receive-message', data, resolveTarget({ users: [to] }), id);
+      return { id, delivered };
+    },
+    'room/members': async (socket, payload) => {
+      const room = roomOf(payload);
+      if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
+      return { room, members: await deps.presence.roomMembers(room) };
+    },
+  };
+}
