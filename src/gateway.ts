@@ -12,6 +12,9 @@ import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { ClientRateLimiter } from './realtime/client-rate-limit.js';
 import { Publisher } from './realtime/publisher.js';
+import { RoomPresence } from './realtime/room-presence.js';
+import { BackendWebhooks } from './webhooks/backend-webhooks.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
 import { RoomPolicy } from './rooms/room-policy.js';
 import { SessionControl } from './realtime/session-control.js';
 import { attachRealtime, createSocketServer } from './realtime/socket-server.js';
@@ -62,6 +65,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const realtimeLog = log.child({ component: 'realtime' });
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);
   const publisher = new Publisher(io, engine);
+  const webhookSender = new WebhookSender({ secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts }, log.child({ component: 'webhooks' }));
+  const backendWebhooks = config.webhooks.url === undefined ? undefined : new BackendWebhooks(webhookSender, webhookSender.check(config.webhooks.url).href);
   attachRealtime(io, {
     strategy,
     originPolicy,
@@ -73,6 +78,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     presence: engine.presence,
     publisher,
     limiter: new ClientRateLimiter(config.clientEventsPerSecond),
+    roomPresence: new RoomPresence(io, engine.membership, backendWebhooks, realtimeLog),
     allowQueryToken: config.allowQueryToken,
     isDraining,
     logger: realtimeLog,
@@ -111,6 +117,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
     await app.close();
+    await webhookSender.close();
     await engine.close();
     lifecycle.enter('stopped');
     log.info('stopped');

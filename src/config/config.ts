@@ -64,6 +64,13 @@ export interface Config {
   readonly clientEventsPerSecond: number;
   /** Lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise. */
   readonly joinTokenTtlS: number;
+  /** Backend webhooks (member.added, room.occupied, …); `url` undefined = off. */
+  readonly webhooks: {
+    readonly url: string | undefined;
+    readonly secret: string | undefined;
+    /** Hosts any webhook may target (exact, or `*.suffix`); empty = any. */
+    readonly allowedHosts: readonly string[];
+  };
   /** Redis engine settings; `undefined` selects the in-memory engine. */
   readonly redis: RedisConfig | undefined;
   /** How long a dropped client can come back and get what it missed (Socket.IO connection-state recovery); 0 = off. */

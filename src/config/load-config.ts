@@ -63,6 +63,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (production) {
     if (apiKeys.length === 0) problems.push('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY, HTTP_API_KEY) is required when NODE_ENV=production');
     if (keySources.length === 0) problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required when NODE_ENV=production');
+    if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) problems.push('WEBHOOK_SECRET is required with WEBHOOK_URL when NODE_ENV=production (receivers must be able to verify deliveries)');
     if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) problems.push(`API keys must be at least ${MIN_API_KEY_LENGTH} characters when NODE_ENV=production`);
     if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < MIN_JWT_SECRET_LENGTH) {
       problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters when NODE_ENV=production (RFC 7518: a 256-bit key for HS256)`);
@@ -114,6 +115,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
     clientEventsPerSecond: env.CLIENT_EVENTS_PER_SECOND,
     joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
+    webhooks: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowedHosts: env.WEBHOOK_ALLOWED_HOSTS ?? [] },
     redis: redisConfig(env),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,
     presenceHeartbeatMs: env.PRESENCE_HEARTBEAT_MS,

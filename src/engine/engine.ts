@@ -96,6 +96,24 @@ export interface HistoryStore {
   read(room: string, since: number | undefined, epoch: string | undefined): Promise<HistoryPage>;
 }
 
+/** What a join or leave changed, cluster-wide: drives presence events and webhooks. */
+export interface MembershipChange {
+  /** The user's first socket in the room joined (join), or their last one left (leave). */
+  readonly userChanged: boolean;
+  /** The room went from empty to one socket (join), or from one socket to empty (leave). */
+  readonly roomChanged: boolean;
+}
+
+/**
+ * Counts, per room, each user's sockets across every node, so that presence events fire once per user
+ * (a user with three tabs is one member) and room occupied/vacated once per room. Only rooms sockets
+ * joined themselves are counted, not their own `user:`/`session:` rooms.
+ */
+export interface MembershipStore {
+  joined(room: string, userId: string): Promise<MembershipChange>;
+  left(room: string, userId: string): Promise<MembershipChange>;
+}
+
 /** A Socket.IO adapter class, as `new Server({ adapter })` takes it. */
 export type AdapterConstructor = NonNullable<ServerOptions['adapter']>;
 
@@ -109,6 +127,7 @@ export interface Engine {
   readonly adapter: AdapterConstructor | undefined;
   readonly sessions: SessionStore;
   readonly presence: PresenceReader;
+  readonly membership: MembershipStore;
   /** Room history; `undefined` when HISTORY_SIZE is 0. */
   readonly history: HistoryStore | undefined;
   /** Called once the Socket.IO namespace exists, before the node takes traffic. */

@@ -4,6 +4,7 @@ import type {
 } from './engine.js';
 import { countMembers } from './count-members.js';
 import { MemoryHistory } from './memory-history.js';
+import { MemoryMembership } from './memory-membership.js';
 
 /**
  * The in-memory engine: the embedded default and the test stand-in. One node only — nothing is shared
@@ -14,6 +15,7 @@ export class MemoryEngine implements Engine {
   readonly adapter = undefined;
   readonly sessions = new MemorySessionStore();
   readonly history: MemoryHistory | undefined;
+  readonly membership = new MemoryMembership();
   private namespace: GatewayNamespace | undefined;
   readonly presence: PresenceReader = new LocalPresenceReader(() => this.requireGatewayNamespace());
 

@@ -7,6 +7,7 @@ import type { GatewayNamespace } from '../types/socket.js';
 import type { AdapterConstructor, Engine } from './engine.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { RedisHistory } from './redis-history.js';
+import { RedisMembership } from './redis-membership.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisSessionStore } from './redis-session-store.js';
 
@@ -41,6 +42,7 @@ export class RedisEngine implements Engine {
   readonly sessions: RedisSessionStore;
   readonly presence: RedisPresence;
   readonly history: RedisHistory | undefined;
+  readonly membership: RedisMembership;
   private readonly client: Redis;
   private readonly adapterClient: Redis;
   /** The pub/sub adapter's subscriber connection (the streams adapter manages its own). */
@@ -83,6 +85,7 @@ export class RedisEngine implements Engine {
       : createPubSubAdapter(this.adapterClient, (this.subscriber = this.adapterClient.duplicate()), { key: `${config.prefix}sio` })) as unknown as AdapterConstructor;
     this.sessions = new RedisSessionStore(this.client, config.prefix);
     this.presence = new RedisPresence(this.client, config.prefix, nodeId, heartbeatMs, logger);
+    this.membership = new RedisMembership(this.client, config.prefix, nodeId, heartbeatMs);
     this.history = historySize > 0 ? new RedisHistory(this.client, config.prefix, historySize, historyTtlMs) : undefined;
   }
 

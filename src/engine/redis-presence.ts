@@ -4,6 +4,7 @@ import { GatewayError } from '../errors/catalog.js';
 import { userRoom, type GatewayNamespace } from '../types/socket.js';
 import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from './engine.js';
 import { countMembers } from './count-members.js';
+import { FORGET_NODE_SCRIPT } from './redis-membership.js';
 
 /** How often changed sockets are written to Redis, in one pipeline. */
 const FLUSH_MS = 50;
@@ -57,7 +58,8 @@ export class RedisPresence implements PresenceReader {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.flushTimer);
     if (this.client.status !== 'ready') return;
-    await this.client.multi().zrem(this.nodesKey, this.nodeId).del(this.nodeKey(this.nodeId)).exec();
+    await this.client.multi().zrem(this.nodesKey, this.nodeId).del(this.nodeKey(this.nodeId))
+      .eval(FORGET_NODE_SCRIPT, 0, this.prefix, this.nodeId).exec();
   }
 
   async rooms(prefix = '', limit = 1000): Promise<RoomInfo[]> {
@@ -154,7 +156,7 @@ export class RedisPresence implements PresenceReader {
     try {
       const dead = await this.client.zrangebyscore(this.nodesKey, '-inf', `(${now - 2 * this.heartbeatMs}`);
       const pipeline = this.client.pipeline().zadd(this.nodesKey, now, this.nodeId).pexpire(this.nodeKey(this.nodeId), 3 * this.heartbeatMs);
-      for (const node of dead) pipeline.zrem(this.nodesKey, node).del(this.nodeKey(node));
+      for (const node of dead) pipeline.zrem(this.nodesKey, node).del(this.nodeKey(node)).eval(FORGET_NODE_SCRIPT, 0, this.prefix, node);
       await pipeline.exec();
     } catch (error) {
       this.logger.warn({ err: error }, 'presence heartbeat failed');

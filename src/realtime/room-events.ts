@@ -3,10 +3,12 @@ import { GatewayError, isGatewayError } from '../errors/catalog.js';
 import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
+import type { RoomPresence } from './room-presence.js';
 import type { GatewaySocket } from '../types/socket.js';
 
 export interface RoomEventDeps {
   readonly policy: RoomPolicy;
+  readonly roomPresence: RoomPresence;
   /** Keys join tokens may be signed with (the API keys). */
   readonly joinTokenKeys: readonly string[];
   readonly logger: Logger;
@@ -26,7 +28,7 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
   for (const prefix of ['room/', '']) {
     listeners[`${prefix}join-room`] = handle(deps, async (socket, payload) => {
       const room = roomOf(payload);
-      await join(socket, room, 'name', deps.policy);
+      await join(socket, room, 'name', deps);
       socket.emit(`${prefix}joined-room`, { room });
       return { ok: true, room };
     });
@@ -34,7 +36,7 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
       const results = [];
       for (const room of roomsOf(payload)) {
         try {
-          await join(socket, room, 'name', deps.policy);
+          await join(socket, room, 'name', deps);
           socket.emit(`${prefix}joined-room`, { room });
           results.push({ room, ok: true as const });
         } catch (error) {
@@ -46,29 +48,36 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
     });
     listeners[`${prefix}leave-room`] = handle(deps, async (socket, payload) => {
       const room = roomOf(payload);
-      deps.policy.assertMayLeave(socket, room);
-      await socket.leave(room);
+      await leave(socket, room, deps);
       socket.emit(`${prefix}left-room`, { room });
       return { ok: true, room };
     });
   }
   listeners.join = handle(deps, async (socket, token) => {
     const grant = verifyJoinToken(token, deps.joinTokenKeys);
-    await join(socket, grant.channel, 'join-token', deps.policy);
+    await join(socket, grant.channel, 'join-token', deps);
     return { ok: true, channel: grant.channel };
   }, 'join:error');
   listeners.leave = handle(deps, async (socket, payload) => {
     const channel = roomOf(payload);
-    deps.policy.assertMayLeave(socket, channel);
-    await socket.leave(channel);
+    await leave(socket, channel, deps);
     return { ok: true, channel };
   }, 'leave:error');
   return listeners;
 }
 
-async function join(socket: GatewaySocket, room: string, via: JoinVia, policy: RoomPolicy): Promise<void> {
-  policy.assertMayJoin(socket, room, via);
+async function join(socket: GatewaySocket, room: string, via: JoinVia, deps: RoomEventDeps): Promise<void> {
+  deps.policy.assertMayJoin(socket, room, via);
+  if (socket.rooms.has(room)) return;
   await socket.join(room);
+  await deps.roomPresence.joined(socket, room);
+}
+
+async function leave(socket: GatewaySocket, room: string, deps: RoomEventDeps): Promise<void> {
+  deps.policy.assertMayLeave(socket, room);
+  if (!socket.rooms.has(room)) return;
+  await socket.leave(room);
+  await deps.roomPresence.left(socket, room);
 }
 
 /**

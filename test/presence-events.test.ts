@@ -1,0 +1,86 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { connectAs, flush, nextEvent, onCleanup, recordEvents, sleep, startGateway } from './support/gateway.js';
+import { startRedis } from './support/redis.js';
+
+const names = (events: { event: string; args: unknown[] }[]) =>
+  events.filter((e) => e.event.startsWith('room/user-')).map((e) => [e.event, e.args[0]]);
+
+describe('room presence events', () => {
+  it('announces a user once, on their first socket in and their last socket out (several tabs, disconnects)', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
+    const watcher = await connectAs(url, 'watcher', 'w1');
+    await watcher.emitWithAck('room/join-room', 'standup');
+    const seen = recordEvents(watcher);
+    const [tab1, tab2] = [await connectAs(url, 'kai', 'k1'), await connectAs(url, 'kai', 'k2')];
+    await tab1.emitWithAck('room/join-room', 'standup');
+    await tab2.emitWithAck('room/join-room', 'standup');
+    await tab1.emitWithAck('room/leave-room', 'standup');
+    await flush(url, watcher);
+    expect(names(seen)).toEqual([['room/user-connected', { room: 'standup', userId: 'kai' }]]);
+    tab2.disconnect();
+    await sleep(100);
+    await flush(url, watcher);
+    expect(names(seen)).toEqual([
+      ['room/user-connected', { room: 'standup', userId: 'kai' }],
+      ['room/user-disconnected', { room: 'standup', userId: 'kai' }],
+    ]);
+  });
+
+  it('announces across two nodes on Redis, once even when two tabs join on two nodes at once', async () => {
+    const redis = await startRedis();
+    const env = { REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'presence-events:', PUBLIC_ROOMS: '*', PRESENCE_HEARTBEAT_MS: '500' };
+    const [a, b] = [await startGateway(env), await startGateway(env)];
+    const watcher = await connectAs(a.url, 'watcher', 'w1');
+    await watcher.emitWithAck('room/join-room', 'ops');
+    const seen = recordEvents(watcher);
+    const [onA, onB] = [await connectAs(a.url, 'lea', 'l1'), await connectAs(b.url, 'lea', 'l2')];
+    await Promise.all([onA.emitWithAck('room/join-room', 'ops'), onB.emitWithAck('room/join-room', 'ops')]);
+    await sleep(200);
+    await flush(a.url, watcher);
+    expect(names(seen)).toEqual([['room/user-connected', { room: 'ops', userId: 'lea' }]]);
+    await onA.emitWithAck('room/leave-room', 'ops');
+    const gone = nextEvent(watcher, 'room/user-disconnected');
+    await onB.emitWithAck('room/leave-room', 'ops');
+    expect((await gone)[0]).toEqual({ room: 'ops', userId: 'lea' });
+  });
+});
+
+describe('backend webhooks', () => {
+  it('POSTs signed room.occupied, member.added, member.removed, room.vacated, and retries after a 500', async () => {
+    const received: { body: string; headers: IncomingMessage['headers'] }[] = [];
+    let failFirst = true;
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        if (failFirst) {
+          failFirst = false;
+          response.writeHead(500).end();
+          return;
+        }
+        received.push({ body, headers: request.headers });
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const secret = 'webhook-secret-for-tests';
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*', WEBHOOK_URL: `http://127.0.0.1:${port}/hooks`, WEBHOOK_SECRET: secret });
+    const socket = await connectAs(url, 'max', 'm1');
+    await socket.emitWithAck('room/join-room', 'sales');
+    await socket.emitWithAck('room/leave-room', 'sales');
+    const deadline = Date.now() + 8000;
+    while (received.length < 4 && Date.now() < deadline) await sleep(50);
+    const events = received.map((r) => JSON.parse(r.body) as { event: string; room: string; userId?: string });
+    expect(events.map((e) => e.event).sort()).toEqual(['member.added', 'member.removed', 'room.occupied', 'room.vacated']);
+    expect(events.every((e) => e.room === 'sales')).toBe(true);
+    for (const { body, headers } of received) {
+      const expected = createHmac('sha256', secret).update(`${String(headers['x-switchboard-timestamp'])}.${body}`).digest('hex');
+      expect(headers['x-switchboard-signature']).toBe(`sha256=${expected}`);
+    }
+  });
+});
