@@ -11,6 +11,7 @@ import { RedisEngine } from './engine/redis-engine.js';
 import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { ClientRateLimiter } from './realtime/client-rate-limit.js';
+import { clientEventPatterns } from './realtime/client-room-events.js';
 import { Publisher } from './realtime/publisher.js';
 import { RoomPresence } from './realtime/room-presence.js';
 import { BackendWebhooks } from './webhooks/backend-webhooks.js';
@@ -79,6 +80,9 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     publisher,
     limiter: new ClientRateLimiter(config.clientEventsPerSecond),
     roomPresence: new RoomPresence(io, engine.membership, backendWebhooks, realtimeLog),
+    webhookSender,
+    backendWebhooks,
+    clientEvents: clientEventPatterns(config.clientEvents),
     allowQueryToken: config.allowQueryToken,
     isDraining,
     logger: realtimeLog,

@@ -23,8 +23,8 @@ describe('token expiry on a connected socket', () => {
 
   it('also accepts a refresh during the grace period', async () => {
     const { url } = await startGateway({ JWT_CLOCK_TOLERANCE: '0', TOKEN_EXPIRY_GRACE_MS: '1500' });
-    const socket = await connectClient(url, await signToken({ user_id: 'ivy', session_id: 'i1' }, { expiresIn: 1 }));
-    await nextEvent(socket, 'auth:expired', 3000);
+    const socket = await connectClient(url, await signToken({ user_id: 'ivy', session_id: 'i1' }, { expiresIn: 2 }));
+    await nextEvent(socket, 'auth:expired', 4000);
     const reply = await socket.emitWithAck('auth:refresh', { token: await signToken({ user_id: 'ivy', session_id: 'i1' }) });
     expect(reply).toMatchObject({ ok: true });
     await sleep(1800);

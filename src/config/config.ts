@@ -62,6 +62,8 @@ export interface Config {
   readonly maxRoomsPerSocket: number;
   /** Events a socket may send per second (bursts of twice that); past it RATE_LIMITED, then disconnect. */
   readonly clientEventsPerSecond: number;
+  /** Event names (`*` patterns) clients may send to the rooms they are in. */
+  readonly clientEvents: readonly string[];
   /** Lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise. */
   readonly joinTokenTtlS: number;
   /** Backend webhooks (member.added, room.occupied, …); `url` undefined = off. */

@@ -57,6 +57,7 @@ export const envSchema = z.object({
   JWT_ROOMS_CLAIM: z.string().min(1).default('rooms'),
   JOIN_TOKEN_TTL_S: integer(1, 30 * 86_400).default(60),
   CLIENT_EVENTS_PER_SECOND: integer(1, 100_000).default(20),
+  CLIENT_EVENTS: commaList.default([]),
   WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_ALLOWED_HOSTS: commaList.optional(),

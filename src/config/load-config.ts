@@ -114,6 +114,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     publicRooms: env.PUBLIC_ROOMS ?? (production ? [] : ['*']),
     maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
     clientEventsPerSecond: env.CLIENT_EVENTS_PER_SECOND,
+    clientEvents: env.CLIENT_EVENTS,
     joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
     webhooks: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowedHosts: env.WEBHOOK_ALLOWED_HOSTS ?? [] },
     redis: redisConfig(env),

@@ -4,6 +4,7 @@ import { stripBearer } from '../auth/extract-token.js';
 import type { HistoryPage, HistoryStore } from '../engine/engine.js';
 import { GatewayError, isGatewayError } from '../errors/catalog.js';
 import { chatHandlers, type ChatEventDeps } from './chat-events.js';
+import { isClientRoomEvent, relayClientEvent, type ClientRoomEventDeps } from './client-room-events.js';
 import type { ClientRateLimiter } from './client-rate-limit.js';
 import { createRoomEventListeners, handle, type RoomEventDeps, type SocketListener } from './room-events.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
@@ -12,7 +13,7 @@ import type { GatewaySocket } from '../types/socket.js';
 /** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */
 type Ack = (reply: unknown) => void;
 
-export interface ClientEventDeps extends RoomEventDeps, ChatEventDeps {
+export interface ClientEventDeps extends RoomEventDeps, ChatEventDeps, ClientRoomEventDeps {
   readonly strategy: AuthStrategy;
   readonly expiry: TokenExpiryWatch;
   /** Room history, `undefined` when off. */
@@ -55,6 +56,7 @@ export function createClientEventListeners(deps: ClientEventDeps): (socket: Gate
     }
     const listener = Object.hasOwn(listeners, event) ? listeners[event] : undefined;
     if (listener !== undefined) listener.apply(this, args);
+    else if (isClientRoomEvent(deps, event)) handle(deps, async (socket, payload) => relayClientEvent(socket, event, payload, deps)).apply(this, args);
     else ack?.({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
   }
   return (socket) => socket.onAny(dispatch);

@@ -3,12 +3,15 @@ import { GatewayError, isGatewayError } from '../errors/catalog.js';
 import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
+import type { WebhookSender } from '../webhooks/webhook-sender.js';
 import type { RoomPresence } from './room-presence.js';
 import type { GatewaySocket } from '../types/socket.js';
 
 export interface RoomEventDeps {
   readonly policy: RoomPolicy;
   readonly roomPresence: RoomPresence;
+  /** Checks join-token `data.webhook_url`s (scheme, allowed hosts) when the token is used. */
+  readonly webhookSender: WebhookSender;
   /** Keys join tokens may be signed with (the API keys). */
   readonly joinTokenKeys: readonly string[];
   readonly logger: Logger;
@@ -55,7 +58,10 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
   }
   listeners.join = handle(deps, async (socket, token) => {
     const grant = verifyJoinToken(token, deps.joinTokenKeys);
+    const webhookUrl = webhookUrlOf(grant.data);
+    if (webhookUrl !== undefined) deps.webhookSender.check(webhookUrl);
     await join(socket, grant.channel, 'join-token', deps);
+    if (webhookUrl !== undefined) socket.data.channelWebhooks = { ...socket.data.channelWebhooks, [grant.channel]: webhookUrl };
     return { ok: true, channel: grant.channel };
   }, 'join:error');
   listeners.leave = handle(deps, async (socket, payload) => {
@@ -102,6 +108,12 @@ export function handle(
       },
     );
   };
+}
+
+/** Seed 001: a join token's `data.webhook_url`, when it has one. */
+function webhookUrlOf(data: unknown): string | undefined {
+  const url = typeof data === 'object' && data !== null ? (data as { webhook_url?: unknown }).webhook_url : undefined;
+  return typeof url === 'string' && url.length > 0 ? url : undefined;
 }
 
 /** A room name, given as a string or as `{ room }`. */

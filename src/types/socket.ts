@@ -10,6 +10,8 @@ export interface SocketData {
   expiresAt: number | undefined;
   /** Rooms (names or `*` patterns) the token grants; absent when it grants none. */
   rooms?: readonly string[];
+  /** Seed 001: per channel joined with a join token carrying `data.webhook_url`, that URL. */
+  channelWebhooks?: Record<string, string>;
 }
 
 /**

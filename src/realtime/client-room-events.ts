@@ -1,0 +1,45 @@
+import { GatewayError } from '../errors/catalog.js';
+import { anyMatches, RoomPattern } from '../rooms/room-pattern.js';
+import type { GatewayServer, GatewaySocket } from '../types/socket.js';
+import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
+import type { WebhookSender } from '../webhooks/webhook-sender.js';
+import { assertPublishable } from './publication.js';
+
+export interface ClientRoomEventDeps {
+  readonly io: GatewayServer;
+  /** CLIENT_EVENTS: the event names (`*` patterns) clients may send to a room. */
+  readonly clientEvents: readonly RoomPattern[];
+  readonly webhookSender: WebhookSender;
+  readonly backendWebhooks: BackendWebhooks | undefined;
+}
+
+/** Builds the CLIENT_EVENTS patterns once. */
+export function clientEventPatterns(sources: readonly string[]): RoomPattern[] {
+  return sources.map((source) => new RoomPattern(source));
+}
+
+/** True when clients may send `event` to rooms (it matches CLIENT_EVENTS). */
+export function isClientRoomEvent(deps: ClientRoomEventDeps, event: string): boolean {
+  return anyMatches(deps.clientEvents, event);
+}
+
+/**
+ * A client event to a room: `socket.emit(event, { room | channel, data })` for an event matching
+ * CLIENT_EVENTS, from a socket in that room. The room's other sockets (any node) get `(data, { from, room })`;
+ * the channel's join-token `webhook_url` (seed 001) gets `{ channel, event, data, socketId, userId, ts }`,
+ * and WEBHOOK_URL gets `client.event`. Ephemeral: not kept in room history.
+ */
+export function relayClientEvent(socket: GatewaySocket, event: string, payload: unknown, deps: ClientRoomEventDeps): { ok: true } {
+  const body = (typeof payload === 'object' && payload !== null ? payload : {}) as { room?: unknown; channel?: unknown; data?: unknown };
+  const room = typeof body.room === 'string' ? body.room : body.channel;
+  if (typeof room !== 'string' || room.length === 0) throw new GatewayError('INVALID_BODY', `${event} needs { room, data }`, { details: { field: 'room' } });
+  if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
+  assertPublishable(event, body.data);
+  const { userId } = socket.data;
+  deps.io.to(room).except(socket.id).emit(event, body.data, { from: userId, room });
+  const ts = Date.now();
+  const channelWebhook = socket.data.channelWebhooks?.[room];
+  if (channelWebhook !== undefined) deps.webhookSender.send(channelWebhook, { channel: room, event, data: body.data, socketId: socket.id, userId, ts });
+  deps.backendWebhooks?.notify('client.event', { room, clientEvent: event, data: body.data, socketId: socket.id, userId });
+  return { ok: true };
+}

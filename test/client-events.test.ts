@@ -1,0 +1,67 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import CryptoJS from 'crypto-js';
+import { describe, expect, it } from 'vitest';
+import { OFFSET, TEST_API_KEY, connectAs, flush, nextEvent, onCleanup, recordEvents, sleep, startGateway } from './support/gateway.js';
+
+/** Seed 001's generateJoinToken (CryptoJS MD5), as in test/rooms.test.ts. */
+function generateJoinToken(channel: string, data: unknown): string {
+  const json = JSON.stringify({ channel, timestamp: Math.floor(Date.now() / 1000) + 60, data });
+  return CryptoJS.enc.Base64.stringify(CryptoJS.enc.Utf8.parse(json + CryptoJS.MD5(json + TEST_API_KEY).toString()));
+}
+
+async function receiver(): Promise<{ url: string; bodies: unknown[] }> {
+  const bodies: unknown[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      bodies.push(JSON.parse(body));
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies };
+}
+
+describe('client events to rooms (CLIENT_EVENTS)', () => {
+  it('relays a listed event to the room\'s other members with (data, { from, room })', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*', CLIENT_EVENTS: 'typing,client-*' });
+    const [ann, ben] = [await connectAs(url, 'ann', 'a1'), await connectAs(url, 'ben', 'b1')];
+    for (const socket of [ann, ben]) await socket.emitWithAck('room/join-room', 'chat:1');
+    const annSeen = recordEvents(ann);
+    const atBen = nextEvent(ben, 'typing');
+    expect(await ann.emitWithAck('typing', { room: 'chat:1', data: { typing: true } })).toEqual({ ok: true });
+    expect(await atBen).toEqual([{ typing: true }, { from: 'ann', room: 'chat:1' }, OFFSET]);
+    await flush(url, ann);
+    expect(annSeen.map((e) => e.event)).toEqual(['test:marker']);
+  });
+
+  it('refuses unlisted events (so no client can impersonate the server) and rooms the socket is not in', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*', CLIENT_EVENTS: 'typing' });
+    const ann = await connectAs(url, 'ann', 'a1');
+    await ann.emitWithAck('room/join-room', 'chat:1');
+    expect(await ann.emitWithAck('auth:logout', { room: 'chat:1', data: {} })).toMatchObject({ error: { code: 'EVENT_UNKNOWN' } });
+    expect(await ann.emitWithAck('typing', { room: 'chat:2', data: {} })).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
+    expect(await ann.emitWithAck('typing', { data: {} })).toMatchObject({ error: { code: 'INVALID_BODY', details: { field: 'room' } } });
+  });
+
+  it('POSTs events in a channel joined with a join token to its data.webhook_url (seed 001)', async () => {
+    const hook = await receiver();
+    const { url } = await startGateway({ CLIENT_EVENTS: 'message' });
+    const socket = await connectAs(url, 'cal', 'c1');
+    expect(await socket.emitWithAck('join', generateJoinToken('support-7', { webhook_url: hook.url }))).toEqual({ ok: true, channel: 'support-7' });
+    await socket.emitWithAck('message', { channel: 'support-7', data: { text: 'help' } });
+    const deadline = Date.now() + 5000;
+    while (hook.bodies.length === 0 && Date.now() < deadline) await sleep(25);
+    expect(hook.bodies).toEqual([{ channel: 'support-7', event: 'message', data: { text: 'help' }, socketId: socket.id, userId: 'cal', ts: expect.any(Number) }]);
+  });
+
+  it('refuses a join token whose webhook_url is not an allowed host', async () => {
+    const { url } = await startGateway({ CLIENT_EVENTS: 'message', WEBHOOK_ALLOWED_HOSTS: 'hooks.example.com' });
+    const socket = await connectAs(url, 'dee', 'd1');
+    const reply = await socket.emitWithAck('join', generateJoinToken('x', { webhook_url: 'http://169.254.169.254/latest' }));
+    expect(reply).toMatchObject({ error: { code: 'WEBHOOK_URL_FORBIDDEN' } });
+  });
+});
