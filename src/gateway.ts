@@ -68,6 +68,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const publisher = new Publisher(io, engine);
   const webhookSender = new WebhookSender({ secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts }, log.child({ component: 'webhooks' }));
   const backendWebhooks = config.webhooks.url === undefined ? undefined : new BackendWebhooks(webhookSender, webhookSender.check(config.webhooks.url).href);
+  const roomPresence = new RoomPresence(io, engine.membership, backendWebhooks, config.recoveryWindowMs, realtimeLog);
   attachRealtime(io, {
     strategy,
     originPolicy,
@@ -79,7 +80,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     presence: engine.presence,
     publisher,
     limiter: new ClientRateLimiter(config.clientEventsPerSecond),
-    roomPresence: new RoomPresence(io, engine.membership, backendWebhooks, realtimeLog),
+    roomPresence,
     webhookSender,
     backendWebhooks,
     clientEvents: clientEventPatterns(config.clientEvents),
@@ -121,6 +122,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
     await app.close();
+    roomPresence.close();
     await webhookSender.close();
     await engine.close();
     lifecycle.enter('stopped');

@@ -29,6 +29,27 @@ describe('room presence events', () => {
     ]);
   });
 
+  it('announces nothing for a recovered blip, and the departure once the recovery window passed', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*', RECOVERY_WINDOW_MS: '1000' });
+    const watcher = await connectAs(url, 'watcher', 'w1');
+    await watcher.emitWithAck('room/join-room', 'desk');
+    const seen = recordEvents(watcher);
+    const blip = await connectAs(url, 'mia', 'm1', { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+    await blip.emitWithAck('room/join-room', 'desk');
+    const back = nextEvent(blip, 'connect');
+    blip.io.engine.close();
+    await back;
+    expect(blip.recovered).toBe(true);
+    await sleep(1300);
+    await flush(url, watcher);
+    expect(names(seen)).toEqual([['room/user-connected', { room: 'desk', userId: 'mia' }]]);
+
+    const gone = nextEvent(watcher, 'room/user-disconnected', 3000);
+    blip.io.reconnection(false);
+    blip.io.engine.close();
+    expect((await gone)[0]).toEqual({ room: 'desk', userId: 'mia' });
+  });
+
   it('announces across two nodes on Redis, once even when two tabs join on two nodes at once', async () => {
     const redis = await startRedis();
     const env = { REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'presence-events:', PUBLIC_ROOMS: '*', PRESENCE_HEARTBEAT_MS: '500' };

@@ -83,7 +83,7 @@ async function leave(socket: GatewaySocket, room: string, deps: RoomEventDeps): 
   deps.policy.assertMayLeave(socket, room);
   if (!socket.rooms.has(room)) return;
   await socket.leave(room);
-  await deps.roomPresence.left(socket, room);
+  await deps.roomPresence.left(socket.data.userId, socket.id, room);
 }
 
 /**
