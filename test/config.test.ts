@@ -57,6 +57,12 @@ describe('configuration', () => {
     expect(loadConfig({ SECRET_KEY: 's' }).apiKeys).toEqual(['s']);
   });
 
+  it('lets ALLOW_REQUEST_DOMAINS alone decide browser origins in production', () => {
+    const secrets = { NODE_ENV: 'production', API_KEYS: 'k'.repeat(16), JWT_SECRET: 's'.repeat(32) };
+    expect(loadConfig(secrets).corsOrigin).toEqual([]);
+    expect(loadConfig({ ...secrets, ALLOW_REQUEST_DOMAINS: 'foo.com' })).toMatchObject({ corsOrigin: '*', allowRequestDomains: ['foo.com'] });
+  });
+
   it('is frozen', () => {
     const config = loadConfig({ JWT_SECRET: 'x', API_KEYS: 'k' });
     expect(Object.isFrozen(config)).toBe(true);

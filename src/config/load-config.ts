@@ -101,7 +101,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       roomsClaim: env.JWT_ROOMS_CLAIM,
     },
     apiKeys,
-    corsOrigin: parseOrigins(env.CORS_ORIGIN, production),
+    // With seed 001's ALLOW_REQUEST_DOMAINS alone, those domains decide (no CORS_ORIGIN list needed).
+    corsOrigin: parseOrigins(env.CORS_ORIGIN, production && env.ALLOW_REQUEST_DOMAINS === undefined),
     allowRequestDomains: (env.ALLOW_REQUEST_DOMAINS ?? []).map((domain) => domain.toLowerCase().replace(/^\*?\./, '')),
     allowQueryToken: env.ALLOW_QUERY_TOKEN,
     internalEvents: env.INTERNAL_EVENTS,
@@ -183,8 +184,8 @@ function checkOrigins(value: string | undefined, problems: string[]): void {
   }
 }
 
-function parseOrigins(value: string | undefined, production: boolean): '*' | string[] {
-  if (value === undefined) return production ? [] : '*';
+function parseOrigins(value: string | undefined, noneByDefault: boolean): '*' | string[] {
+  if (value === undefined) return noneByDefault ? [] : '*';
   if (value.trim() === '*') return '*';
   return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
