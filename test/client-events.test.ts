@@ -45,6 +45,7 @@ describe('client events to rooms (CLIENT_EVENTS)', () => {
     expect(await ann.emitWithAck('auth:logout', { room: 'chat:1', data: {} })).toMatchObject({ error: { code: 'EVENT_UNKNOWN' } });
     expect(await ann.emitWithAck('typing', { room: 'chat:2', data: {} })).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
     expect(await ann.emitWithAck('typing', { data: {} })).toMatchObject({ error: { code: 'INVALID_BODY', details: { field: 'room' } } });
+    expect(await ann.emitWithAck('typing', { room: 'chat:1', data: 'x'.repeat(11 * 1024) })).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
   });
 
   it('POSTs events in a channel joined with a join token to its data.webhook_url (seed 001)', async () => {
@@ -56,6 +57,13 @@ describe('client events to rooms (CLIENT_EVENTS)', () => {
     const deadline = Date.now() + 5000;
     while (hook.bodies.length === 0 && Date.now() < deadline) await sleep(25);
     expect(hook.bodies).toEqual([{ channel: 'support-7', event: 'message', data: { text: 'help' }, socketId: socket.id, userId: 'cal', ts: expect.any(Number) }]);
+  });
+
+  it('refuses join-token webhook URLs in production unless WEBHOOK_ALLOWED_HOSTS is set', async () => {
+    const { url } = await startGateway({ NODE_ENV: 'production', CLIENT_EVENTS: 'message' });
+    const socket = await connectAs(url, 'eli', 'e1');
+    const reply = await socket.emitWithAck('join', generateJoinToken('x', { webhook_url: 'http://127.0.0.1:9/internal' }));
+    expect(reply).toMatchObject({ error: { code: 'WEBHOOK_URL_FORBIDDEN' } });
   });
 
   it('refuses a join token whose webhook_url is not an allowed host', async () => {

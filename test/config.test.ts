@@ -42,6 +42,8 @@ describe('configuration', () => {
     expect(problemsOf({ JWT_SECRET: 's', JWT_ALGORITHMS: ',' }).join()).toMatch(/at least one algorithm/);
     expect(problemsOf({ CORS_ORIGIN: 'https://ok.example, app.example.com/path' }).join()).toMatch(/"app.example.com\/path" is not an origin/);
     expect(problemsOf({ INTERNAL_EVENTS: 'profile:update,connect' }).join()).toMatch(/INTERNAL_EVENTS: connect reserved/);
+    expect(problemsOf({ CLIENT_EVENTS: '*' }).join()).toMatch(/CLIENT_EVENTS would let clients send gateway events \(auth:logout/);
+    expect(problemsOf({ CLIENT_EVENTS: 'client-*,typing' })).toEqual([]);
   });
 
   it('refuses short secrets in production', () => {

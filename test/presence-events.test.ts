@@ -69,6 +69,30 @@ describe('room presence events', () => {
   });
 });
 
+describe('membership bookkeeping on Redis', () => {
+  it('leaves no counts behind when a socket disconnects in the middle of join-rooms', async () => {
+    const redis = await startRedis();
+    const { url } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'mid-join:', PUBLIC_ROOMS: '*', RECOVERY_WINDOW_MS: '0' });
+    const socket = await connectAs(url, 'ned', 'n1');
+    socket.emit('room/join-rooms', Array.from({ length: 100 }, (_, i) => `r${i}`));
+    await sleep(15);
+    socket.disconnect();
+    await sleep(1500);
+    expect(await redis.cli('KEYS', 'mid-join:members-total:*')).toEqual([]);
+  });
+
+  it('answers ENGINE_UNAVAILABLE when Redis cannot record a join, and the socket is not left in the room', async () => {
+    const redis = await startRedis();
+    const { url } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'paused-join:', PUBLIC_ROOMS: '*' });
+    const socket = await connectAs(url, 'ola', 'o1');
+    redis.pause();
+    const reply = await socket.timeout(8000).emitWithAck('room/join-room', 'frozen');
+    redis.resume();
+    expect(reply).toMatchObject({ error: { code: 'ENGINE_UNAVAILABLE' } });
+    expect(await socket.emitWithAck('room/members', 'frozen')).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
+  });
+});
+
 describe('backend webhooks', () => {
   it('POSTs signed room.occupied, member.added, member.removed, room.vacated, and retries after a 500', async () => {
     const received: { body: string; headers: IncomingMessage['headers'] }[] = [];

@@ -46,6 +46,7 @@ describe('seed 001: join tokens', () => {
     ['a token signed with another key', () => generateJoinToken('c', {}, 'another-key'), 'JOIN_TOKEN_INVALID'],
     ['a token that is not base64 of JSON + signature', () => 'not a token at all', 'JOIN_TOKEN_INVALID'],
     ['a token whose signature has the wrong length', () => Buffer.from(`{"channel":"c","timestamp":9999999999,"data":{}}abc123`).toString('base64'), 'JOIN_TOKEN_INVALID'],
+    ['a token whose channel is longer than 512 characters', () => generateJoinToken('c'.repeat(513), {}, TEST_API_KEY), 'JOIN_TOKEN_INVALID'],
     ['a token with malformed JSON', () => Buffer.from(`{"channel":"c",}${CryptoJS.MD5(`{"channel":"c",}${TEST_API_KEY}`).toString()}`).toString('base64'), 'JOIN_TOKEN_INVALID'],
   ];
   for (const [name, token, code] of refusals) {
@@ -127,6 +128,8 @@ describe('seed 004: room events and the join policy', () => {
     });
     const other = await connectAs(url, 'hal', 's2');
     expect(await socket.emitWithAck('room/join-room', other.id)).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
+    // Any name shaped like a socket id is refused, whichever node that socket may be on.
+    expect(await socket.emitWithAck('room/join-room', 'AbCdEfGhIjKlMnOpQrSt')).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
     expect(await socket.emitWithAck('room/join-room', { nope: 1 })).toMatchObject({ error: { code: 'INVALID_BODY', details: { field: 'room' } } });
     expect(socket.connected).toBe(true);
   });

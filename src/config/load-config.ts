@@ -1,5 +1,7 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
+import { GATEWAY_EVENTS } from '../realtime/client-room-events.js';
 import { RESERVED_EVENT_NAMES } from '../realtime/publication.js';
+import { RoomPattern } from '../rooms/room-pattern.js';
 import type { Config } from './config.js';
 import { envSchema, type Env } from './env-schema.js';
 
@@ -50,6 +52,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   checkAlgorithms(env, problems);
   if (env.JWT_PUBLIC_KEY !== undefined) checkPublicKey(env.JWT_PUBLIC_KEY, env.JWT_ALGORITHMS, problems);
   checkOrigins(env.CORS_ORIGIN, problems);
+  const impersonated = [...GATEWAY_EVENTS, ...env.INTERNAL_EVENTS].filter((event) => env.CLIENT_EVENTS.some((pattern) => new RoomPattern(pattern).matches(event)));
+  if (impersonated.length > 0) problems.push(`CLIENT_EVENTS would let clients send gateway events (${impersonated.join(', ')}): narrow the patterns, e.g. client-*`);
   const reserved = env.INTERNAL_EVENTS.filter((event) => RESERVED_EVENT_NAMES.has(event));
   if (reserved.length > 0) problems.push(`INTERNAL_EVENTS: ${reserved.join(', ')} reserved by Socket.IO`);
 

@@ -112,6 +112,8 @@ export interface MembershipChange {
 export interface MembershipStore {
   joined(room: string, userId: string): Promise<MembershipChange>;
   left(room: string, userId: string): Promise<MembershipChange>;
+  /** The room's members with their socket counts (cheap: reads the counts, not every socket). */
+  members(room: string): Promise<RoomMember[]>;
 }
 
 /** A Socket.IO adapter class, as `new Server({ adapter })` takes it. */

@@ -1,4 +1,4 @@
-import type { MembershipChange, MembershipStore } from './engine.js';
+import type { MembershipChange, MembershipStore, RoomMember } from './engine.js';
 
 /** Room membership counts in this process (one node). */
 export class MemoryMembership implements MembershipStore {
@@ -11,6 +11,10 @@ export class MemoryMembership implements MembershipStore {
     const count = (users.get(userId) ?? 0) + 1;
     users.set(userId, count);
     return { userChanged: count === 1, roomChanged };
+  }
+
+  async members(room: string): Promise<RoomMember[]> {
+    return [...(this.rooms.get(room) ?? [])].map(([userId, connections]) => ({ userId, connections }));
   }
 
   async left(room: string, userId: string): Promise<MembershipChange> {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors/catalog.js';
-import type { MembershipChange, MembershipStore } from './engine.js';
+import type { MembershipChange, MembershipStore, RoomMember } from './engine.js';
 
 /**
  * Adds `delta` (+1 join, -1 leave) to this node's count of `user` in `room`, then sums the user's and the
@@ -64,9 +64,34 @@ export class RedisMembership implements MembershipStore {
     return { userChanged: userSum === 0, roomChanged: roomSum === 0 };
   }
 
+  async members(room: string): Promise<RoomMember[]> {
+    return this.unavailableOnError(async () => {
+      const nodes = new Set(await this.client.zrangebyscore(`${this.prefix}presence:nodes`, Date.now() - 2 * this.heartbeatMs, '+inf'));
+      nodes.add(this.nodeId);
+      const pipeline = this.client.pipeline();
+      for (const node of nodes) pipeline.hgetall(`${this.prefix}members:${room}:${node}`);
+      const counts = new Map<string, number>();
+      for (const [error, hash] of (await pipeline.exec()) ?? []) {
+        if (error !== null) throw error;
+        for (const [userId, count] of Object.entries(hash as Record<string, string>)) counts.set(userId, (counts.get(userId) ?? 0) + Number(count));
+      }
+      return [...counts].filter(([, connections]) => connections > 0).map(([userId, connections]) => ({ userId, connections }));
+    });
+  }
+
   private async change(room: string, userId: string, delta: number): Promise<[number, number]> {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
     const since = Date.now() - 2 * this.heartbeatMs;
-    return (await this.client.eval(CHANGE_SCRIPT, 0, this.prefix, room, this.nodeId, userId, delta, since)) as [number, number];
+    return this.unavailableOnError(async () =>
+      (await this.client.eval(CHANGE_SCRIPT, 0, this.prefix, room, this.nodeId, userId, delta, since)) as [number, number]);
+  }
+
+  /** Redis away, timed out or failing: ENGINE_UNAVAILABLE (503 / ack), never an internal error. */
+  private async unavailableOnError<T>(run: () => Promise<T>): Promise<T> {
+    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    try {
+      return await run();
+    } catch (error) {
+      throw new GatewayError('ENGINE_UNAVAILABLE', `Room membership is unavailable (${error instanceof Error ? error.message : 'redis error'})`, { retryAfterS: 1 });
+    }
   }
 }

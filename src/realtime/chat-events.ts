@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PresenceReader } from '../engine/engine.js';
+import type { MembershipStore } from '../engine/engine.js';
 import { GatewayError } from '../errors/catalog.js';
 import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
 import { userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
@@ -10,7 +10,7 @@ import { roomOf } from './room-events.js';
 export interface ChatEventDeps {
   readonly io: GatewayServer;
   readonly publisher: Publisher;
-  readonly presence: PresenceReader;
+  readonly membership: MembershipStore;
 }
 
 /**
@@ -38,7 +38,7 @@ export function chatHandlers(deps: ChatEventDeps): Record<string, (socket: Gatew
     'room/members': async (socket, payload) => {
       const room = roomOf(payload);
       if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
-      return { room, members: await deps.presence.roomMembers(room) };
+      return { room, members: await deps.membership.members(room) };
     },
   };
 }

@@ -13,6 +13,19 @@ export interface ClientRoomEventDeps {
   readonly backendWebhooks: BackendWebhooks | undefined;
 }
 
+/**
+ * Events the gateway itself sends clients: no CLIENT_EVENTS pattern may match one (checked at start-up
+ * and again per event), so no client can impersonate the server.
+ */
+export const GATEWAY_EVENTS: readonly string[] = [
+  'auth:logout', 'auth:expired', 'auth:refreshed', 'auth:error', 'join:error', 'leave:error',
+  'room/joined-room', 'room/left-room', 'joined-room', 'left-room', 'room/user-connected', 'room/user-disconnected',
+  'single-chat/receive-message',
+];
+
+/** Largest `data` a client may send to a room (bytes of JSON), like Pusher's client events. */
+export const MAX_CLIENT_EVENT_BYTES = 10 * 1024;
+
 /** Builds the CLIENT_EVENTS patterns once. */
 export function clientEventPatterns(sources: readonly string[]): RoomPattern[] {
   return sources.map((source) => new RoomPattern(source));
@@ -34,7 +47,11 @@ export function relayClientEvent(socket: GatewaySocket, event: string, payload: 
   const room = typeof body.room === 'string' ? body.room : body.channel;
   if (typeof room !== 'string' || room.length === 0) throw new GatewayError('INVALID_BODY', `${event} needs { room, data }`, { details: { field: 'room' } });
   if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
+  if (GATEWAY_EVENTS.includes(event)) throw new GatewayError('EVENT_NOT_ALLOWED', `"${event}" is sent by the gateway only`);
   assertPublishable(event, body.data);
+  if (Buffer.byteLength(JSON.stringify(body.data) ?? '') > MAX_CLIENT_EVENT_BYTES) {
+    throw new GatewayError('PAYLOAD_TOO_LARGE', `A client event carries at most ${MAX_CLIENT_EVENT_BYTES} bytes of data`, { details: { field: 'data' } });
+  }
   const { userId } = socket.data;
   deps.io.to(room).except(socket.id).emit(event, body.data, { from: userId, room });
   const ts = Date.now();

@@ -12,6 +12,11 @@ export interface RoomEventDeps {
   readonly roomPresence: RoomPresence;
   /** Checks join-token `data.webhook_url`s (scheme, allowed hosts) when the token is used. */
   readonly webhookSender: WebhookSender;
+  /**
+   * Production without WEBHOOK_ALLOWED_HOSTS: join tokens may not carry a `webhook_url` (it could point
+   * the gateway at internal addresses).
+   */
+  readonly tokenWebhooksNeedAllowList: boolean;
   /** Keys join tokens may be signed with (the API keys). */
   readonly joinTokenKeys: readonly string[];
   readonly logger: Logger;
@@ -59,7 +64,12 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
   listeners.join = handle(deps, async (socket, token) => {
     const grant = verifyJoinToken(token, deps.joinTokenKeys);
     const webhookUrl = webhookUrlOf(grant.data);
-    if (webhookUrl !== undefined) deps.webhookSender.check(webhookUrl);
+    if (webhookUrl !== undefined) {
+      if (deps.tokenWebhooksNeedAllowList) {
+        throw new GatewayError('WEBHOOK_URL_FORBIDDEN', 'Join-token webhook URLs need WEBHOOK_ALLOWED_HOSTS in production', { details: { field: 'webhook_url', reason: 'host' } });
+      }
+      deps.webhookSender.check(webhookUrl);
+    }
     await join(socket, grant.channel, 'join-token', deps);
     if (webhookUrl !== undefined) socket.data.channelWebhooks = { ...socket.data.channelWebhooks, [grant.channel]: webhookUrl };
     return { ok: true, channel: grant.channel };
@@ -73,17 +83,15 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
 }
 
 async function join(socket: GatewaySocket, room: string, via: JoinVia, deps: RoomEventDeps): Promise<void> {
+  if (!socket.connected) return; // gone mid-batch: nothing to join, nobody to answer
   deps.policy.assertMayJoin(socket, room, via);
-  if (socket.rooms.has(room)) return;
-  await socket.join(room);
-  await deps.roomPresence.joined(socket, room);
+  await deps.roomPresence.join(socket, room);
 }
 
 async function leave(socket: GatewaySocket, room: string, deps: RoomEventDeps): Promise<void> {
   deps.policy.assertMayLeave(socket, room);
-  if (!socket.rooms.has(room)) return;
-  await socket.leave(room);
-  await deps.roomPresence.left(socket.data.userId, socket.id, room);
+  await deps.roomPresence.leave(socket, room);
+  if (socket.data.channelWebhooks?.[room] !== undefined) delete socket.data.channelWebhooks[room];
 }
 
 /**

@@ -1,25 +1,31 @@
 import type { Logger } from 'pino';
 import type { MembershipStore } from '../engine/engine.js';
+import { GatewayError, isGatewayError } from '../errors/catalog.js';
+import type { GatewaySocket, GatewayServer } from '../types/socket.js';
 import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
-import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
+
+/** Disconnect reasons Socket.IO can recover from (socket.io's RECOVERABLE_DISCONNECT_REASONS). */
+const RECOVERABLE_REASONS: ReadonlySet<string> = new Set([
+  'transport error', 'transport close', 'forced close', 'ping timeout', 'server shutting down', 'forced server close',
+]);
 
 /**
- * Announces who is in a room, once per user: the room's other members get `room/user-connected`
- * `{ room, userId }` when a user's first socket joins and `room/user-disconnected` when their last socket
- * leaves (leaving, or disconnecting for good: a dropped connection counts once the recovery window passed). Backends get the Pusher-style webhooks `member.added`,
- * `member.removed`, `room.occupied` and `room.vacated` when WEBHOOK_URL is set. Only rooms a socket joined
- * itself count, not its own `user:`/`session:` rooms.
+ * Joins and leaves rooms on behalf of sockets and announces who is in a room, once per user: the room's
+ * other members get `room/user-connected` `{ room, userId }` when a user's first socket joins and
+ * `room/user-disconnected` when their last socket leaves (leaving, or disconnecting for good: a dropped
+ * connection counts once the recovery window passed, so a recovered blip announces nothing). Backends get
+ * `member.added`, `member.removed`, `room.occupied`, `room.vacated` when WEBHOOK_URL is set.
+ *
+ * Each socket's *counted* rooms are tracked (a WeakMap, only for sockets that joined rooms): a room is
+ * counted once the membership store took it, and exactly the counted rooms are counted out on
+ * disconnect — so a disconnect racing a join, or a store failure, never leaves counts behind.
  */
 export class RoomPresence {
+  private readonly counted = new WeakMap<GatewaySocket, Set<string>>();
+  private readonly pendingLeaves = new Set<NodeJS.Timeout>();
   /** Shared by every socket (Socket.IO calls it with `this` bound to the socket): no closure per connection. */
   private readonly onDisconnecting: (this: GatewaySocket, reason: string) => void;
-  private readonly pendingLeaves = new Set<NodeJS.Timeout>();
 
-  /**
-   * @param recoveryWindowMs - a socket that dropped in a way it can recover from is counted out only when
-   *   this window has passed, so a recovered blip (on this node or another) announces nothing. A recovered
-   *   socket is counted in again, and its pending leave later evens that out.
-   */
   constructor(
     private readonly io: GatewayServer,
     private readonly membership: MembershipStore,
@@ -29,14 +35,13 @@ export class RoomPresence {
   ) {
     const presence = this;
     this.onDisconnecting = function (this: GatewaySocket, reason: string): void {
-      const rooms = joinedRooms(this);
-      if (rooms.length === 0) return;
+      const rooms = presence.counted.get(this);
+      presence.counted.delete(this);
+      if (rooms === undefined || rooms.size === 0) return;
       const { id } = this;
       const { userId } = this.data;
       const leaveAll = () => {
-        for (const room of rooms) {
-          presence.left(userId, id, room).catch((error: unknown) => presence.logger.warn({ err: error, room }, 'presence leave failed'));
-        }
+        for (const room of rooms) void presence.countOut(userId, id, room);
       };
       if (presence.recoveryWindowMs === 0 || !RECOVERABLE_REASONS.has(reason)) {
         leaveAll();
@@ -50,28 +55,32 @@ export class RoomPresence {
     };
   }
 
-  /** Follows a socket's departure: on `disconnecting` (rooms still known) each joined room is left. */
-  watch(socket: GatewaySocket): void {
+  /** Follows a socket's departure; a recovered socket's restored rooms are counted in again. */
+  async watch(socket: GatewaySocket, restoredRooms: readonly string[]): Promise<void> {
     socket.on('disconnecting', this.onDisconnecting);
+    const results = await Promise.allSettled(restoredRooms.map((room) => this.countIn(socket, room)));
+    for (const result of results) {
+      if (result.status === 'rejected') this.logger.warn({ err: result.reason, socketId: socket.id }, 'presence of a recovered room not counted');
+    }
   }
 
-  async joined(socket: GatewaySocket, room: string): Promise<void> {
-    const { userId } = socket.data;
-    const change = await this.membership.joined(room, userId);
-    if (change.userChanged) {
-      this.io.to(room).except(socket.id).emit('room/user-connected', { room, userId });
-      this.webhooks?.notify('member.added', { room, userId });
+  /** Joins `room` and counts the socket in; on a store failure the join is undone (ENGINE_UNAVAILABLE). */
+  async join(socket: GatewaySocket, room: string): Promise<void> {
+    if (socket.rooms.has(room)) return;
+    await socket.join(room);
+    try {
+      await this.countIn(socket, room);
+    } catch (error) {
+      await socket.leave(room);
+      throw isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE', 'Room membership could not be recorded', { retryAfterS: 1 });
     }
-    if (change.roomChanged) this.webhooks?.notify('room.occupied', { room });
   }
 
-  async left(userId: string, socketId: string, room: string): Promise<void> {
-    const change = await this.membership.left(room, userId);
-    if (change.userChanged) {
-      this.io.to(room).except(socketId).emit('room/user-disconnected', { room, userId });
-      this.webhooks?.notify('member.removed', { room, userId });
-    }
-    if (change.roomChanged) this.webhooks?.notify('room.vacated', { room });
+  /** Leaves `room` and counts the socket out. */
+  async leave(socket: GatewaySocket, room: string): Promise<void> {
+    if (!socket.rooms.has(room)) return;
+    await socket.leave(room);
+    if (this.counted.get(socket)?.delete(room) === true) await this.countOut(socket.data.userId, socket.id, room);
   }
 
   /** Drops the leaves still waiting for the recovery window (the node is stopping; its counts go with it). */
@@ -79,15 +88,35 @@ export class RoomPresence {
     for (const timer of this.pendingLeaves) clearTimeout(timer);
     this.pendingLeaves.clear();
   }
-}
 
-/** Disconnect reasons Socket.IO can recover from (socket.io's RECOVERABLE_DISCONNECT_REASONS). */
-const RECOVERABLE_REASONS: ReadonlySet<string> = new Set([
-  'transport error', 'transport close', 'forced close', 'ping timeout', 'server shutting down', 'forced server close',
-]);
+  private async countIn(socket: GatewaySocket, room: string): Promise<void> {
+    const { userId } = socket.data;
+    const change = await this.membership.joined(room, userId);
+    if (!socket.connected) {
+      // It left while being counted in, after its disconnect counted out what it had: even this one out.
+      await this.countOut(userId, socket.id, room);
+      return;
+    }
+    let rooms = this.counted.get(socket);
+    if (rooms === undefined) this.counted.set(socket, (rooms = new Set()));
+    rooms.add(room);
+    if (change.userChanged) {
+      this.io.to(room).except(socket.id).emit('room/user-connected', { room, userId });
+      this.webhooks?.notify('member.added', { room, userId });
+    }
+    if (change.roomChanged) this.webhooks?.notify('room.occupied', { room });
+  }
 
-/** The rooms a socket joined itself: all but its id, user and session rooms. */
-export function joinedRooms(socket: GatewaySocket): string[] {
-  const { userId, sessionId } = socket.data;
-  return [...socket.rooms].filter((room) => room !== socket.id && room !== userRoom(userId) && (sessionId === undefined || room !== sessionRoom(sessionId)));
+  private async countOut(userId: string, socketId: string, room: string): Promise<void> {
+    try {
+      const change = await this.membership.left(room, userId);
+      if (change.userChanged) {
+        this.io.to(room).except(socketId).emit('room/user-disconnected', { room, userId });
+        this.webhooks?.notify('member.removed', { room, userId });
+      }
+      if (change.roomChanged) this.webhooks?.notify('room.vacated', { room });
+    } catch (error) {
+      this.logger.warn({ err: error, room }, 'presence leave not counted');
+    }
+  }
 }

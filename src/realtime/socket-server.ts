@@ -5,9 +5,8 @@ import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { createClientEventListeners, type ClientEventDeps } from './client-events.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
-import { joinedRooms } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
-import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
+import { joinedRooms, sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
 
 export interface SocketServerOptions {
   readonly engine: Engine;
@@ -63,9 +62,8 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
     socket.on('disconnect', onDisconnect);
     deps.expiry.watch(socket);
     await socket.join(sessionId === undefined ? userRoom(userId) : [userRoom(userId), sessionRoom(sessionId)]);
-    deps.roomPresence.watch(socket);
-    // A recovered socket is back in its rooms: count it in again (its disconnect counted it out).
-    if (socket.recovered) for (const room of joinedRooms(socket)) await deps.roomPresence.joined(socket, room);
+    // A recovered socket is back in its rooms: count it in again (its disconnect counts it out later).
+    await deps.roomPresence.watch(socket, socket.recovered ? joinedRooms(socket) : []);
     await deps.sessionControl.enforceAfterJoin(socket);
   }
 

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../errors/catalog.js';
+import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
 
 /** What a valid join token grants. */
 export interface JoinGrant {
@@ -70,6 +71,7 @@ function parseClaims(json: string): { channel: string; timestamp: number; data: 
   }
   const claims = value as { channel?: unknown; timestamp?: unknown; data?: unknown } | null;
   if (typeof claims !== 'object' || claims === null || typeof claims.channel !== 'string' || claims.channel.length === 0
+    || claims.channel.length > MAX_NAME_LENGTH
     || typeof claims.timestamp !== 'number' || !Number.isFinite(claims.timestamp)) {
     throw new GatewayError('JOIN_TOKEN_INVALID', 'The join token needs a channel and a numeric timestamp');
   }

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/catalog.js';
-import { sessionRoom, userRoom, type GatewaySocket } from '../types/socket.js';
+import { joinedRooms, ownRooms, sessionRoom, userRoom, type GatewaySocket } from '../types/socket.js';
 import { anyMatches, RoomPattern } from './room-pattern.js';
 
 /** How a socket asks to join: by name (room events) or with a signed join token (seed 001 `join`). */
@@ -21,14 +21,14 @@ export class RoomPolicy {
   /** Refuses with ROOM_FORBIDDEN or ROOM_LIMIT_REACHED; a room the socket is already in always passes. */
   assertMayJoin(socket: GatewaySocket, room: string, via: JoinVia): void {
     if (socket.rooms.has(room)) return;
-    if (isReserved(room) || socket.nsp.adapter.sids.has(room)) {
+    if (isReserved(room) || socket.nsp.adapter.sids.has(room) || SOCKET_ID.test(room)) {
       throw new GatewayError('ROOM_FORBIDDEN', `"${room}" belongs to another user, session or socket`);
     }
     const granted = via === 'join-token'
       || anyMatches(this.publicRooms, room)
       || (socket.data.rooms !== undefined && anyMatches(socket.data.rooms.map((source) => new RoomPattern(source)), room));
     if (!granted) throw new GatewayError('ROOM_FORBIDDEN', `This socket may not join "${room}"`);
-    if (joinedRooms(socket) >= this.maxRooms) {
+    if (joinedRooms(socket).length >= this.maxRooms) {
       throw new GatewayError('ROOM_LIMIT_REACHED', `A socket is in at most ${this.maxRooms} rooms (MAX_ROOMS_PER_SOCKET)`);
     }
   }
@@ -39,17 +39,14 @@ export class RoomPolicy {
   }
 }
 
+/**
+ * Socket.IO's socket ids (20 URL-safe base64 characters): every socket is alone in the room of its id, so
+ * such names are never joinable — also when the socket lives on another node.
+ */
+const SOCKET_ID = /^[A-Za-z0-9_-]{20}$/;
+
 function isReserved(room: string): boolean {
   return room.startsWith(userRoom('')) || room.startsWith(sessionRoom(''));
 }
 
-function ownRooms(socket: GatewaySocket): Set<string> {
-  const own = new Set([socket.id, userRoom(socket.data.userId)]);
-  if (socket.data.sessionId !== undefined) own.add(sessionRoom(socket.data.sessionId));
-  return own;
-}
 
-/** Rooms the socket joined by itself: all its rooms but its id, user and session rooms. */
-function joinedRooms(socket: GatewaySocket): number {
-  return socket.rooms.size - ownRooms(socket).size;
-}

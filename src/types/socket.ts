@@ -27,3 +27,16 @@ export type GatewayNamespace = Namespace<OpenEvents, OpenEvents, OpenEvents, Soc
 
 export const userRoom = (userId: string): string => `user:${userId}`;
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+
+/** A socket's own rooms: its id, `user:{userId}` and, with a session, `session:{sessionId}`. */
+export function ownRooms(socket: GatewaySocket): Set<string> {
+  const own = new Set([socket.id, userRoom(socket.data.userId)]);
+  if (socket.data.sessionId !== undefined) own.add(sessionRoom(socket.data.sessionId));
+  return own;
+}
+
+/** The rooms a socket joined itself: all its rooms but its own. */
+export function joinedRooms(socket: GatewaySocket): string[] {
+  const own = ownRooms(socket);
+  return [...socket.rooms].filter((room) => !own.has(room));
+}
