@@ -85,6 +85,7 @@ describe('membership bookkeeping on Redis', () => {
     const redis = await startRedis();
     const { url } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'paused-join:', PUBLIC_ROOMS: '*' });
     const socket = await connectAs(url, 'ola', 'o1');
+    await sleep(300); // the server finishes setting the socket up (its session re-check reads Redis)
     redis.pause();
     const reply = await socket.timeout(8000).emitWithAck('room/join-room', 'frozen');
     redis.resume();

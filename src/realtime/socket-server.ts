@@ -70,8 +70,10 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
   io.use(createHandshakeMiddleware(deps));
   io.on('connection', (socket) => {
     onConnection(socket).catch((error: unknown) => {
-      deps.logger.error({ err: error, socketId: socket.id }, 'connection set-up failed; disconnecting');
-      socket.disconnect(true);
+      // E.g. Redis away while the session is re-checked. Closing the transport (not a Socket.IO disconnect)
+      // makes a stock client come back by itself, through the full handshake again.
+      deps.logger.warn({ err: error, socketId: socket.id }, 'connection set-up failed; closing the transport');
+      socket.conn.close();
     });
   });
 }
