@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ApiKeyVerifier } from './auth/api-key-verifier.js';
 import type { AuthStrategy } from './auth/auth-strategy.js';
-import { JwtStrategy } from './auth/jwt-strategy.js';
+import { createAuthStrategy } from './auth/create-auth-strategy.js';
 import type { Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
@@ -56,7 +56,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       historyTtlMs: config.historyTtlMs,
       recoveryWindowMs: config.recoveryWindowMs,
     }, log.child({ component: 'engine' }));
-  const strategy: AuthStrategy = new JwtStrategy(config.jwt);
+  const strategy: AuthStrategy = createAuthStrategy(config, log.child({ component: 'auth' }));
   const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains);
 
   const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }) });

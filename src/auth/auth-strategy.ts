@@ -11,6 +11,8 @@ export interface Identity {
   readonly expiresAt: number | undefined;
   /** Rooms (names or `*` patterns) the credential lets the socket join; `undefined` when it grants none. */
   readonly rooms?: readonly string[];
+  /** Roles (seed 002): the socket is put in room `role:{role}` for each, so role-targeted events reach it. */
+  readonly roles?: readonly string[];
 }
 
 /**

@@ -31,6 +31,7 @@ export class JwtStrategy implements AuthStrategy {
       sessionId: claimAsId(payload, this.config.sessionClaim) ?? claimAsId(payload, 'sid'),
       expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
       ...roomsOf(payload[this.config.roomsClaim]),
+      ...rolesOf(payload.roles),
     };
   }
 
@@ -57,6 +58,12 @@ function roomsOf(claim: unknown): { rooms?: readonly string[] } {
   if (!Array.isArray(claim)) return {};
   const rooms = claim.filter((room): room is string => typeof room === 'string' && room.length > 0);
   return rooms.length > 0 ? { rooms } : {};
+}
+
+function rolesOf(claim: unknown): { roles?: readonly string[] } {
+  const roles = (Array.isArray(claim) ? claim : typeof claim === 'string' ? [claim] : [])
+    .filter((role): role is string => typeof role === 'string' && role.length > 0 && role.length <= 100);
+  return roles.length > 0 ? { roles } : {};
 }
 
 function claimAsId(payload: JWTPayload, claim: string): string | undefined {

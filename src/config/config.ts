@@ -21,6 +21,19 @@ export interface JwtConfig {
   readonly roomsClaim: string;
 }
 
+/** How clients are authenticated: see `src/auth/create-auth-strategy.ts`. */
+export type AuthStrategyName = 'jwt' | 'introspection' | 'none';
+
+/** The RFC 7662-style token introspection endpoint used by AUTH_STRATEGY=introspection. */
+export interface IntrospectionConfig {
+  /** Endpoint that receives `POST { "token": … }` as JSON. */
+  readonly url: string;
+  /** Upper bound on one introspection request; past it the check is AUTH_UNAVAILABLE. */
+  readonly timeoutMs: number;
+  /** How long a positive answer is reused (never past the token's `exp`); 0 = no cache. */
+  readonly cacheTtlMs: number;
+}
+
 /** Where the Redis engine connects; absent when the in-memory engine is used. */
 export interface RedisConfig {
   /** `redis://` or `rediss://` URL (built from REDIS_HOST/PORT/PASS when REDIS_URL is not set). */
@@ -40,7 +53,13 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** The active client-authentication strategy (AUTH_STRATEGY). */
+  readonly authStrategy: AuthStrategyName;
+  /** Failed token checks let the socket in as an anonymous user instead of refusing it (never in production). */
+  readonly authSoftFail: boolean;
   readonly jwt: JwtConfig;
+  /** Set when `authStrategy` is `introspection`. */
+  readonly introspection: IntrospectionConfig | undefined;
   readonly apiKeys: readonly string[];
   /** `'*'` or the exact origins (scheme://host[:port]) allowed for HTTP CORS and socket handshakes. */
   readonly corsOrigin: '*' | readonly string[];
@@ -66,6 +85,8 @@ export interface Config {
   readonly clientEvents: readonly string[];
   /** Lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise. */
   readonly joinTokenTtlS: number;
+  /** Where seed 002's `POST /{eventName}` route is mounted (`/` = the root, as the seed shows). */
+  readonly gatewayBasePath: string;
   /** Backend webhooks (member.added, room.occupied, …); `url` undefined = off. */
   readonly webhooks: {
     readonly url: string | undefined;

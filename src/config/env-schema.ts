@@ -25,7 +25,24 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
+  /** Client authentication: `jwt` (default), `introspection` (RFC 7662 endpoint) or `none` (everyone anonymous; refused in production). */
+  AUTH_STRATEGY: z.enum(['jwt', 'introspection', 'none']).optional(),
+  /** Seed-002 alias of AUTH_STRATEGY, used when AUTH_STRATEGY is unset. */
+  IDAE_SOCKET_AUTH_STRATEGY: z.enum(['jwt', 'introspection', 'none']).optional(),
+  /** Let sockets whose token fails its check (TOKEN_*) in as anonymous users; refused in production. */
+  AUTH_SOFT_FAIL: boolean.default(false),
+  /** Token introspection endpoint (POST `{ token }` as JSON); required with AUTH_STRATEGY=introspection. */
+  INTROSPECTION_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  /** Seed-002 alias of INTROSPECTION_URL, used when INTROSPECTION_URL is unset. */
+  IDAE_SOCKET_INTROSPECTION_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  /** Milliseconds an introspection request may take before the handshake is refused with AUTH_UNAVAILABLE. */
+  INTROSPECTION_TIMEOUT_MS: integer(100, 60_000).default(2000),
+  /** Seconds a positive introspection answer is reused (never past the token's `exp`); 0 = ask every time. */
+  INTROSPECTION_CACHE_S: integer(0, 3600).default(30),
+
   JWT_SECRET: z.string().min(1).optional(),
+  /** Seed-002 alias of JWT_SECRET, used when JWT_SECRET is unset. */
+  IDAE_SOCKET_JWT_SECRET: z.string().min(1).optional(),
   JWT_PUBLIC_KEY: z.string().min(1).optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   JWT_ALGORITHMS: commaList.default(['HS256']),
@@ -61,6 +78,8 @@ export const envSchema = z.object({
   WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_ALLOWED_HOSTS: commaList.optional(),
+
+  GATEWAY_BASE_PATH: z.string().regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, { message: 'must be / or a path like /events' }).default('/events'),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_HOST: z.string().min(1).optional(),

@@ -10,6 +10,15 @@ const ASYMMETRIC_ALGORITHMS = new Set([
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
 ]);
 
+/**
+ * The path prefixes of the other HTTP surfaces, which seed 002's catch-all event route must not shadow
+ * or be shadowed by. At `/` it only takes single-segment POSTs, which no other surface uses.
+ */
+const SURFACE_PREFIXES: readonly (readonly [string, string])[] = [
+  ['/v1', 'the canonical API'], ['/internal', "seed 003's internal routes"], ['/api/socket', "seed 001's channel API"],
+  ['/socket.io', 'the Socket.IO endpoint'], ['/healthz', 'the health check'], ['/readyz', 'the readiness check'],
+];
+
 const MIN_API_KEY_LENGTH = 16;
 const MIN_JWT_SECRET_LENGTH = 32;
 
@@ -43,9 +52,14 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
   }
-  const env = parsed.data;
+  const env = withSeedAliases(parsed.data);
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production';
+  const authStrategy = env.AUTH_STRATEGY ?? 'jwt';
+  const introspectionUrl = env.INTROSPECTION_URL;
+  if (authStrategy === 'introspection' && introspectionUrl === undefined) {
+    problems.push('INTROSPECTION_URL (or IDAE_SOCKET_INTROSPECTION_URL) is required when AUTH_STRATEGY=introspection');
+  }
 
   const keySources = [env.JWT_SECRET, env.JWT_PUBLIC_KEY, env.JWT_JWKS_URL].filter((v) => v !== undefined);
   if (keySources.length > 1) problems.push('JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL are exclusive: set only one');
@@ -54,6 +68,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   checkOrigins(env.CORS_ORIGIN, problems);
   const impersonated = [...GATEWAY_EVENTS, ...env.INTERNAL_EVENTS].filter((event) => env.CLIENT_EVENTS.some((pattern) => new RoomPattern(pattern).matches(event)));
   if (impersonated.length > 0) problems.push(`CLIENT_EVENTS would let clients send gateway events (${impersonated.join(', ')}): narrow the patterns, e.g. client-*`);
+  const collision = SURFACE_PREFIXES.find(([prefix]) => env.GATEWAY_BASE_PATH !== '/' && (env.GATEWAY_BASE_PATH === prefix
+    || env.GATEWAY_BASE_PATH.startsWith(`${prefix}/`) || prefix.startsWith(`${env.GATEWAY_BASE_PATH}/`)));
+  if (collision !== undefined) problems.push(`GATEWAY_BASE_PATH=${env.GATEWAY_BASE_PATH} collides with ${collision[1]} (${collision[0]}): choose another path`);
   const reserved = env.INTERNAL_EVENTS.filter((event) => RESERVED_EVENT_NAMES.has(event));
   if (reserved.length > 0) problems.push(`INTERNAL_EVENTS: ${reserved.join(', ')} reserved by Socket.IO`);
 
@@ -66,7 +83,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
 
   if (production) {
     if (apiKeys.length === 0) problems.push('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY, HTTP_API_KEY) is required when NODE_ENV=production');
-    if (keySources.length === 0) problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required when NODE_ENV=production');
+    if (keySources.length === 0 && authStrategy === 'jwt') problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required when NODE_ENV=production');
+    if (authStrategy === 'none') problems.push('AUTH_STRATEGY=none lets anyone connect unauthenticated and is refused when NODE_ENV=production');
+    if (env.AUTH_SOFT_FAIL) problems.push('AUTH_SOFT_FAIL=true lets sockets with bad tokens in as anonymous users and is refused when NODE_ENV=production');
     if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) problems.push('WEBHOOK_SECRET is required with WEBHOOK_URL when NODE_ENV=production (receivers must be able to verify deliveries)');
     if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) problems.push(`API keys must be at least ${MIN_API_KEY_LENGTH} characters when NODE_ENV=production`);
     if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < MIN_JWT_SECRET_LENGTH) {
@@ -77,7 +96,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       generatedApiKey = `sk_dev_${randomBytes(18).toString('base64url')}`;
       apiKeys = [generatedApiKey];
     }
-    if (keySources.length === 0) {
+    // Only the jwt strategy needs a key; the others get none generated (and no dev token in the banner).
+    if (keySources.length === 0 && authStrategy === 'jwt') {
       if (env.JWT_ALGORITHMS.some((alg) => !HMAC_ALGORITHMS.has(alg))) {
         problems.push('JWT_ALGORITHMS lists an asymmetric algorithm but no JWT_PUBLIC_KEY or JWT_JWKS_URL is set');
       }
@@ -92,6 +112,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
+    authStrategy,
+    authSoftFail: env.AUTH_SOFT_FAIL,
     jwt: {
       secret: jwtSecret,
       publicKeyPem: env.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
@@ -104,6 +126,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       sessionClaim: env.JWT_SESSION_CLAIM,
       roomsClaim: env.JWT_ROOMS_CLAIM,
     },
+    introspection: authStrategy === 'introspection' && introspectionUrl !== undefined
+      ? { url: introspectionUrl, timeoutMs: env.INTROSPECTION_TIMEOUT_MS, cacheTtlMs: env.INTROSPECTION_CACHE_S * 1000 }
+      : undefined,
     apiKeys,
     // With seed 001's ALLOW_REQUEST_DOMAINS alone, those domains decide (no CORS_ORIGIN list needed).
     corsOrigin: parseOrigins(env.CORS_ORIGIN, production && env.ALLOW_REQUEST_DOMAINS === undefined),
@@ -121,6 +146,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     clientEventsPerSecond: env.CLIENT_EVENTS_PER_SECOND,
     clientEvents: env.CLIENT_EVENTS,
     joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
+    gatewayBasePath: env.GATEWAY_BASE_PATH,
     webhooks: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowedHosts: env.WEBHOOK_ALLOWED_HOSTS ?? [] },
     redis: redisConfig(env),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,
@@ -130,6 +156,16 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     generated: { apiKey: generatedApiKey, jwtSecret: generatedJwtSecret },
   };
   return deepFreeze(config);
+}
+
+/** Folds seed 002's IDAE_SOCKET_* names into their canonical variables; the canonical one wins when both are set. */
+function withSeedAliases(env: Env): Env {
+  return {
+    ...env,
+    AUTH_STRATEGY: env.AUTH_STRATEGY ?? env.IDAE_SOCKET_AUTH_STRATEGY,
+    JWT_SECRET: env.JWT_SECRET ?? env.IDAE_SOCKET_JWT_SECRET,
+    INTROSPECTION_URL: env.INTROSPECTION_URL ?? env.IDAE_SOCKET_INTROSPECTION_URL,
+  };
 }
 
 /** REDIS_URL, else the seeds' split form REDIS_HOST / REDIS_PORT / REDIS_PASS (or REDIS_AUTH_PASSWORD). */

@@ -9,6 +9,7 @@ import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import { healthRoutes } from './health-routes.js';
 import { internalSurface } from './internal/internal-surface.js';
 import { channelEventsSurface } from './seed001/channel-events-surface.js';
+import { eventGatewaySurface } from './seed002/event-gateway-surface.js';
 import { v1Surface } from './v1/v1-surface.js';
 import { validatorCompiler } from './validation.js';
 
@@ -80,12 +81,13 @@ function useJsonOnly(app: FastifyInstance): void {
   });
 }
 
-/** Adds every HTTP surface: health, `/v1`, `/internal` (seed 003), `/api/socket` (seed 001). */
+/** Adds every HTTP surface: health, `/v1`, `/internal` (seed 003), `/api/socket` (seed 001), GATEWAY_BASE_PATH (seed 002). */
 export async function registerSurfaces(app: FastifyInstance, context: ApiContext): Promise<void> {
   await app.register(healthRoutes, { context });
   await app.register(v1Surface, { prefix: '/v1', context });
   await app.register(internalSurface, { prefix: '/internal', context });
   await app.register(channelEventsSurface, { prefix: '/api/socket', context });
+  await app.register(eventGatewaySurface, { prefix: context.config.gatewayBasePath === '/' ? '' : context.config.gatewayBasePath, context });
 }
 
 function isValidJson(text: string): boolean {

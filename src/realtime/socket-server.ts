@@ -6,7 +6,7 @@ import type { OriginPolicy } from '../security/origin-policy.js';
 import { createClientEventListeners, type ClientEventDeps } from './client-events.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import type { SessionControl } from './session-control.js';
-import { joinedRooms, sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
+import { baseRooms, joinedRooms, type GatewayServer, type GatewaySocket } from '../types/socket.js';
 
 export interface SocketServerOptions {
   readonly engine: Engine;
@@ -56,12 +56,11 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
     deps.expiry.unwatch(this);
   }
   async function onConnection(socket: GatewaySocket): Promise<void> {
-    const { userId, sessionId } = socket.data;
     releaseHandshakeRequest(socket);
     listenToClient(socket);
     socket.on('disconnect', onDisconnect);
     deps.expiry.watch(socket);
-    await socket.join(sessionId === undefined ? userRoom(userId) : [userRoom(userId), sessionRoom(sessionId)]);
+    await socket.join(baseRooms(socket.data));
     // A recovered socket is back in its rooms: count it in again (its disconnect counts it out later).
     await deps.roomPresence.watch(socket, socket.recovered ? joinedRooms(socket) : []);
     await deps.sessionControl.enforceAfterJoin(socket);

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/catalog.js';
-import { joinedRooms, ownRooms, sessionRoom, userRoom, type GatewaySocket } from '../types/socket.js';
+import { joinedRooms, ownRooms, roleRoom, sessionRoom, userRoom, type GatewaySocket } from '../types/socket.js';
 import { anyMatches, RoomPattern } from './room-pattern.js';
 
 /** How a socket asks to join: by name (room events) or with a signed join token (seed 001 `join`). */
@@ -46,7 +46,7 @@ export class RoomPolicy {
 const SOCKET_ID = /^[A-Za-z0-9_-]{20}$/;
 
 function isReserved(room: string): boolean {
-  return room.startsWith(userRoom('')) || room.startsWith(sessionRoom(''));
+  return room.startsWith(userRoom('')) || room.startsWith(sessionRoom('')) || room.startsWith(roleRoom(''));
 }
 
 

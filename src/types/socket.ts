@@ -10,6 +10,8 @@ export interface SocketData {
   expiresAt: number | undefined;
   /** Rooms (names or `*` patterns) the token grants; absent when it grants none. */
   rooms?: readonly string[];
+  /** Seed 002: the token's roles; the socket is in `role:{role}` for each. */
+  roles?: readonly string[];
   /** Seed 001: per channel joined with a join token carrying `data.webhook_url`, that URL. */
   channelWebhooks?: Record<string, string>;
 }
@@ -27,12 +29,21 @@ export type GatewayNamespace = Namespace<OpenEvents, OpenEvents, OpenEvents, Soc
 
 export const userRoom = (userId: string): string => `user:${userId}`;
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+export const roleRoom = (role: string): string => `role:${role}`;
 
-/** A socket's own rooms: its id, `user:{userId}` and, with a session, `session:{sessionId}`. */
+/** A socket's own rooms: its id, `user:{userId}`, with a session `session:{sessionId}`, and `role:{role}` per role. */
 export function ownRooms(socket: GatewaySocket): Set<string> {
-  const own = new Set([socket.id, userRoom(socket.data.userId)]);
-  if (socket.data.sessionId !== undefined) own.add(sessionRoom(socket.data.sessionId));
+  const own = new Set([socket.id, ...baseRooms(socket.data)]);
   return own;
+}
+
+/** The rooms the gateway puts a socket in from its identity (not counting its id room). */
+export function baseRooms(data: Pick<SocketData, 'userId' | 'sessionId' | 'roles'>): string[] {
+  return [
+    userRoom(data.userId),
+    ...(data.sessionId === undefined ? [] : [sessionRoom(data.sessionId)]),
+    ...(data.roles ?? []).map(roleRoom),
+  ];
 }
 
 /** The rooms a socket joined itself: all its rooms but its own. */

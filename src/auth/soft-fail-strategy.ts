@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import { isGatewayError } from '../errors/catalog.js';
+import type { AuthEvent, AuthStrategy, Identity } from './auth-strategy.js';
+import { anonymousIdentity } from './none-strategy.js';
+
+/**
+ * Wraps a strategy so that a token that fails its check (AUTH_SOFT_FAIL=true) lets the socket in as a new
+ * anonymous user instead of refusing it; the failure is logged with its code only, never the token.
+ * Refused in production by the configuration.
+ *
+ * Only the token's own verdicts are softened: `TOKEN_*` codes (`TOKEN_EXPIRED`, `TOKEN_INVALID`).
+ * `AUTH_UNAVAILABLE` is passed through: during an identity-provider outage a signed-in user must be told to
+ * retry and come back as themselves, not be silently downgraded to an anonymous socket that never receives
+ * their `user:{id}` messages. Anything that is not a catalog error is passed through too. A handshake with no
+ * token at all (`TOKEN_MISSING`, `TOKEN_IN_QUERY`) is refused before any strategy runs, so it stays refused.
+ */
+export class SoftFailStrategy implements AuthStrategy {
+  readonly name: string;
+
+  constructor(private readonly inner: AuthStrategy, private readonly logger: Logger) {
+    this.name = `${inner.name}+soft-fail`;
+  }
+
+  async authenticate(event: AuthEvent): Promise<Identity> {
+    try {
+      return await this.inner.authenticate(event);
+    } catch (error) {
+      if (!isGatewayError(error) || !error.code.startsWith('TOKEN_')) throw error;
+      const identity = anonymousIdentity();
+      this.logger.warn({ code: error.code, userId: identity.userId }, 'token refused, letting the socket in as anonymous (AUTH_SOFT_FAIL)');
+      return identity;
+    }
+  }
+}

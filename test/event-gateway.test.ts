@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { api, connectAs, connectClient, flush, nextEvent, recordEvents, signToken, startGateway } from './support/gateway.js';
+
+describe('seed 002: POST {GATEWAY_BASE_PATH}/{eventName}', () => {
+  it('emits to role rooms (sockets whose token has the role) and to rooms of that name', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
+    const admin = await connectClient(url, await signToken({ user_id: 'root', roles: ['admin', 'ops'] }));
+    const member = await connectAs(url, 'mo', 'm1');
+    await member.emitWithAck('room/join-room', 'admin');
+    const outsider = await connectAs(url, 'ozzy', 'o1');
+    const outsiderSeen = recordEvents(outsider);
+    const arrivals = [nextEvent(admin, 'collection:update'), nextEvent(member, 'collection:update')];
+    const response = await api<{ id: string }>(url, '/events/collection:update', {
+      body: { payload: { entity: 'users', action: 'update', id: 123 }, rooms: ['admin'], sender: { roles: ['system'] } },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.id).toEqual(expect.any(String));
+    for (const [payload] of await Promise.all(arrivals)) expect(payload).toEqual({ entity: 'users', action: 'update', id: 123 });
+    await flush(url, outsider);
+    expect(outsiderSeen.map((e) => e.event)).toEqual(['test:marker']);
+  });
+
+  it('sends to one user with payload.own, refuses no target, broadcasts only when asked', async () => {
+    const { url } = await startGateway();
+    const [pat, quinn] = [await connectAs(url, 'pat', 'p1'), await connectAs(url, 'quinn', 'q1')];
+    const quinnSeen = recordEvents(quinn);
+    const toPat = nextEvent(pat, 'db-change');
+    expect((await api(url, '/events/db-change', { body: { payload: { own: 'pat', n: 1 } } })).status).toBe(200);
+    expect((await toPat)[0]).toEqual({ own: 'pat', n: 1 });
+    await flush(url, quinn);
+    expect(quinnSeen.map((e) => e.event)).toEqual(['test:marker']);
+    expect(await api(url, '/events/db-change', { body: { payload: { n: 2 } } })).toMatchObject({ status: 400, body: { error: { code: 'NO_TARGET' } } });
+    const everyone = [nextEvent(pat, 'all'), nextEvent(quinn, 'all')];
+    expect((await api(url, '/events/all', { body: { payload: 1, broadcast: true } })).status).toBe(200);
+    await Promise.all(everyone);
+    expect(await api(url, '/events/x', { key: null, body: { payload: 1, broadcast: true } })).toMatchObject({ status: 401 });
+    expect(await api(url, '/events/connect', { body: { payload: 1, broadcast: true } })).toMatchObject({ status: 400, body: { error: { code: 'EVENT_RESERVED' } } });
+  });
+
+  it('mounts at the root with GATEWAY_BASE_PATH=/ as the seed shows, leaving the other routes alone', async () => {
+    const { url } = await startGateway({ GATEWAY_BASE_PATH: '/' });
+    const socket = await connectAs(url, 'ray', 'r1');
+    const got = nextEvent(socket, 'db-change');
+    expect((await api(url, '/db-change', { body: { payload: { own: 'ray' } } })).status).toBe(200);
+    await got;
+    expect((await api(url, '/healthz', { key: null })).status).toBe(200);
+    expect((await api(url, '/v1/publish', { body: { event: 'e', users: ['ray'] } })).status).toBe(200);
+  });
+
+  it('refuses a base path that collides with another surface, naming it', () => {
+    expect(() => loadConfig({ GATEWAY_BASE_PATH: '/v1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ GATEWAY_BASE_PATH: '/internal/events' })).toThrow(/seed 003's internal routes/);
+    expect(() => loadConfig({ GATEWAY_BASE_PATH: 'events' })).toThrow(/GATEWAY_BASE_PATH/);
+  });
+
+  it('keeps role rooms out of reach of clients', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
+    const socket = await connectAs(url, 'sam', 's1');
+    expect(await socket.emitWithAck('room/join-room', 'role:admin')).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
+  });
+});
