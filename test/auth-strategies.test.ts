@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../src/config/load-config.js';
 import { GatewayError } from '../src/errors/catalog.js';
 import { createLogger } from '../src/log/logger.js';
 import {
-  api, connectClient, expectConnectError, onCleanup, randomSuffix, signToken, startGateway, TEST_JWT_SECRET,
+  api, connectClient, nextEvent, openClient, expectConnectError, onCleanup, randomSuffix, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
 
 /** What the test endpoint answers for one token: a status and JSON body, or `'hang'` (never answers). */
@@ -79,7 +79,7 @@ describe('introspection strategy', () => {
         : { active: true, sub: 'from-sub' },
     }));
     const strategy = new IntrospectionStrategy({ url: endpoint.url, timeoutMs: 2000, cacheTtlMs: 30_000 }, silent);
-    expect(await strategy.authenticate({ token: 'with-user-id' })).toEqual({ userId: 'u1', sessionId: 's1', expiresAt: exp * 1000 });
+    expect(await strategy.authenticate({ token: 'with-user-id' })).toEqual({ userId: 'u1', sessionId: 's1', expiresAt: exp * 1000, roles: ['admin'] });
     expect(await strategy.authenticate({ token: 'sub-only' })).toEqual({ userId: 'from-sub', sessionId: undefined, expiresAt: undefined });
     expect(endpoint.bodies).toEqual([{ token: 'with-user-id' }, { token: 'sub-only' }]);
     expect(endpoint.contentTypes.every((type) => type === 'application/json')).toBe(true);
@@ -197,10 +197,12 @@ describe('AUTH_STRATEGY=none', () => {
     const { url, gateway, logs } = await startGateway({ AUTH_STRATEGY: 'none' });
     await connectClient(url, 'anything-at-all');
     await connectClient(url, 'anything-at-all');
+    // A client that sends no token at all is let in too.
+    await nextEvent(openClient(url, {}), 'connect');
     const sockets = [...gateway.io.of('/').sockets.values()];
     const userIds = sockets.map((socket) => socket.data.userId);
-    expect(userIds).toHaveLength(2);
-    expect(new Set(userIds).size).toBe(2);
+    expect(userIds).toHaveLength(3);
+    expect(new Set(userIds).size).toBe(3);
     for (const socket of sockets) {
       expect(socket.data.userId).toMatch(/^anonymous:/);
       expect(socket.data.sessionId).toBeUndefined();

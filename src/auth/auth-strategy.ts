@@ -22,5 +22,7 @@ export interface Identity {
  */
 export interface AuthStrategy {
   readonly name: string;
+  /** True when a handshake without any token is still passed to `authenticate` (with an empty token). */
+  readonly acceptsMissingToken?: boolean;
   authenticate(event: AuthEvent): Promise<Identity>;
 }

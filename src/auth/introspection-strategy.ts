@@ -99,7 +99,8 @@ export class IntrospectionStrategy implements AuthStrategy {
     if (userId === undefined) throw new GatewayError('TOKEN_INVALID', 'The token introspection answer has no user_id or sub');
     const expiresAt = typeof fields.exp === 'number' && Number.isFinite(fields.exp) ? fields.exp * 1000 : undefined;
     if (expiresAt !== undefined && expiresAt <= this.now()) throw new GatewayError('TOKEN_EXPIRED');
-    return { userId, sessionId: asId(fields.session_id), expiresAt };
+    const roles = Array.isArray(fields.roles) ? fields.roles.filter((role): role is string => typeof role === 'string' && role.length > 0) : [];
+    return { userId, sessionId: asId(fields.session_id), expiresAt, ...(roles.length > 0 ? { roles } : {}) };
   }
 
   private remember(key: string, identity: Identity): void {

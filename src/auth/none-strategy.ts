@@ -13,6 +13,7 @@ export function anonymousIdentity(): Identity {
  */
 export class NoneStrategy implements AuthStrategy {
   readonly name = 'none';
+  readonly acceptsMissingToken = true;
 
   async authenticate(_event: AuthEvent): Promise<Identity> {
     return anonymousIdentity();

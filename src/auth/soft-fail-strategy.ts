@@ -16,6 +16,8 @@ import { anonymousIdentity } from './none-strategy.js';
  */
 export class SoftFailStrategy implements AuthStrategy {
   readonly name: string;
+  /** Migration mode: a client that sends no token at all is let in as anonymous too. */
+  readonly acceptsMissingToken = true;
 
   constructor(private readonly inner: AuthStrategy, private readonly logger: Logger) {
     this.name = `${inner.name}+soft-fail`;

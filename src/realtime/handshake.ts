@@ -31,10 +31,10 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
       }
       const { headers, auth, query } = socket.handshake;
       if (!deps.originPolicy.allows(headers.origin)) throw new GatewayError('ORIGIN_FORBIDDEN');
-      const token = extractHandshakeToken(
+      const token = tokenOrEmpty(() => extractHandshakeToken(
         { auth: isRecord(auth) ? auth : undefined, authorizationHeader: headers.authorization, query },
         deps.allowQueryToken,
-      );
+      ), deps.strategy.acceptsMissingToken === true);
       const identity = await deps.strategy.authenticate({ token });
       await deps.sessionControl.admit(identity, socket.id);
       socket.data = { ...identity, connectedAt: Date.now() };
@@ -53,6 +53,16 @@ export function toConnectError(error: GatewayError): ExtendedError {
   const connectError: ExtendedError = new Error(error.message);
   connectError.data = error.toBody();
   return connectError;
+}
+
+/** The presented token; `''` when there is none and the strategy takes tokenless clients (`none`, soft-fail). */
+function tokenOrEmpty(extract: () => string, acceptsMissing: boolean): string {
+  try {
+    return extract();
+  } catch (error) {
+    if (acceptsMissing && isGatewayError(error) && error.code === 'TOKEN_MISSING') return '';
+    throw error;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
