@@ -3,22 +3,25 @@
 # gateway refuse to start without an API key and a JWT secret/key instead of generating them.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Build: all dependencies (TypeScript), then tsc into dist/.
+# Build: all dependencies (TypeScript), then tsc into dist/. better-sqlite3 (the SQLite client registry)
+# compiles its native addon from source, so this stage has the build tools.
 FROM ${NODE_IMAGE} AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
+# Production dependencies only, with their install scripts (the compiled addon comes along).
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# Runtime: production dependencies only. No runtime dependency has an install script (only esbuild, a
-# dev dependency, does), so scripts stay off.
+# Runtime: no compiler, no dev dependencies.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY package.json ./
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # Files stay owned by root: the gateway can read its code but not change it.
 USER node

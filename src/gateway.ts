@@ -48,7 +48,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const lifecycle = new Lifecycle();
   const isDraining = () => lifecycle.isDraining;
   const engine: Engine = config.redis === undefined
-    ? new MemoryEngine(config.historySize, config.historyTtlMs)
+    ? new MemoryEngine(config.historySize, config.historyTtlMs, config.dataDir)
     : new RedisEngine(config.redis, {
       nodeId,
       heartbeatMs: config.presenceHeartbeatMs,
@@ -81,6 +81,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     publisher,
     limiter: new ClientRateLimiter(config.clientEventsPerSecond),
     roomPresence,
+    clients: engine.clients,
     webhookSender,
     tokenWebhooksNeedAllowList: config.nodeEnv === 'production' && config.webhooks.allowedHosts.length === 0,
     backendWebhooks,
@@ -93,6 +94,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     config, engine, publisher, sessionControl, lifecycle, nodeId,
     apiKeys: new ApiKeyVerifier(config.apiKeys),
     authStrategyName: strategy.name,
+    tenants: { registry: engine.clients, io, strategy },
   });
   await engine.bind(io.of('/'));
 

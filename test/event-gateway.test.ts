@@ -39,7 +39,7 @@ describe('seed 002: POST {GATEWAY_BASE_PATH}/{eventName}', () => {
   });
 
   it('mounts at the root with GATEWAY_BASE_PATH=/ as the seed shows, leaving the other routes alone', async () => {
-    const { url } = await startGateway({ GATEWAY_BASE_PATH: '/' });
+    const { url } = await startGateway({ GATEWAY_BASE_PATH: '/', TRANSACTIONS_API: 'false' });
     const socket = await connectAs(url, 'ray', 'r1');
     const got = nextEvent(socket, 'db-change');
     expect((await api(url, '/db-change', { body: { payload: { own: 'ray' } } })).status).toBe(200);

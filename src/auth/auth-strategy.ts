@@ -13,6 +13,8 @@ export interface Identity {
   readonly rooms?: readonly string[];
   /** Roles (seed 002): the socket is put in room `role:{role}` for each, so role-targeted events reach it. */
   readonly roles?: readonly string[];
+  /** Seed 000: the client (tenant) whose namespaces this identity may connect to. */
+  readonly clientId?: string;
 }
 
 /**

@@ -31,7 +31,8 @@ export class JwtStrategy implements AuthStrategy {
       sessionId: claimAsId(payload, this.config.sessionClaim) ?? claimAsId(payload, 'sid'),
       expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
       ...roomsOf(payload[this.config.roomsClaim]),
-      ...rolesOf(payload.roles),
+      ...rolesOf([...asArray(payload.roles), ...asArray(payload.role)]),
+      ...(claimAsId(payload, this.config.clientIdClaim) === undefined ? {} : { clientId: claimAsId(payload, this.config.clientIdClaim) }),
     };
   }
 
@@ -60,8 +61,13 @@ function roomsOf(claim: unknown): { rooms?: readonly string[] } {
   return rooms.length > 0 ? { rooms } : {};
 }
 
-function rolesOf(claim: unknown): { roles?: readonly string[] } {
-  const roles = (Array.isArray(claim) ? claim : typeof claim === 'string' ? [claim] : [])
+function asArray(claim: unknown): unknown[] {
+  return Array.isArray(claim) ? claim : claim === undefined ? [] : [claim];
+}
+
+/** Roles from the `roles` (array) and `role` (seed 000's single role) claims. */
+function rolesOf(claims: unknown[]): { roles?: readonly string[] } {
+  const roles = claims
     .filter((role): role is string => typeof role === 'string' && role.length > 0 && role.length <= 100);
   return roles.length > 0 ? { roles } : {};
 }

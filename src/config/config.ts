@@ -19,6 +19,8 @@ export interface JwtConfig {
   readonly sessionClaim: string;
   /** Claim listing the rooms (names or `*` patterns) the token lets its socket join. */
   readonly roomsClaim: string;
+  /** Claim naming the seed-000 client (tenant) whose namespaces the token may connect to. */
+  readonly clientIdClaim: string;
 }
 
 /** How clients are authenticated: see `src/auth/create-auth-strategy.ts`. */
@@ -85,6 +87,12 @@ export interface Config {
   readonly clientEvents: readonly string[];
   /** Lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise. */
   readonly joinTokenTtlS: number;
+  /** Seed 000: where the durable client registry lives (SQLite file) with the memory engine. */
+  readonly dataDir: string;
+  /** Seed 000: the transaction events clients may subscribe to; `undefined` routes list = API off. */
+  readonly transactionEvents: readonly string[];
+  /** Seed 000: whether the transaction routes (`/client`, `/event`, `/completed`, …) are mounted at the root. */
+  readonly transactionsApi: boolean;
   /** Where seed 002's `POST /{eventName}` route is mounted (`/` = the root, as the seed shows). */
   readonly gatewayBasePath: string;
   /** Backend webhooks (member.added, room.occupied, …); `url` undefined = off. */

@@ -79,6 +79,14 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_ALLOWED_HOSTS: commaList.optional(),
 
+  /** Seed 000: directory of the SQLite client registry (memory engine). */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Seed 000: transaction events clients may subscribe to. */
+  TRANSACTION_EVENTS: commaList.default(['completed', 'cancelled', 'denied', 'declined']),
+  /** Seed 000: mount /client, /event, /completed, … at the root. */
+  TRANSACTIONS_API: boolean.default(true),
+  /** Seed 000: JWT claim naming the client a token may connect to. */
+  JWT_CLIENT_ID_CLAIM: z.string().min(1).default('clientId'),
   GATEWAY_BASE_PATH: z.string().regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, { message: 'must be / or a path like /events' }).default('/events'),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),

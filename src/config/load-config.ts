@@ -70,6 +70,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (impersonated.length > 0) problems.push(`CLIENT_EVENTS would let clients send gateway events (${impersonated.join(', ')}): narrow the patterns, e.g. client-*`);
   const collision = SURFACE_PREFIXES.find(([prefix]) => env.GATEWAY_BASE_PATH !== '/' && (env.GATEWAY_BASE_PATH === prefix
     || env.GATEWAY_BASE_PATH.startsWith(`${prefix}/`) || prefix.startsWith(`${env.GATEWAY_BASE_PATH}/`)));
+  if (env.GATEWAY_BASE_PATH === '/' && env.TRANSACTIONS_API) {
+    problems.push("GATEWAY_BASE_PATH=/ collides with seed 000's transaction routes (/client, /event, /completed, …): set TRANSACTIONS_API=false or another path");
+  }
   if (collision !== undefined) problems.push(`GATEWAY_BASE_PATH=${env.GATEWAY_BASE_PATH} collides with ${collision[1]} (${collision[0]}): choose another path`);
   const reserved = env.INTERNAL_EVENTS.filter((event) => RESERVED_EVENT_NAMES.has(event));
   if (reserved.length > 0) problems.push(`INTERNAL_EVENTS: ${reserved.join(', ')} reserved by Socket.IO`);
@@ -125,6 +128,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       userClaim: env.JWT_USER_CLAIM,
       sessionClaim: env.JWT_SESSION_CLAIM,
       roomsClaim: env.JWT_ROOMS_CLAIM,
+      clientIdClaim: env.JWT_CLIENT_ID_CLAIM,
     },
     introspection: authStrategy === 'introspection' && introspectionUrl !== undefined
       ? { url: introspectionUrl, timeoutMs: env.INTROSPECTION_TIMEOUT_MS, cacheTtlMs: env.INTROSPECTION_CACHE_S * 1000 }
@@ -147,6 +151,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     clientEvents: env.CLIENT_EVENTS,
     joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
     gatewayBasePath: env.GATEWAY_BASE_PATH,
+    dataDir: env.DATA_DIR,
+    transactionEvents: env.TRANSACTION_EVENTS,
+    transactionsApi: env.TRANSACTIONS_API,
     webhooks: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowedHosts: env.WEBHOOK_ALLOWED_HOSTS ?? [] },
     redis: redisConfig(env),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,

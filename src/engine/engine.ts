@@ -1,4 +1,5 @@
 import type { ServerOptions } from 'socket.io';
+import type { ClientRegistry } from '../tenants/client-registry.js';
 import type { GatewayNamespace } from '../types/socket.js';
 
 /** What the gateway knows about one connected socket (kept in `socket.data`). */
@@ -130,6 +131,8 @@ export interface Engine {
   readonly sessions: SessionStore;
   readonly presence: PresenceReader;
   readonly membership: MembershipStore;
+  /** Seed 000's durable client registry (SQLite under DATA_DIR on the memory engine, Redis on the Redis engine). */
+  readonly clients: ClientRegistry;
   /** Room history; `undefined` when HISTORY_SIZE is 0. */
   readonly history: HistoryStore | undefined;
   /** Called once the Socket.IO namespace exists, before the node takes traffic. */

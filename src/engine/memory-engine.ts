@@ -5,6 +5,9 @@ import type {
 import { countMembers } from './count-members.js';
 import { MemoryHistory } from './memory-history.js';
 import { MemoryMembership } from './memory-membership.js';
+import type { ClientRegistry } from '../tenants/client-registry.js';
+import { LazyClientRegistry } from '../tenants/lazy-client-registry.js';
+import { SqliteClientRegistry } from '../tenants/sqlite-client-registry.js';
 
 /**
  * The in-memory engine: the embedded default and the test stand-in. One node only — nothing is shared
@@ -16,12 +19,14 @@ export class MemoryEngine implements Engine {
   readonly sessions = new MemorySessionStore();
   readonly history: MemoryHistory | undefined;
   readonly membership = new MemoryMembership();
+  readonly clients: ClientRegistry;
   private namespace: GatewayNamespace | undefined;
   readonly presence: PresenceReader = new LocalPresenceReader(() => this.requireGatewayNamespace());
 
-  /** `historySize` 0 turns room history off. */
-  constructor(historySize: number, historyTtlMs: number) {
+  /** `historySize` 0 turns room history off; seed 000's client registry is a SQLite file in `dataDir`. */
+  constructor(historySize: number, historyTtlMs: number, dataDir: string) {
     this.history = historySize > 0 ? new MemoryHistory(historySize, historyTtlMs) : undefined;
+    this.clients = new LazyClientRegistry(() => new SqliteClientRegistry(dataDir));
   }
 
   async bind(namespace: GatewayNamespace): Promise<void> {
@@ -34,6 +39,7 @@ export class MemoryEngine implements Engine {
 
   async close(): Promise<void> {
     this.history?.close();
+    await this.clients.close();
     this.namespace = undefined;
   }
 

@@ -8,6 +8,7 @@ import type { AdapterConstructor, Engine } from './engine.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { RedisHistory } from './redis-history.js';
 import { RedisMembership } from './redis-membership.js';
+import { RedisClientRegistry } from '../tenants/redis-client-registry.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisSessionStore } from './redis-session-store.js';
 
@@ -43,6 +44,7 @@ export class RedisEngine implements Engine {
   readonly presence: RedisPresence;
   readonly history: RedisHistory | undefined;
   readonly membership: RedisMembership;
+  readonly clients: RedisClientRegistry;
   private readonly client: Redis;
   private readonly adapterClient: Redis;
   /** The pub/sub adapter's subscriber connection (the streams adapter manages its own). */
@@ -86,6 +88,7 @@ export class RedisEngine implements Engine {
     this.sessions = new RedisSessionStore(this.client, config.prefix);
     this.presence = new RedisPresence(this.client, config.prefix, nodeId, heartbeatMs, logger);
     this.membership = new RedisMembership(this.client, config.prefix, nodeId, heartbeatMs);
+    this.clients = new RedisClientRegistry(this.client, config.prefix);
     this.history = historySize > 0 ? new RedisHistory(this.client, config.prefix, historySize, historyTtlMs) : undefined;
   }
 

@@ -4,6 +4,9 @@ import type { Publisher } from '../realtime/publisher.js';
 import type { SessionControl } from '../realtime/session-control.js';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import type { AuthStrategy } from '../auth/auth-strategy.js';
+import type { ClientRegistry } from '../tenants/client-registry.js';
+import type { GatewayServer } from '../types/socket.js';
 
 /** What the HTTP surfaces need from the rest of the gateway; built by the composition root. */
 export interface ApiContext {
@@ -15,6 +18,12 @@ export interface ApiContext {
   readonly lifecycle: Lifecycle;
   readonly nodeId: string;
   readonly authStrategyName: string;
+  /** Seed 000: the client registry, the server (for client namespaces) and the strategy admin JWTs are checked with. */
+  readonly tenants: {
+    readonly registry: ClientRegistry;
+    readonly io: GatewayServer;
+    readonly strategy: AuthStrategy;
+  };
 }
 
 /** The options every HTTP surface and route module is registered with. */

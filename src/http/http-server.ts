@@ -10,6 +10,7 @@ import { healthRoutes } from './health-routes.js';
 import { internalSurface } from './internal/internal-surface.js';
 import { channelEventsSurface } from './seed001/channel-events-surface.js';
 import { eventGatewaySurface } from './seed002/event-gateway-surface.js';
+import { transactionsSurface } from './seed000/transactions-surface.js';
 import { v1Surface } from './v1/v1-surface.js';
 import { validatorCompiler } from './validation.js';
 
@@ -87,6 +88,7 @@ export async function registerSurfaces(app: FastifyInstance, context: ApiContext
   await app.register(v1Surface, { prefix: '/v1', context });
   await app.register(internalSurface, { prefix: '/internal', context });
   await app.register(channelEventsSurface, { prefix: '/api/socket', context });
+  if (context.config.transactionsApi) await app.register(transactionsSurface, { context });
   await app.register(eventGatewaySurface, { prefix: context.config.gatewayBasePath === '/' ? '' : context.config.gatewayBasePath, context });
 }
 

@@ -5,6 +5,8 @@ import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { createClientEventListeners, type ClientEventDeps } from './client-events.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
+import { attachClientNamespaces } from '../tenants/client-namespaces.js';
+import type { ClientRegistry } from '../tenants/client-registry.js';
 import type { SessionControl } from './session-control.js';
 import { baseRooms, joinedRooms, type GatewayServer, type GatewaySocket } from '../types/socket.js';
 
@@ -20,6 +22,8 @@ export interface SocketServerOptions {
 /** Everything the realtime layer needs besides the server itself. */
 export interface RealtimeDeps extends Omit<ClientEventDeps, 'io'>, HandshakeDeps {
   readonly sessionControl: SessionControl;
+  /** Seed 000's client registry, for the dynamic client namespaces. */
+  readonly clients: ClientRegistry;
   readonly logger: Logger;
 }
 
@@ -66,7 +70,9 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
     await deps.sessionControl.enforceAfterJoin(socket);
   }
 
-  io.use(createHandshakeMiddleware(deps));
+  const handshake = createHandshakeMiddleware(deps);
+  io.use(handshake);
+  attachClientNamespaces(io, handshake, deps.clients, deps.logger);
   io.on('connection', (socket) => {
     onConnection(socket).catch((error: unknown) => {
       // E.g. Redis away while the session is re-checked. Closing the transport (not a Socket.IO disconnect)

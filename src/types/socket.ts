@@ -12,6 +12,8 @@ export interface SocketData {
   rooms?: readonly string[];
   /** Seed 002: the token's roles; the socket is in `role:{role}` for each. */
   roles?: readonly string[];
+  /** Seed 000: the client (tenant) whose namespaces the token may connect to. */
+  clientId?: string;
   /** Seed 001: per channel joined with a join token carrying `data.webhook_url`, that URL. */
   channelWebhooks?: Record<string, string>;
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { io as connect, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { SignJWT, type JWTPayload } from 'jose';
@@ -39,6 +42,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
     API_KEYS: TEST_API_KEY,
     JWT_SECRET: TEST_JWT_SECRET,
     SHUTDOWN_TIMEOUT_MS: '5000',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-data-')),
     ...env,
   });
   const logs: string[] = [];

@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
+import type { AuthStrategy } from '../../auth/auth-strategy.js';
+import { stripBearer } from '../../auth/extract-token.js';
+import { GatewayError } from '../../errors/catalog.js';
+import { ADMIN_ROLE } from '../../tenants/client-namespaces.js';
+
+/**
+ * Seed 000's protection: a `Bearer` JWT with the `admin` role (as its auth server issues them; any valid
+ * token with `role: "admin"`), or one of the gateway's API keys (`Bearer` or `X-Api-Key`).
+ */
+export function adminGuard(apiKeys: ApiKeyVerifier, strategy: AuthStrategy) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const header = request.headers['x-api-key'];
+    const apiKey = Array.isArray(header) ? header[0] : header;
+    if (apiKey !== undefined && apiKey.length > 0) {
+      if (apiKeys.verify(apiKey)) return;
+      throw new GatewayError('API_KEY_INVALID');
+    }
+    const authorization = request.headers.authorization;
+    if (authorization === undefined || !/^bearer\s+\S/i.test(authorization)) throw new GatewayError('API_KEY_MISSING', 'Send an admin JWT or an API key as Authorization: Bearer');
+    const credential = stripBearer(authorization);
+    if (apiKeys.verify(credential)) return;
+    const identity = await strategy.authenticate({ token: credential }).catch(() => {
+      throw new GatewayError('API_KEY_INVALID', 'Neither an API key nor a valid token');
+    });
+    if (identity.roles?.includes(ADMIN_ROLE) !== true) throw new GatewayError('FORBIDDEN', 'An admin token is required');
+  };
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../../errors/catalog.js';
+import { assertPublishable } from '../../realtime/publication.js';
+import { clientNamespaces } from '../../tenants/client-namespaces.js';
+import type { ClientRecord } from '../../tenants/client-registry.js';
+import type { SurfaceOptions } from '../api-context.js';
+import { Name } from '../common-schemas.js';
+import { adminGuard } from './admin-guard.js';
+
+const AddClientBody = Type.Object({
+  clientId: Name,
+  payload: Type.Optional(Type.Object({
+    id: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String({ maxLength: 512 })),
+    subscriptions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
+  })),
+});
+const ClientQuery = Type.Object({ id: Name });
+const EventBody = Type.Object({ clientId: Name, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
+const EventQuery = Type.Object({ clientId: Name, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
+const TransactionBody = Type.Object({ clientId: Name, payload: Type.Optional(Type.Unknown()) });
+
+/** The transaction routes and the event each emits (`/denied` emits `denied`, `/declined` emits `declined`). */
+const TRANSACTION_ROUTES = ['completed', 'cancelled', 'denied', 'declined'] as const;
+
+/**
+ * Seed 000, as it documents it: the client registry (`POST /client`, `DELETE /client?id=`, `POST /event`,
+ * `DELETE /event?clientId=&eventName=`) and the transaction events (`POST /completed`, `/cancelled`,
+ * `/denied`, `/declined`), which reach the client's namespaces `/{clientId}` and `/{clientId}/{event}` on
+ * every node. Protected by an admin JWT or an API key.
+ */
+export async function transactionsSurface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
+  const { registry, io } = context.tenants;
+  const known = new Set(context.config.transactionEvents);
+  const assertKnownEvent = (event: string) => {
+    if (!known.has(event)) {
+      throw new GatewayError('INVALID_BODY', `"${event}" is not a transaction event; known: ${[...known].join(', ')}`, { details: { field: 'eventName', allowed: [...known] } });
+    }
+  };
+  const disconnect = (names: readonly string[]) => {
+    for (const name of names) io.of(name).disconnectSockets(true);
+  };
+  app.addHook('onRequest', adminGuard(context.apiKeys, context.tenants.strategy));
+
+  app.post<{ Body: Static<typeof AddClientBody> }>('/client', { schema: { body: AddClientBody } }, async (request) => {
+    const subscriptions = [...new Set(request.body.payload?.subscriptions ?? [])];
+    for (const event of subscriptions) assertKnownEvent(event);
+    const record: ClientRecord = { clientId: request.body.clientId, name: request.body.payload?.name, subscriptions };
+    await registry.put(record);
+    return record;
+  });
+
+  app.delete<{ Querystring: Static<typeof ClientQuery> }>('/client', { schema: { querystring: ClientQuery } }, async (request) => {
+    if (!(await registry.remove(request.query.id))) throw new GatewayError('UNKNOWN_CLIENT', `No client "${request.query.id}" is registered`);
+    disconnect(clientNamespaces(request.query.id, [...known]));
+    return { removed: request.query.id };
+  });
+
+  app.post<{ Body: Static<typeof EventBody> }>('/event', { schema: { body: EventBody } }, async (request) => {
+    assertKnownEvent(request.body.eventName);
+    const record = await registry.subscribe(request.body.clientId, request.body.eventName);
+    if (record === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${request.body.clientId}" is registered`);
+    return record;
+  });
+
+  app.delete<{ Querystring: Static<typeof EventQuery> }>('/event', { schema: { querystring: EventQuery } }, async (request) => {
+    const { clientId, eventName } = request.query;
+    assertKnownEvent(eventName);
+    const record = await registry.unsubscribe(clientId, eventName);
+    if (record === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${clientId}" is registered`);
+    disconnect([`/${clientId}/${eventName}`]);
+    return record;
+  });
+
+  for (const event of TRANSACTION_ROUTES) {
+    app.post<{ Body: Static<typeof TransactionBody> }>(`/${event}`, { schema: { body: TransactionBody } }, async (request) => {
+      const { clientId, payload } = request.body;
+      const client = await registry.get(clientId);
+      if (client === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${clientId}" is registered`);
+      if (!client.subscriptions.includes(event)) return { delivered: false, reason: `client "${clientId}" does not subscribe to "${event}"` };
+      assertPublishable(event, payload);
+      const id = randomUUID();
+      io.of(`/${clientId}`).emit(event, payload, { id });
+      io.of(`/${clientId}/${event}`).emit(event, payload, { id });
+      return { delivered: true, id };
+    });
+  }
+}
