@@ -208,8 +208,9 @@ describe('AUTH_STRATEGY=none', () => {
       expect(socket.data.sessionId).toBeUndefined();
       expect(socket.data.expiresAt).toBeUndefined();
     }
-    const stats = await api<{ node: { auth: string } }>(url, '/v1/stats');
+    const stats = await api<{ node: { auth: string }; warnings: string[] }>(url, '/v1/stats');
     expect(stats.body.node.auth).toBe('none');
+    expect(stats.body.warnings).toEqual([expect.stringContaining('AUTH_STRATEGY=none')]);
     const warnings = logs.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((entry) => entry.level === 40);
     expect(warnings.some((entry) => /AUTH_STRATEGY=none/.test(entry.msg))).toBe(true);
   });
