@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { IntrospectionStrategy } from '../src/auth/introspection-strategy.js';
-import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { loadConfig } from '../src/config/load-config.js';
 import { GatewayError } from '../src/errors/catalog.js';
 import { createLogger } from '../src/log/logger.js';
+import { problemsOf } from './support/config.js';
 import {
   api, connectClient, nextEvent, openClient, expectConnectError, onCleanup, randomSuffix, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
@@ -243,15 +244,6 @@ describe('AUTH_SOFT_FAIL', () => {
 });
 
 describe('auth configuration', () => {
-  function problemsOf(env: Record<string, string>): string[] {
-    try {
-      loadConfig(env);
-    } catch (error) {
-      if (error instanceof ConfigError) return [...error.problems];
-      throw error;
-    }
-    return [];
-  }
   const production = { NODE_ENV: 'production', API_KEYS: 'k'.repeat(16), JWT_SECRET: 's'.repeat(32) };
 
   it('defaults to jwt and reads the seed-002 IDAE_SOCKET_* aliases', () => {

@@ -1,14 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import CryptoJS from 'crypto-js';
 import { describe, expect, it } from 'vitest';
 import { OFFSET, TEST_API_KEY, connectAs, flush, nextEvent, onCleanup, recordEvents, sleep, startGateway } from './support/gateway.js';
+import { generateJoinToken as seedJoinToken } from './support/join-token.js';
 
-/** Seed 001's generateJoinToken (CryptoJS MD5), as in test/rooms.test.ts. */
-function generateJoinToken(channel: string, data: unknown): string {
-  const json = JSON.stringify({ channel, timestamp: Math.floor(Date.now() / 1000) + 60, data });
-  return CryptoJS.enc.Base64.stringify(CryptoJS.enc.Utf8.parse(json + CryptoJS.MD5(json + TEST_API_KEY).toString()));
-}
+const generateJoinToken = (channel: string, data: unknown) => seedJoinToken(channel, data, TEST_API_KEY);
 
 async function receiver(): Promise<{ url: string; bodies: unknown[] }> {
   const bodies: unknown[] = [];

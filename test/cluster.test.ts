@@ -2,9 +2,9 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   api, connectAs, expectConnectError, flush, nextEvent, openClient, randomSuffix, recordEvents, signToken, sleep,
-  TEST_API_KEY, TEST_JWT_SECRET, type ErrorResponse,
+  type ErrorResponse,
 } from './support/gateway.js';
-import { spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
+import { CLUSTER_ENV, CLUSTER_HEARTBEAT_MS, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
 import { startProxy, type SwitchProxy } from './support/proxy.js';
 import { freePort, startRedis, type TestRedis } from './support/redis.js';
 
@@ -12,14 +12,8 @@ import { freePort, startRedis, type TestRedis } from './support/redis.js';
  * Several gateway processes on one redis-server (the Redis engine): fan-out, session control, presence,
  * connection-state recovery across nodes, node death, Redis unreachable at start, and key prefixes.
  */
-const HEARTBEAT_MS = 500;
-const ENV = {
-  NODE_ENV: 'production',
-  API_KEYS: TEST_API_KEY,
-  JWT_SECRET: TEST_JWT_SECRET,
-  LOG_LEVEL: 'info',
-  PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
-};
+const HEARTBEAT_MS = CLUSTER_HEARTBEAT_MS;
+const ENV = CLUSTER_ENV;
 
 /** One redis-server for the describe blocks that share one; each block has its own REDIS_DATA_PREFIX. */
 let redis: TestRedis;
@@ -350,7 +344,7 @@ describe('Redis unreachable at start', () => {
   it('stays up, answers /readyz 503, and becomes ready by itself once Redis is up', async () => {
     const port = await freePort();
     const node = spawnGateway({ ...ENV, REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:` });
-    const url = await listening(node);
+    const url = await node.listening();
     expect((await api(url, '/healthz', { key: null })).status).toBe(200);
     const notReady = await api<{ engine: string }>(url, '/readyz', { key: null });
     expect(notReady.status).toBe(503);
@@ -482,23 +476,11 @@ function sharedNodes(envs: () => Record<string, string>[]): { urls: string[]; pr
 
 /** The node's URL once it listens and `/readyz` answers 200 (as a load balancer would wait for). */
 async function ready(node: GatewayProcess, timeoutMs = 15_000): Promise<string> {
-  const url = await listening(node, timeoutMs);
+  const url = await node.listening(timeoutMs);
   await eventually(async () => expect((await api(url, '/readyz', { key: null })).status, node.output()).toBe(200), timeoutMs);
   return url;
 }
 
-/** The node's URL once it listens; fails with its output if it does not within `timeoutMs`. */
-async function listening(node: GatewayProcess, timeoutMs = 15_000): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gateway not listening after ${timeoutMs} ms:\n${node.output()}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([node.listening(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function unique(name: string): string {
   return `${name}-${randomSuffix()}`;

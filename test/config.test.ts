@@ -4,19 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envSchema } from '../src/config/env-schema.js';
-import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { loadConfig } from '../src/config/load-config.js';
 import { api, connectClient, nextEvent } from './support/gateway.js';
+import { problemsOf } from './support/config.js';
 import { spawnGateway } from './support/process.js';
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
 
 describe('configuration', () => {
   it('lists every invalid value, one problem each', () => {

@@ -1,9 +1,9 @@
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import {
-  flush, nextEvent, onCleanup, openClient, randomSuffix, recordEvents, signToken, sleep, TEST_API_KEY, TEST_JWT_SECRET,
+  flush, nextEvent, onCleanup, openClient, randomSuffix, recordEvents, signToken, sleep, TEST_API_KEY,
 } from './support/gateway.js';
-import { spawnGateway, type GatewayProcess } from './support/process.js';
+import { CLUSTER_ENV, spawnGateway, type GatewayProcess } from './support/process.js';
 import { startProxy } from './support/proxy.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 
@@ -17,14 +17,7 @@ import { startRedis, type TestRedis } from './support/redis.js';
  * cross-node delivery resumes within 5 s of the fault ending, and every publish that got a 2xx reaches
  * its client exactly once, in history order.
  */
-const HEARTBEAT_MS = 500;
-const ENV = {
-  NODE_ENV: 'production',
-  API_KEYS: TEST_API_KEY,
-  JWT_SECRET: TEST_JWT_SECRET,
-  LOG_LEVEL: 'info',
-  PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
-};
+const ENV = CLUSTER_ENV;
 /** The longest a publish may take to answer, whatever Redis does. */
 const PUBLISH_BOUND_MS = 5000;
 /** How soon after a fault ends cross-node delivery must work again. */
@@ -210,7 +203,7 @@ interface Node {
 async function startNodes(redis: TestRedis, common: Record<string, string> = {}, perNode: Record<string, string>[] = [{}, {}]): Promise<[Node, Node]> {
   const prefix = `sbfault-${randomSuffix()}:`;
   const processes = perNode.map((own) => spawnGateway({ ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: prefix, ...common, ...own }));
-  const urls = await Promise.all(processes.map((node) => listening(node)));
+  const urls = await Promise.all(processes.map((node) => node.listening()));
   const nodes = processes.map((node, index) => ({ url: urls[index]!, child: node.child, exited: node.exited, output: node.output }));
   for (const node of nodes) await until(async () => (await status(node.url, '/readyz')) === 200, 10_000, `${node.url} ready`);
   return nodes as [Node, Node];
@@ -233,18 +226,6 @@ async function steadyTrafficAcrossNodes(name: string) {
   return { redis, a, b, socket, got, health, publisher };
 }
 
-/** The node's URL once it listens; fails with its output if it does not within `timeoutMs`. */
-async function listening(node: GatewayProcess, timeoutMs = 15_000): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gateway not listening after ${timeoutMs} ms:\n${node.output()}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([node.listening(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function expectRunning(...nodes: Node[]): void {
   for (const node of nodes) expect(node.child.exitCode, `a node exited:\n${node.output().slice(-4000)}`).toBeNull();

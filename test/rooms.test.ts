@@ -3,14 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   TEST_API_KEY, api, connectAs, connectClient, expectConnectError, flush, nextEvent, recordEvents, signToken, startGateway,
 } from './support/gateway.js';
+import { generateJoinToken } from './support/join-token.js';
 
-/** Seed 001's generateJoinToken, byte for byte (CryptoJS, MD5 of json + apiKey, expiry in Unix seconds). */
-function generateJoinToken(channel: string, data: unknown, apiKey: string, expiresInS = 60): string {
-  const timestamp = Math.floor(Date.now() / 1000) + expiresInS;
-  const json = JSON.stringify({ channel, timestamp, data });
-  const str = json + CryptoJS.MD5(json + apiKey).toString();
-  return CryptoJS.enc.Base64.stringify(CryptoJS.enc.Utf8.parse(str));
-}
 
 /** Production: no public rooms unless PUBLIC_ROOMS says so. */
 const PRODUCTION_ROOMS = { NODE_ENV: 'production' };

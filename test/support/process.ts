@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { onCleanup } from './gateway.js';
+import { onCleanup, TEST_API_KEY, TEST_JWT_SECRET } from './gateway.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = join(ROOT, 'src/main.ts');
@@ -16,7 +16,8 @@ export interface GatewayProcess {
   /** Everything written to stdout and stderr so far. */
   output(): string;
   /** Resolves with the base URL once the gateway logs that it listens. */
-  listening(): Promise<string>;
+  /** Resolves with the base URL once the gateway logs that it listens; fails with its output after `timeoutMs`. */
+  listening(timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code. */
   exited(): Promise<number | null>;
 }
@@ -37,8 +38,9 @@ function launch(env: Record<string, string>, cwd: string): Pick<GatewayProcess, 
   return {
     child,
     output: () => text,
-    listening: () =>
+    listening: (timeoutMs = 15_000) =>
       new Promise<string>((done, fail) => {
+        const deadline = Date.now() + timeoutMs;
         const timer = setInterval(() => {
           const match = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(text);
           if (match !== null) {
@@ -47,6 +49,9 @@ function launch(env: Record<string, string>, cwd: string): Pick<GatewayProcess, 
           } else if (child.exitCode !== null) {
             clearInterval(timer);
             fail(new Error(`gateway exited with ${child.exitCode}:\n${text}`));
+          } else if (Date.now() > deadline) {
+            clearInterval(timer);
+            fail(new Error(`gateway not listening after ${timeoutMs} ms:\n${text}`));
           }
         }, 25);
       }),
@@ -104,3 +109,15 @@ export function spawnSharedGateway(env: Record<string, string>, cwd = mkdtempSyn
     },
   };
 }
+
+/** Presence heartbeat of the multi-node tests: short, so a killed node drops out quickly. */
+export const CLUSTER_HEARTBEAT_MS = 500;
+
+/** The environment of a production-like gateway process in the multi-node tests (add REDIS_URL, PORT). */
+export const CLUSTER_ENV: Readonly<Record<string, string>> = {
+  NODE_ENV: 'production',
+  API_KEYS: TEST_API_KEY,
+  JWT_SECRET: TEST_JWT_SECRET,
+  LOG_LEVEL: 'info',
+  PRESENCE_HEARTBEAT_MS: String(CLUSTER_HEARTBEAT_MS),
+};
