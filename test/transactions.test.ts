@@ -57,6 +57,18 @@ describe('seed 000: clients and transaction events', () => {
     await connectClient(`${url}/shop`, await signToken({ user_id: 'ops', role: 'admin' }));
   });
 
+  it('refuses client ids that are not URL-safe, and leaves no namespace behind for refused connections', async () => {
+    const { url, gateway } = await startGateway();
+    expect(await register(url, 'a/completed', [])).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY' } } });
+    expect(await register(url, 'a b', [])).toMatchObject({ status: 400 });
+    const namespaces = () => (gateway.io as unknown as { _nsps: Map<string, unknown> })._nsps.size;
+    const before = namespaces();
+    const token = await merchantToken('nobody');
+    for (let i = 0; i < 10; i += 1) expect((await expectConnectError(`${url}/made-up-${i}`, { auth: { token } })).data?.code).toBe('UNKNOWN_CLIENT');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(namespaces()).toBe(before);
+  });
+
   it('disconnects the sockets of a removed subscription or client', async () => {
     const { url } = await startGateway();
     await register(url, 'gone', ['completed', 'cancelled']);

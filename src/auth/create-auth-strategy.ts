@@ -23,7 +23,7 @@ function baseStrategy(config: Config, logger: Logger): AuthStrategy {
       return new JwtStrategy(config.jwt);
     case 'introspection':
       if (config.introspection === undefined) throw new Error('AUTH_STRATEGY=introspection needs INTROSPECTION_URL');
-      return new IntrospectionStrategy(config.introspection, logger);
+      return new IntrospectionStrategy(config.introspection, logger, { clientIdClaim: config.jwt.clientIdClaim });
     case 'none':
       logger.warn('AUTH_STRATEGY=none: EVERY client is let in as an anonymous user, no token is checked. Never use this in production.');
       return new NoneStrategy();

@@ -11,6 +11,8 @@ export interface IntrospectionOptions {
   /** The clock, in Unix milliseconds (tests move it). */
   readonly now?: () => number;
   readonly maxCacheEntries?: number;
+  /** Field of the answer naming the seed-000 client (tenant) of the token; `clientId` by default. */
+  readonly clientIdClaim?: string;
 }
 
 /**
@@ -32,9 +34,12 @@ export class IntrospectionStrategy implements AuthStrategy {
   private readonly now: () => number;
   private readonly maxCacheEntries: number;
 
+  private readonly clientIdClaim: string;
+
   constructor(private readonly config: IntrospectionConfig, private readonly logger: Logger, options: IntrospectionOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxCacheEntries = options.maxCacheEntries ?? MAX_CACHE_ENTRIES;
+    this.clientIdClaim = options.clientIdClaim ?? 'clientId';
   }
 
   async authenticate(event: AuthEvent): Promise<Identity> {
@@ -100,7 +105,8 @@ export class IntrospectionStrategy implements AuthStrategy {
     const expiresAt = typeof fields.exp === 'number' && Number.isFinite(fields.exp) ? fields.exp * 1000 : undefined;
     if (expiresAt !== undefined && expiresAt <= this.now()) throw new GatewayError('TOKEN_EXPIRED');
     const roles = Array.isArray(fields.roles) ? fields.roles.filter((role): role is string => typeof role === 'string' && role.length > 0) : [];
-    return { userId, sessionId: asId(fields.session_id), expiresAt, ...(roles.length > 0 ? { roles } : {}) };
+    const clientId = asId(fields[this.clientIdClaim]);
+    return { userId, sessionId: asId(fields.session_id), expiresAt, ...(roles.length > 0 ? { roles } : {}), ...(clientId === undefined ? {} : { clientId }) };
   }
 
   private remember(key: string, identity: Identity): void {

@@ -12,7 +12,8 @@ import { anonymousIdentity } from './none-strategy.js';
  * `AUTH_UNAVAILABLE` is passed through: during an identity-provider outage a signed-in user must be told to
  * retry and come back as themselves, not be silently downgraded to an anonymous socket that never receives
  * their `user:{id}` messages. Anything that is not a catalog error is passed through too. A handshake with no
- * token at all (`TOKEN_MISSING`, `TOKEN_IN_QUERY`) is refused before any strategy runs, so it stays refused.
+ * token at all is let in as anonymous without asking the inner strategy (no empty-token introspection calls);
+ * a token in the query string while that is off stays refused (`TOKEN_IN_QUERY`).
  */
 export class SoftFailStrategy implements AuthStrategy {
   readonly name: string;
@@ -24,6 +25,7 @@ export class SoftFailStrategy implements AuthStrategy {
   }
 
   async authenticate(event: AuthEvent): Promise<Identity> {
+    if (event.token === '') return anonymousIdentity();
     try {
       return await this.inner.authenticate(event);
     } catch (error) {

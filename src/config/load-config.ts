@@ -70,6 +70,11 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (impersonated.length > 0) problems.push(`CLIENT_EVENTS would let clients send gateway events (${impersonated.join(', ')}): narrow the patterns, e.g. client-*`);
   const collision = SURFACE_PREFIXES.find(([prefix]) => env.GATEWAY_BASE_PATH !== '/' && (env.GATEWAY_BASE_PATH === prefix
     || env.GATEWAY_BASE_PATH.startsWith(`${prefix}/`) || prefix.startsWith(`${env.GATEWAY_BASE_PATH}/`)));
+  for (const event of env.TRANSACTION_EVENTS) {
+    if (!/^[A-Za-z0-9._~-]{1,128}$/.test(event) || event === 'client' || event === 'event') {
+      problems.push(`TRANSACTION_EVENTS: "${event}" is not usable (URL-safe characters only, and not "client" or "event", which are routes)`);
+    }
+  }
   if (env.GATEWAY_BASE_PATH === '/' && env.TRANSACTIONS_API) {
     problems.push("GATEWAY_BASE_PATH=/ collides with seed 000's transaction routes (/client, /event, /completed, …): set TRANSACTIONS_API=false or another path");
   }

@@ -10,7 +10,8 @@ import type { GatewaySocket } from '../types/socket.js';
 export interface HandshakeDeps {
   readonly strategy: AuthStrategy;
   readonly originPolicy: OriginPolicy;
-  readonly sessionControl: SessionControl;
+  /** Enforces SESSION_POLICY at the handshake; `undefined` for namespaces whose sockets claim no session. */
+  readonly sessionControl: SessionControl | undefined;
   readonly allowQueryToken: boolean;
   readonly isDraining: () => boolean;
   readonly logger: Logger;
@@ -36,7 +37,7 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
         deps.allowQueryToken,
       ), deps.strategy.acceptsMissingToken === true);
       const identity = await deps.strategy.authenticate({ token });
-      await deps.sessionControl.admit(identity, socket.id);
+      await deps.sessionControl?.admit(identity, socket.id);
       socket.data = { ...identity, connectedAt: Date.now() };
       next();
     } catch (error) {

@@ -32,6 +32,8 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   const io: GatewayServer = new Server(httpServer, {
     ...(deps.engine.adapter === undefined ? {} : { adapter: deps.engine.adapter }),
     serveClient: false,
+    // Seed 000's client namespaces are removed when their last socket leaves.
+    cleanupEmptyChildNamespaces: true,
     maxHttpBufferSize: deps.maxPayloadBytes,
     // A client that comes back within the window (to any node, with the Redis engine) gets what it missed.
     // Middlewares are skipped on recovery: any await between reading the missed messages and re-joining
@@ -70,9 +72,18 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
     await deps.sessionControl.enforceAfterJoin(socket);
   }
 
-  const handshake = createHandshakeMiddleware(deps);
-  io.use(handshake);
-  attachClientNamespaces(io, handshake, deps.clients, deps.logger);
+  io.use(createHandshakeMiddleware(deps));
+  attachClientNamespaces(io, {
+    handshake: createHandshakeMiddleware({ ...deps, sessionControl: undefined }),
+    // Namespace sockets only receive transaction events: they expire with their token like any socket.
+    onConnection: (socket) => {
+      releaseHandshakeRequest(socket);
+      socket.on('disconnect', onDisconnect);
+      deps.expiry.watch(socket);
+    },
+    registry: deps.clients,
+    logger: deps.logger,
+  });
   io.on('connection', (socket) => {
     onConnection(socket).catch((error: unknown) => {
       // E.g. Redis away while the session is re-checked. Closing the transport (not a Socket.IO disconnect)

@@ -21,7 +21,9 @@ export function adminGuard(apiKeys: ApiKeyVerifier, strategy: AuthStrategy) {
     if (authorization === undefined || !/^bearer\s+\S/i.test(authorization)) throw new GatewayError('API_KEY_MISSING', 'Send an admin JWT or an API key as Authorization: Bearer');
     const credential = stripBearer(authorization);
     if (apiKeys.verify(credential)) return;
-    const identity = await strategy.authenticate({ token: credential }).catch(() => {
+    const identity = await strategy.authenticate({ token: credential }).catch((error: unknown) => {
+      // An identity-provider outage is a 503 to retry, not a wrong credential.
+      if (error instanceof GatewayError && error.code === 'AUTH_UNAVAILABLE') throw error;
       throw new GatewayError('API_KEY_INVALID', 'Neither an API key nor a valid token');
     });
     if (identity.roles?.includes(ADMIN_ROLE) !== true) throw new GatewayError('FORBIDDEN', 'An admin token is required');

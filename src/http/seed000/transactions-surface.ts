@@ -3,27 +3,26 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../errors/catalog.js';
 import { assertPublishable } from '../../realtime/publication.js';
-import { clientNamespaces } from '../../tenants/client-namespaces.js';
 import type { ClientRecord } from '../../tenants/client-registry.js';
 import type { SurfaceOptions } from '../api-context.js';
-import { Name } from '../common-schemas.js';
+import { CLIENT_ID_PATTERN, clientNamespaces } from '../../tenants/client-namespaces.js';
 import { adminGuard } from './admin-guard.js';
 
+/** A client id: URL-safe characters only, so it is exactly the namespace name's segment. */
+const ClientId = Type.String({ pattern: CLIENT_ID_PATTERN });
+
 const AddClientBody = Type.Object({
-  clientId: Name,
+  clientId: ClientId,
   payload: Type.Optional(Type.Object({
     id: Type.Optional(Type.String()),
     name: Type.Optional(Type.String({ maxLength: 512 })),
     subscriptions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
   })),
 });
-const ClientQuery = Type.Object({ id: Name });
-const EventBody = Type.Object({ clientId: Name, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
-const EventQuery = Type.Object({ clientId: Name, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
-const TransactionBody = Type.Object({ clientId: Name, payload: Type.Optional(Type.Unknown()) });
-
-/** The transaction routes and the event each emits (`/denied` emits `denied`, `/declined` emits `declined`). */
-const TRANSACTION_ROUTES = ['completed', 'cancelled', 'denied', 'declined'] as const;
+const ClientQuery = Type.Object({ id: ClientId });
+const EventBody = Type.Object({ clientId: ClientId, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
+const EventQuery = Type.Object({ clientId: ClientId, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
+const TransactionBody = Type.Object({ clientId: ClientId, payload: Type.Optional(Type.Unknown()) });
 
 /**
  * Seed 000, as it documents it: the client registry (`POST /client`, `DELETE /client?id=`, `POST /event`,
@@ -40,7 +39,8 @@ export async function transactionsSurface(app: FastifyInstance, { context }: Sur
     }
   };
   const disconnect = (names: readonly string[]) => {
-    for (const name of names) io.of(name).disconnectSockets(true);
+    // Only these namespaces: the clients' other namespaces on the same connection stay.
+    for (const name of names) io.of(name).disconnectSockets(false);
   };
   app.addHook('onRequest', adminGuard(context.apiKeys, context.tenants.strategy));
 
@@ -74,7 +74,8 @@ export async function transactionsSurface(app: FastifyInstance, { context }: Sur
     return record;
   });
 
-  for (const event of TRANSACTION_ROUTES) {
+  // One route per TRANSACTION_EVENTS name, emitting that name (`/denied` → `denied`, `/declined` → `declined`).
+  for (const event of known) {
     app.post<{ Body: Static<typeof TransactionBody> }>(`/${event}`, { schema: { body: TransactionBody } }, async (request) => {
       const { clientId, payload } = request.body;
       const client = await registry.get(clientId);
