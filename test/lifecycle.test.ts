@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { api, expectConnectError, nextEvent, openClient, signToken, TEST_API_KEY, TEST_JWT_SECRET } from './support/gateway.js';
+import { api, expectConnectError, nextEvent, openClient, signToken, startGateway, TEST_API_KEY, TEST_JWT_SECRET } from './support/gateway.js';
 import { spawnGateway } from './support/process.js';
 
 const ENV = { NODE_ENV: 'production', API_KEYS: TEST_API_KEY, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info' };
@@ -42,6 +42,13 @@ describe('graceful shutdown on SIGTERM', () => {
     await second.listening();
     await Promise.all(reconnected);
     expect(clients.every((socket) => socket.connected)).toBe(true);
+  });
+
+  it('answers HTTP requests that reach a closing node with 503 SHUTTING_DOWN', async () => {
+    const { url, gateway } = await startGateway();
+    gateway.lifecycle.enter('closing');
+    const response = await api(url, '/v1/publish', { body: { event: 'late', broadcast: true } });
+    expect(response).toMatchObject({ status: 503, body: { error: { code: 'SHUTTING_DOWN' } } });
   });
 
   it('exits 0 promptly with no clients', async () => {

@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import type { HistoryPage, HistoryStore } from '../engine/engine.js';
-import { GatewayError, isGatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../errors/catalog.js';
 import { chatHandlers, type ChatEventDeps } from './chat-events.js';
 import { isClientRoomEvent, relayClientEvent, type ClientRoomEventDeps } from './client-room-events.js';
 import type { ClientRateLimiter } from './client-rate-limit.js';
-import { createRoomEventListeners, handle, type RoomEventDeps, type SocketListener } from './room-events.js';
+import { handle, type SocketListener } from './acknowledged-handler.js';
+import { createRoomEventListeners, type RoomEventDeps } from './room-events.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { GatewaySocket } from '../types/socket.js';
 
@@ -29,15 +30,9 @@ export interface ClientEventDeps extends RoomEventDeps, ChatEventDeps, ClientRoo
  * an ack is answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
  */
 export function createClientEventListeners(deps: ClientEventDeps): (socket: GatewaySocket) => void {
-  function onRefresh(this: GatewaySocket, payload: unknown, ack?: unknown): void {
-    void refreshToken(this, payload, deps).then(
-      (reply) => answer(this, ack, reply),
-      (error: unknown) => fail(this, ack, error, deps.logger),
-    );
-  }
   const chat = Object.entries(chatHandlers(deps)).map(([event, run]) => [event, handle(deps, run)] as const);
   const listeners: Record<string, SocketListener> = {
-    'auth:refresh': onRefresh as SocketListener,
+    'auth:refresh': handle(deps, (socket, payload) => refreshToken(socket, payload, deps), { replyEvent: 'auth:refreshed', errorEvent: 'auth:error' }),
     history: handle(deps, (socket, payload) => readHistory(socket, payload, deps)),
     ...createRoomEventListeners(deps),
     ...Object.fromEntries(chat),
@@ -94,19 +89,6 @@ async function readHistory(socket: GatewaySocket, payload: unknown, deps: Client
   if (epoch !== undefined && typeof epoch !== 'string') throw new GatewayError('INVALID_BODY', 'epoch must be a string', { details: { field: 'epoch' } });
   if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
   return deps.history.read(room, since as number | undefined, epoch);
-}
-
-function answer(socket: GatewaySocket, ack: unknown, reply: unknown): void {
-  if (typeof ack === 'function') (ack as Ack)(reply);
-  else socket.emit('auth:refreshed', reply);
-}
-
-function fail(socket: GatewaySocket, ack: unknown, error: unknown, logger: Logger): void {
-  const refusal = isGatewayError(error) ? error : new GatewayError('INTERNAL');
-  if (!isGatewayError(error)) logger.error({ err: error, socketId: socket.id }, 'client event failed');
-  const body = { error: refusal.toBody() };
-  if (typeof ack === 'function') (ack as Ack)(body);
-  else socket.emit('auth:error', body);
 }
 
 function isTokenObject(value: unknown): value is { token: string } {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../errors/catalog.js';
+import { handle, type SocketListener } from './acknowledged-handler.js';
 import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
@@ -21,9 +22,6 @@ export interface RoomEventDeps {
   readonly joinTokenKeys: readonly string[];
   readonly logger: Logger;
 }
-
-/** A listener Socket.IO calls with `this` bound to the socket (shared by all sockets). */
-export type SocketListener = (this: GatewaySocket, ...args: unknown[]) => void;
 
 /**
  * The room events clients send, from seed 004 (`room/join-room`, `room/join-rooms`, `room/leave-room`,
@@ -73,12 +71,12 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
     await join(socket, grant.channel, 'join-token', deps);
     if (webhookUrl !== undefined) socket.data.channelWebhooks = { ...socket.data.channelWebhooks, [grant.channel]: webhookUrl };
     return { ok: true, channel: grant.channel };
-  }, 'join:error');
+  }, { errorEvent: 'join:error' });
   listeners.leave = handle(deps, async (socket, payload) => {
     const channel = roomOf(payload);
     await leave(socket, channel, deps);
     return { ok: true, channel };
-  }, 'leave:error');
+  }, { errorEvent: 'leave:error' });
   return listeners;
 }
 
@@ -92,30 +90,6 @@ async function leave(socket: GatewaySocket, room: string, deps: RoomEventDeps): 
   deps.policy.assertMayLeave(socket, room);
   await deps.roomPresence.leave(socket, room);
   if (socket.data.channelWebhooks?.[room] !== undefined) delete socket.data.channelWebhooks[room];
-}
-
-/**
- * Wraps a handler: answers through the ack when the client gave one; without an ack, failures are
- * emitted as `errorEvent` (if any) so they are never silent, and successes need no answer.
- */
-export function handle(
-  deps: { readonly logger: Logger },
-  run: (socket: GatewaySocket, payload: unknown) => Promise<unknown>,
-  errorEvent?: string,
-): SocketListener {
-  return function (this: GatewaySocket, payload?: unknown, ack?: unknown) {
-    const socket = this;
-    const answer = typeof ack === 'function' ? (ack as (reply: unknown) => void) : undefined;
-    run(socket, typeof payload === 'function' ? undefined : payload).then(
-      (reply) => answer?.(reply),
-      (error: unknown) => {
-        const refusal = isGatewayError(error) ? error : new GatewayError('INTERNAL');
-        if (!isGatewayError(error)) deps.logger.error({ err: error, socketId: socket.id }, 'room event failed');
-        if (answer !== undefined) answer({ error: refusal.toBody() });
-        else if (errorEvent !== undefined) socket.emit(errorEvent, { error: refusal.toBody() });
-      },
-    );
-  };
 }
 
 /** Seed 001: a join token's `data.webhook_url`, when it has one. */

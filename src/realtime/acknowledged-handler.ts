@@ -1,0 +1,41 @@
+import type { Logger } from 'pino';
+import { GatewayError, isGatewayError } from '../errors/catalog.js';
+import type { GatewaySocket } from '../types/socket.js';
+
+/** A listener Socket.IO calls with `this` bound to the socket (shared by all sockets). */
+export type SocketListener = (this: GatewaySocket, ...args: unknown[]) => void;
+
+export interface AnswerEvents {
+  /** Without an ack, a failure is emitted as this event (so it is never silent); none: dropped. */
+  readonly errorEvent?: string;
+  /** Without an ack, a success is emitted as this event; none: it needs no answer. */
+  readonly replyEvent?: string;
+}
+
+/**
+ * Wraps a client-event handler: runs it with the event's payload and answers through the ack when the
+ * client gave one — the handler's reply, or `{ error: { code, message } }` for a refusal (anything that is
+ * not a catalog error is logged and answered `INTERNAL`). Without an ack, `events` say what is emitted.
+ */
+export function handle(
+  deps: { readonly logger: Logger },
+  run: (socket: GatewaySocket, payload: unknown) => Promise<unknown>,
+  events: AnswerEvents = {},
+): SocketListener {
+  return function (this: GatewaySocket, payload?: unknown, ack?: unknown) {
+    const socket = this;
+    const answer = typeof ack === 'function' ? (ack as (reply: unknown) => void) : undefined;
+    run(socket, typeof payload === 'function' ? undefined : payload).then(
+      (reply) => {
+        if (answer !== undefined) answer(reply);
+        else if (events.replyEvent !== undefined) socket.emit(events.replyEvent, reply);
+      },
+      (error: unknown) => {
+        const refusal = isGatewayError(error) ? error : new GatewayError('INTERNAL');
+        if (!isGatewayError(error)) deps.logger.error({ err: error, socketId: socket.id }, 'client event failed');
+        if (answer !== undefined) answer({ error: refusal.toBody() });
+        else if (events.errorEvent !== undefined) socket.emit(events.errorEvent, { error: refusal.toBody() });
+      },
+    );
+  };
+}
