@@ -25,6 +25,9 @@ export interface RedisEngineOptions {
 /** Upper bound on one of our own Redis commands (sessions, presence, history). */
 const COMMAND_TIMEOUT_MS = 2000;
 
+/** How long a closing node waits for Redis to answer its QUIT. */
+const QUIT_TIMEOUT_MS = 1000;
+
 /** Longest wait between two reconnection attempts to Redis. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
@@ -105,10 +108,22 @@ export class RedisEngine implements Engine {
   async close(): Promise<void> {
     this.crashRecovery?.stop();
     await this.presence.stop().catch((error: unknown) => this.logger.warn({ err: error }, 'presence cleanup failed'));
-    // Closing the adapter stops its stream reader and subscriber (duplicated clients).
-    this.namespace?.adapter.close();
-    this.subscriber?.disconnect();
-    this.adapterClient.disconnect();
-    this.client.disconnect();
+    // Closing the adapter stops its stream reader and unsubscribes; its commands still in flight must be
+    // answered before the connections go, or they reject with nobody listening.
+    await this.namespace?.adapter.close();
+    await Promise.all([this.subscriber, this.adapterClient, this.client].map((client) => (client === undefined ? undefined : closeClient(client))));
   }
+}
+
+/** QUIT (pending replies arrive first) within a bound; a client that is not connected is just dropped. */
+async function closeClient(client: Redis): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
+  await Promise.race([client.quit().then(() => undefined, () => undefined), bound]);
+  clearTimeout(timer);
+  client.disconnect(); // no-op once QUIT ended it; cuts it off when Redis did not answer in time
 }
