@@ -6,9 +6,9 @@ import type { Config } from './config/config.js';
  * the generated API key and JWT secret, a sample client token and a ready-to-paste publish command.
  * Never printed in production (there, missing secrets stop the process) and never written to the log.
  */
-export async function devBanner(config: Config, baseUrl: string): Promise<string | undefined> {
-  const { apiKey, jwtSecret } = config.generated;
-  if (apiKey === undefined && jwtSecret === undefined) return undefined;
+export async function devBanner(config: Config, baseUrl: string, authUrl?: string): Promise<string | undefined> {
+  const { apiKey, jwtSecret, accessKey } = config.generated;
+  if (apiKey === undefined && jwtSecret === undefined && accessKey === undefined) return undefined;
   const key = apiKey ?? '<one of your API_KEYS>';
   const lines = [
     '',
@@ -28,6 +28,15 @@ export async function devBanner(config: Config, baseUrl: string): Promise<string
       '',
       '  1. Connect a client (in another terminal, from this folder):',
       `    node -e "require('socket.io-client').io('${baseUrl}',{auth:{token:'${token}'}}).onAny((e,d)=>console.log(e,d))"`,
+    );
+  }
+  if (accessKey !== undefined && authUrl !== undefined) {
+    lines.push(
+      `  Auth service:            ${authUrl}`,
+      `  Access key (generated):  ${accessKey}`,
+      '',
+      '  1. Log in as the admin (or add users: npm run users -- add alice) and connect with the accessToken:',
+      `    curl -s -X POST ${authUrl}/login -H 'Content-Type: application/json' -d '{"accessKey":"${accessKey}"}'`,
     );
   }
   lines.push(

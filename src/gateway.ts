@@ -4,6 +4,10 @@ import type { Logger } from 'pino';
 import { ApiKeyVerifier } from './auth/api-key-verifier.js';
 import type { AuthStrategy } from './auth/auth-strategy.js';
 import { createAuthStrategy } from './auth/create-auth-strategy.js';
+import { TokenStateStrategy } from './auth/token-state-strategy.js';
+import { createAccountStore } from './accounts/create-account-store.js';
+import { createAuthServer } from './accounts/auth-server.js';
+import { RoomPattern } from './rooms/room-pattern.js';
 import type { Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
@@ -28,6 +32,8 @@ export interface Gateway {
   readonly config: Config;
   readonly io: GatewayServer;
   readonly lifecycle: Lifecycle;
+  /** The auth service's base URL once listening (`…/auth` with AUTH_PORT=same); `undefined` when it is off. */
+  readonly authUrl: string | undefined;
   /** Starts listening (PORT 0 picks a free port) and returns the base URL, e.g. `http://127.0.0.1:41234`. */
   listen(): Promise<string>;
   /**
@@ -56,7 +62,14 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       historyTtlMs: config.historyTtlMs,
       recoveryWindowMs: config.recoveryWindowMs,
     }, log.child({ component: 'engine' }));
-  const strategy: AuthStrategy = createAuthStrategy(config, log.child({ component: 'auth' }));
+  const authLog = log.child({ component: 'auth' });
+  const accountStore = config.authService === undefined ? undefined : await createAccountStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  let stateCheck: TokenStateStrategy | undefined;
+  const strategy: AuthStrategy = createAuthStrategy(config, authLog, (inner) => {
+    if (accountStore === undefined || config.tokenStateCheck === undefined) return inner;
+    stateCheck = new TokenStateStrategy(inner, accountStore, config.tokenStateCheck.cacheTtlMs);
+    return stateCheck;
+  });
   const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains);
 
   const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }) });
@@ -86,6 +99,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     tokenWebhooksNeedAllowList: config.nodeEnv === 'production' && config.webhooks.allowedHosts.length === 0,
     backendWebhooks,
     clientEvents: clientEventPatterns(config.clientEvents),
+    eventPermissions: config.eventPermissions.map(({ event, permission }) => ({ event: new RoomPattern(event), permission })),
     allowQueryToken: config.allowQueryToken,
     isDraining,
     logger: realtimeLog,
@@ -96,20 +110,30 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     authStrategyName: strategy.name,
     tenants: { registry: engine.clients, io, strategy },
   });
+  const authServer = config.authService === undefined || accountStore === undefined ? undefined : await createAuthServer({
+    config, service: config.authService, store: accountStore, engine, io, sessionControl, stateCheck,
+    gatewayApp: app, originPolicy, lifecycle, logger: authLog,
+  });
   await engine.bind(io.of('/'));
+  let authUrl: string | undefined;
 
   let closing: Promise<void> | undefined;
   return {
     config,
     io,
     lifecycle,
+    get authUrl() {
+      return authUrl;
+    },
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       lifecycle.enter('ready');
       const { port } = app.server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-      log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy }, 'gateway listening');
-      return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      authUrl = await authServer?.listen(url);
+      log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy, authUrl }, 'gateway listening');
+      return url;
     },
     close() {
       closing ??= shutdown();
@@ -125,9 +149,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
     await app.close();
+    await authServer?.close();
     roomPresence.close();
     await webhookSender.close();
     await engine.close();
+    await accountStore?.close();
     lifecycle.enter('stopped');
     log.info('stopped');
   }

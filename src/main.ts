@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   if (config.corsOrigin !== '*' && config.corsOrigin.length === 0) {
     logger.warn('CORS_ORIGIN is not set: browsers on other origins cannot connect (clients without an Origin header can)');
   }
-  const banner = await devBanner(config, baseUrl);
+  const banner = await devBanner(config, baseUrl, gateway.authUrl);
   if (banner !== undefined) process.stdout.write(`${banner}\n`);
 
   const stop = (signal: NodeJS.Signals) => {

@@ -15,6 +15,8 @@ export interface Identity {
   readonly roles?: readonly string[];
   /** Seed 000: the client (tenant) whose namespaces this identity may connect to. */
   readonly clientId?: string;
+  /** Seed 004: what the identity may do (`publish`, …; `*` = everything); see `src/auth/permissions.ts`. */
+  readonly permissions?: readonly string[];
 }
 
 /**

@@ -7,11 +7,12 @@ import { NoneStrategy } from './none-strategy.js';
 import { SoftFailStrategy } from './soft-fail-strategy.js';
 
 /**
- * Builds the client-authentication strategy AUTH_STRATEGY names, wrapped for AUTH_SOFT_FAIL when set.
- * Called once by the composition root; warns loudly when authentication is effectively off.
+ * Builds the client-authentication strategy AUTH_STRATEGY names, passed through `decorate` (e.g.
+ * TOKEN_STATE_CHECK), then wrapped for AUTH_SOFT_FAIL when set. Called once by the composition root;
+ * warns loudly when authentication is effectively off.
  */
-export function createAuthStrategy(config: Config, logger: Logger): AuthStrategy {
-  const strategy = baseStrategy(config, logger);
+export function createAuthStrategy(config: Config, logger: Logger, decorate: (strategy: AuthStrategy) => AuthStrategy = (s) => s): AuthStrategy {
+  const strategy = decorate(baseStrategy(config, logger));
   if (!config.authSoftFail) return strategy;
   logger.warn('AUTH_SOFT_FAIL=true: sockets whose token fails its check are let in as anonymous users. Never use this in production.');
   return new SoftFailStrategy(strategy, logger);

@@ -32,6 +32,7 @@ export class JwtStrategy implements AuthStrategy {
       expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
       ...roomsOf(payload[this.config.roomsClaim]),
       ...rolesOf([...asArray(payload.roles), ...asArray(payload.role)]),
+      ...permissionsOf(payload[this.config.permissionsClaim]),
       ...(claimAsId(payload, this.config.clientIdClaim) === undefined ? {} : { clientId: claimAsId(payload, this.config.clientIdClaim) }),
     };
   }
@@ -70,6 +71,13 @@ function rolesOf(claims: unknown[]): { roles?: readonly string[] } {
   const roles = claims
     .filter((role): role is string => typeof role === 'string' && role.length > 0 && role.length <= 100);
   return roles.length > 0 ? { roles } : {};
+}
+
+/** Permissions from an array claim (seed 004), or an OAuth-style space-separated `scope` string. */
+function permissionsOf(claim: unknown): { permissions?: readonly string[] } {
+  const values = typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim : [];
+  const permissions = values.filter((p): p is string => typeof p === 'string' && p.length > 0 && p.length <= 100);
+  return permissions.length > 0 ? { permissions } : {};
 }
 
 function claimAsId(payload: JWTPayload, claim: string): string | undefined {

@@ -21,6 +21,34 @@ export interface JwtConfig {
   readonly roomsClaim: string;
   /** Claim naming the seed-000 client (tenant) whose namespaces the token may connect to. */
   readonly clientIdClaim: string;
+  /** Claim listing the token's permissions (`requirePermission`, EVENT_PERMISSIONS). */
+  readonly permissionsClaim: string;
+}
+
+/** The built-in auth service (seeds 000 and 004): login, refresh, logout, password change. */
+export interface AuthServiceConfig {
+  /** Its own listener's port (0 = any free port), or `same`: mounted under `/auth` on the gateway's port. */
+  readonly port: number | 'same';
+  readonly accessTokenSecret: string;
+  readonly refreshTokenSecret: string;
+  /** `POST /login { accessKey }` opens an admin session with this key; `undefined` = admin login off. */
+  readonly accessKey: string | undefined;
+  readonly accessTokenTtlS: number;
+  readonly refreshTokenTtlS: number;
+  /** Seed 004: a login on a device whose access token is still valid returns that token. */
+  readonly reuseAccessToken: boolean;
+  /** Your backend checks usernames and passwords (`undefined` = the built-in user store). */
+  readonly verifyUser: { readonly url: string; readonly timeoutMs: number } | undefined;
+  readonly loginMaxFailures: number;
+  readonly loginFailureWindowMs: number;
+  /** How often this node polls account events (users disabled from the CLI). */
+  readonly accountEventsPollMs: number;
+}
+
+/** A client event (name or `*` pattern) that needs a permission. */
+export interface EventPermission {
+  readonly event: string;
+  readonly permission: string;
 }
 
 /** How clients are authenticated: see `src/auth/create-auth-strategy.ts`. */
@@ -112,6 +140,19 @@ export interface Config {
   readonly historySize: number;
   /** How long a room's history is kept after its last publish. */
   readonly historyTtlMs: number;
+  /** The built-in auth service; `undefined` when off. */
+  readonly authService: AuthServiceConfig | undefined;
+  /** PostgreSQL for the auth service's users and sessions; `undefined` = SQLite under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** Seed 004's token table: also refuse tokens of revoked sessions and disabled users; `undefined` = off. */
+  readonly tokenStateCheck: { readonly cacheTtlMs: number } | undefined;
+  /** EVENT_PERMISSIONS: client events that need a permission. */
+  readonly eventPermissions: readonly EventPermission[];
   /** Secrets generated for this run because none were configured (development only). */
-  readonly generated: { readonly apiKey: string | undefined; readonly jwtSecret: string | undefined };
+  readonly generated: {
+    readonly apiKey: string | undefined;
+    readonly jwtSecret: string | undefined;
+    /** The auth service's access key, when AUTH_SERVICE=on in development without ACCESS_KEY. */
+    readonly accessKey: string | undefined;
+  };
 }

@@ -15,6 +15,13 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
 
+/** Seconds, or a number with a unit: `900`, `15m`, `12h`, `30d`. */
+const duration = z
+  .string()
+  .regex(/^\d+(s|m|h|d)?$/, { message: 'must be seconds or a duration like 15m, 12h, 30d' })
+  .transform((v) => Number.parseInt(v, 10) * ({ s: 1, m: 60, h: 3600, d: 86_400 }[v.at(-1) ?? 's'] ?? 1))
+  .pipe(z.number().int().min(1, { message: 'must be at least 1 second' }).max(10 * 365 * 86_400, { message: 'must be at most 10 years' }));
+
 const commaList = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
@@ -88,6 +95,39 @@ export const envSchema = z.object({
   /** Seed 000: JWT claim naming the client a token may connect to. */
   JWT_CLIENT_ID_CLAIM: z.string().min(1).default('clientId'),
   GATEWAY_BASE_PATH: z.string().regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, { message: 'must be / or a path like /events' }).default('/events'),
+
+  /** Auth service (seeds 000/004): on when ACCESS_TOKEN_SECRET is set unless `off`; `on` starts it with generated secrets in development. */
+  AUTH_SERVICE: boolean.optional(),
+  /** Port of the auth service's own listener, or `same` to mount it under /auth on PORT. */
+  AUTH_PORT: z.union([z.literal('same'), integer(0, 65535)]).default(4000),
+  /** HMAC secret access tokens are signed with; the gateway verifies with it when JWT_SECRET is unset. */
+  ACCESS_TOKEN_SECRET: z.string().min(1).optional(),
+  /** HMAC secret refresh tokens are signed with; must differ from ACCESS_TOKEN_SECRET. */
+  REFRESH_TOKEN_SECRET: z.string().min(1).optional(),
+  /** `POST /login { accessKey }` with this value opens an admin session; unset = admin login off. */
+  ACCESS_KEY: z.string().min(1).optional(),
+  ACCESS_TOKEN_TTL: duration.default(900),
+  REFRESH_TOKEN_TTL: duration.default(30 * 86_400),
+  /** Seed 004: a login on a device whose access token is still valid returns that token. */
+  REUSE_ACCESS_TOKEN: boolean.default(false),
+  /** Seed 004's token table: refuse tokens of revoked sessions and disabled users too (handshake, refresh). */
+  TOKEN_STATE_CHECK: boolean.default(false),
+  /** How long TOKEN_STATE_CHECK reuses an answer about a session; 0 = ask the store every time. */
+  TOKEN_STATE_CACHE_MS: integer(0, 600_000).default(5000),
+  /** PostgreSQL for the auth service's users and sessions (shared by several nodes); unset = SQLite under DATA_DIR. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// or postgresql:// URL' }).optional(),
+  /** Delegate the username/password check to your backend (POST { username, password }). */
+  VERIFY_USER_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  VERIFY_USER_TIMEOUT_MS: integer(100, 60_000).default(3000),
+  /** Failed logins allowed per username and per IP within LOGIN_FAILURE_WINDOW_S before 429. */
+  LOGIN_MAX_FAILURES: integer(1, 1_000_000).default(10),
+  LOGIN_FAILURE_WINDOW_S: integer(1, 86_400).default(900),
+  /** How often each node reads account events (a user disabled from the CLI) to disconnect its sockets. */
+  ACCOUNT_EVENTS_POLL_MS: integer(100, 600_000).default(1000),
+  /** Claim listing a token's permissions (`requirePermission`). */
+  JWT_PERMISSIONS_CLAIM: z.string().min(1).default('permissions'),
+  /** `event=permission` pairs (event may be a `*` pattern): client events that need a permission. */
+  EVENT_PERMISSIONS: commaList.default([]),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_HOST: z.string().min(1).optional(),

@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { GATEWAY_EVENTS } from '../realtime/client-room-events.js';
 import { RESERVED_EVENT_NAMES } from '../realtime/publication.js';
 import { RoomPattern } from '../rooms/room-pattern.js';
-import type { Config } from './config.js';
+import type { Config, EventPermission } from './config.js';
 import { envSchema, type Env } from './env-schema.js';
 
 const HMAC_ALGORITHMS = new Set(['HS256', 'HS384', 'HS512']);
@@ -17,6 +17,7 @@ const ASYMMETRIC_ALGORITHMS = new Set([
 const SURFACE_PREFIXES: readonly (readonly [string, string])[] = [
   ['/v1', 'the canonical API'], ['/internal', "seed 003's internal routes"], ['/api/socket', "seed 001's channel API"],
   ['/socket.io', 'the Socket.IO endpoint'], ['/healthz', 'the health check'], ['/readyz', 'the readiness check'],
+  ['/auth', 'the auth service (AUTH_PORT=same)'],
 ];
 
 const MIN_API_KEY_LENGTH = 16;
@@ -62,6 +63,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   }
 
   const keySources = [env.JWT_SECRET, env.JWT_PUBLIC_KEY, env.JWT_JWKS_URL].filter((v) => v !== undefined);
+  const authServiceOn = env.AUTH_SERVICE ?? env.ACCESS_TOKEN_SECRET !== undefined;
   if (keySources.length > 1) problems.push('JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL are exclusive: set only one');
   checkAlgorithms(env, problems);
   if (env.JWT_PUBLIC_KEY !== undefined) checkPublicKey(env.JWT_PUBLIC_KEY, env.JWT_ALGORITHMS, problems);
@@ -79,6 +81,10 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     problems.push("GATEWAY_BASE_PATH=/ collides with seed 000's transaction routes (/client, /event, /completed, …): set TRANSACTIONS_API=false or another path");
   }
   if (collision !== undefined) problems.push(`GATEWAY_BASE_PATH=${env.GATEWAY_BASE_PATH} collides with ${collision[1]} (${collision[0]}): choose another path`);
+  for (const pair of env.EVENT_PERMISSIONS) {
+    const { event, permission } = parseEventPermission(pair);
+    if (!pair.includes('=') || event.length === 0 || permission.length === 0) problems.push(`EVENT_PERMISSIONS: "${pair}" is not event=permission`);
+  }
   const reserved = env.INTERNAL_EVENTS.filter((event) => RESERVED_EVENT_NAMES.has(event));
   if (reserved.length > 0) problems.push(`INTERNAL_EVENTS: ${reserved.join(', ')} reserved by Socket.IO`);
 
@@ -88,10 +94,27 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   let generatedApiKey: string | undefined;
   let jwtSecret = env.JWT_SECRET;
   let generatedJwtSecret: string | undefined;
+  let accessTokenSecret = env.ACCESS_TOKEN_SECRET;
+  let refreshTokenSecret = env.REFRESH_TOKEN_SECRET;
+  let accessKey = env.ACCESS_KEY;
+  let generatedAccessKey: string | undefined;
+  checkAuthService(env, authServiceOn, production, problems);
+  if (authServiceOn && !production) {
+    accessTokenSecret ??= randomBytes(32).toString('base64url');
+    refreshTokenSecret ??= randomBytes(32).toString('base64url');
+    if (accessKey === undefined && env.AUTH_SERVICE === true) {
+      generatedAccessKey = `ak_dev_${randomBytes(18).toString('base64url')}`;
+      accessKey = generatedAccessKey;
+    }
+  }
+  // Seed 004's "all servers share the same key": without a JWT key of its own the gateway verifies the
+  // auth service's access tokens (signed HS256 with ACCESS_TOKEN_SECRET).
+  if (keySources.length === 0 && authServiceOn && accessTokenSecret !== undefined) jwtSecret = accessTokenSecret;
+  const hasJwtKey = keySources.length > 0 || jwtSecret !== undefined;
 
   if (production) {
     if (apiKeys.length === 0) problems.push('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY, HTTP_API_KEY) is required when NODE_ENV=production');
-    if (keySources.length === 0 && authStrategy === 'jwt') problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required when NODE_ENV=production');
+    if (!hasJwtKey && authStrategy === 'jwt') problems.push('JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL or ACCESS_TOKEN_SECRET is required when NODE_ENV=production');
     if (authStrategy === 'none') problems.push('AUTH_STRATEGY=none lets anyone connect unauthenticated and is refused when NODE_ENV=production');
     if (env.AUTH_SOFT_FAIL) problems.push('AUTH_SOFT_FAIL=true lets sockets with bad tokens in as anonymous users and is refused when NODE_ENV=production');
     if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) problems.push('WEBHOOK_SECRET is required with WEBHOOK_URL when NODE_ENV=production (receivers must be able to verify deliveries)');
@@ -105,7 +128,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       apiKeys = [generatedApiKey];
     }
     // Only the jwt strategy needs a key; the others get none generated (and no dev token in the banner).
-    if (keySources.length === 0 && authStrategy === 'jwt') {
+    if (!hasJwtKey && authStrategy === 'jwt') {
       if (env.JWT_ALGORITHMS.some((alg) => !HMAC_ALGORITHMS.has(alg))) {
         problems.push('JWT_ALGORITHMS lists an asymmetric algorithm but no JWT_PUBLIC_KEY or JWT_JWKS_URL is set');
       }
@@ -134,6 +157,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       sessionClaim: env.JWT_SESSION_CLAIM,
       roomsClaim: env.JWT_ROOMS_CLAIM,
       clientIdClaim: env.JWT_CLIENT_ID_CLAIM,
+      permissionsClaim: env.JWT_PERMISSIONS_CLAIM,
     },
     introspection: authStrategy === 'introspection' && introspectionUrl !== undefined
       ? { url: introspectionUrl, timeoutMs: env.INTROSPECTION_TIMEOUT_MS, cacheTtlMs: env.INTROSPECTION_CACHE_S * 1000 }
@@ -165,9 +189,59 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
     presenceHeartbeatMs: env.PRESENCE_HEARTBEAT_MS,
     historySize: env.HISTORY_SIZE,
     historyTtlMs: env.HISTORY_TTL_S * 1000,
-    generated: { apiKey: generatedApiKey, jwtSecret: generatedJwtSecret },
+    authService: authServiceOn && accessTokenSecret !== undefined && refreshTokenSecret !== undefined
+      ? {
+        port: env.AUTH_PORT,
+        accessTokenSecret,
+        refreshTokenSecret,
+        accessKey,
+        accessTokenTtlS: env.ACCESS_TOKEN_TTL,
+        refreshTokenTtlS: env.REFRESH_TOKEN_TTL,
+        reuseAccessToken: env.REUSE_ACCESS_TOKEN,
+        verifyUser: env.VERIFY_USER_URL === undefined ? undefined : { url: env.VERIFY_USER_URL, timeoutMs: env.VERIFY_USER_TIMEOUT_MS },
+        loginMaxFailures: env.LOGIN_MAX_FAILURES,
+        loginFailureWindowMs: env.LOGIN_FAILURE_WINDOW_S * 1000,
+        accountEventsPollMs: env.ACCOUNT_EVENTS_POLL_MS,
+      }
+      : undefined,
+    databaseUrl: env.DATABASE_URL,
+    tokenStateCheck: env.TOKEN_STATE_CHECK ? { cacheTtlMs: env.TOKEN_STATE_CACHE_MS } : undefined,
+    eventPermissions: env.EVENT_PERMISSIONS.map((pair) => parseEventPermission(pair)),
+    generated: { apiKey: generatedApiKey, jwtSecret: generatedJwtSecret, accessKey: generatedAccessKey },
   };
   return deepFreeze(config);
+}
+
+/** The auth service's own rules: distinct secrets, strong ones in production, a port of its own. */
+function checkAuthService(env: Env, on: boolean, production: boolean, problems: string[]): void {
+  if (!on) {
+    if (env.TOKEN_STATE_CHECK) problems.push('TOKEN_STATE_CHECK=true needs the auth service (set ACCESS_TOKEN_SECRET or AUTH_SERVICE=on)');
+    return;
+  }
+  if (env.ACCESS_TOKEN_SECRET !== undefined && env.ACCESS_TOKEN_SECRET === env.REFRESH_TOKEN_SECRET) {
+    problems.push('REFRESH_TOKEN_SECRET must differ from ACCESS_TOKEN_SECRET (a refresh token must never pass as an access token)');
+  }
+  if (env.AUTH_PORT !== 'same' && env.AUTH_PORT !== 0 && env.AUTH_PORT === env.PORT) {
+    problems.push(`AUTH_PORT=${env.AUTH_PORT} is the gateway's PORT: choose another port or AUTH_PORT=same (mounted under /auth)`);
+  }
+  if (env.JWT_PUBLIC_KEY === undefined && env.JWT_JWKS_URL === undefined && env.JWT_SECRET === undefined && !env.JWT_ALGORITHMS.includes('HS256')) {
+    problems.push('JWT_ALGORITHMS must include HS256 to verify the auth service\'s access tokens');
+  }
+  if (env.ACCESS_TOKEN_TTL >= env.REFRESH_TOKEN_TTL) problems.push('ACCESS_TOKEN_TTL must be shorter than REFRESH_TOKEN_TTL');
+  if (!production) return;
+  for (const [name, value] of [['ACCESS_TOKEN_SECRET', env.ACCESS_TOKEN_SECRET], ['REFRESH_TOKEN_SECRET', env.REFRESH_TOKEN_SECRET]] as const) {
+    if (value === undefined) problems.push(`${name} is required for the auth service when NODE_ENV=production`);
+    else if (value.length < MIN_JWT_SECRET_LENGTH) problems.push(`${name} must be at least ${MIN_JWT_SECRET_LENGTH} characters when NODE_ENV=production`);
+  }
+  if (env.ACCESS_KEY !== undefined && env.ACCESS_KEY.length < MIN_API_KEY_LENGTH) {
+    problems.push(`ACCESS_KEY must be at least ${MIN_API_KEY_LENGTH} characters when NODE_ENV=production`);
+  }
+}
+
+/** `event=permission`; a malformed pair is reported by loadConfig. */
+function parseEventPermission(pair: string): EventPermission {
+  const at = pair.lastIndexOf('=');
+  return { event: pair.slice(0, at).trim(), permission: pair.slice(at + 1).trim() };
 }
 
 /** Folds seed 002's IDAE_SOCKET_* names into their canonical variables; the canonical one wins when both are set. */

@@ -1,4 +1,5 @@
 import type { ServerOptions } from 'socket.io';
+import type { LoginThrottle, ThrottleLimits } from '../accounts/login-throttle.js';
 import type { ClientRegistry } from '../tenants/client-registry.js';
 import type { GatewayNamespace } from '../types/socket.js';
 
@@ -135,6 +136,8 @@ export interface Engine {
   readonly clients: ClientRegistry;
   /** Room history; `undefined` when HISTORY_SIZE is 0. */
   readonly history: HistoryStore | undefined;
+  /** The auth service's failed-login counters, kept where the engine keeps shared state. */
+  loginThrottle(limits: ThrottleLimits): LoginThrottle;
   /** Called once the Socket.IO namespace exists, before the node takes traffic. */
   bind(namespace: GatewayNamespace): Promise<void>;
   /** False while the engine cannot serve (e.g. its backing store is unreachable): publishes answer 503. */

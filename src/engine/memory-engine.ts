@@ -1,3 +1,5 @@
+import type { LoginThrottle, ThrottleLimits } from '../accounts/login-throttle.js';
+import { MemoryLoginThrottle } from '../accounts/memory-login-throttle.js';
 import { userRoom, type GatewayNamespace } from '../types/socket.js';
 import type {
   ConnectionInfo, Engine, PresenceReader, PresenceStats, RoomInfo, RoomMember, SessionStore, UserPresence,
@@ -35,6 +37,10 @@ export class MemoryEngine implements Engine {
 
   isReady(): boolean {
     return true;
+  }
+
+  loginThrottle(limits: ThrottleLimits): LoginThrottle {
+    return new MemoryLoginThrottle(limits);
   }
 
   async close(): Promise<void> {

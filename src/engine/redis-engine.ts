@@ -1,3 +1,5 @@
+import type { LoginThrottle, ThrottleLimits } from '../accounts/login-throttle.js';
+import { RedisLoginThrottle } from './redis-login-throttle.js';
 import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
@@ -54,9 +56,11 @@ export class RedisEngine implements Engine {
   private subscriber: Redis | undefined;
   private namespace: GatewayNamespace | undefined;
   private readonly crashRecovery: CrashRecovery | undefined;
+  private readonly prefix: string;
 
   constructor(config: RedisConfig, options: RedisEngineOptions, private readonly logger: Logger) {
     const { nodeId, heartbeatMs, historySize, historyTtlMs, recoveryWindowMs } = options;
+    this.prefix = config.prefix;
     const retryStrategy = (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS);
     const connectionName = `switchboard:${nodeId.slice(0, 8)}`;
     // Our own commands (sessions, presence, history) fail fast while Redis is away, so no request hangs.
@@ -99,6 +103,10 @@ export class RedisEngine implements Engine {
     this.namespace = namespace;
     this.presence.start(namespace);
     this.crashRecovery?.start(namespace);
+  }
+
+  loginThrottle(limits: ThrottleLimits): LoginThrottle {
+    return new RedisLoginThrottle(this.client, this.prefix, limits);
   }
 
   isReady(): boolean {

@@ -23,6 +23,16 @@ export const ERROR_CATALOG = {
   JOIN_TOKEN_EXPIRED: { status: 401, message: 'The join token has expired' },
   JOIN_TOKEN_INVALID: { status: 401, message: 'The join token is malformed or wrongly signed' },
   AUTH_UNAVAILABLE: { status: 503, message: 'The token could not be checked right now; try again' },
+  USER_DISABLED: { status: 403, message: 'This user is disabled' },
+  // --- auth service (login, refresh, logout, password) ---
+  LOGIN_FAILED: { status: 401, message: 'Wrong username or password' },
+  REFRESH_TOKEN_INVALID: { status: 403, message: 'The refresh token is unknown, revoked or expired; log in again' },
+  REFRESH_TOKEN_REUSED: { status: 403, message: 'This refresh token was already used; the session is revoked, log in again' },
+  PASSWORD_MISMATCH: { status: 400, message: 'newPassword and confirmPassword do not match' },
+  PASSWORD_UNCHANGED: { status: 400, message: 'The new password must differ from the old one' },
+  PASSWORD_TOO_WEAK: { status: 400, message: 'The new password is too short' },
+  OLD_PASSWORD_WRONG: { status: 400, message: 'The old password is not right' },
+  PASSWORD_CHANGE_UNSUPPORTED: { status: 403, message: "This account's password is not managed by Switchboard" },
   // --- HTTP API authentication ---
   API_KEY_MISSING: { status: 401, message: 'No API key was presented; send Authorization: Bearer <key> or X-Api-Key: <key>' },
   API_KEY_INVALID: { status: 401, message: 'The API key is not valid' },

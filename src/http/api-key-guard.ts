@@ -15,7 +15,8 @@ export function apiKeyGuard(verifier: ApiKeyVerifier) {
   };
 }
 
-function presentedKey(request: FastifyRequest): string | undefined {
+/** The credential of a request: `X-Api-Key`, else the `Authorization: Bearer` value. */
+export function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key'];
   const apiKey = Array.isArray(header) ? header[0] : header;
   if (apiKey !== undefined && apiKey.length > 0) return apiKey;

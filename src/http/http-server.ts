@@ -50,7 +50,7 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
   });
   await app.register(cors, {
     origin: (origin, callback) => callback(originPolicy.allows(origin) ? null : new GatewayError('ORIGIN_FORBIDDEN'), originPolicy.allows(origin)),
-    methods: ['GET', 'POST'],
+    methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['content-type', 'authorization', 'x-api-key'],
     strictPreflight: false,
     maxAge: 600,

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
+import { hasPermission } from '../auth/permissions.js';
+import type { RoomPattern } from '../rooms/room-pattern.js';
 import type { HistoryPage, HistoryStore } from '../engine/engine.js';
 import { GatewayError } from '../errors/catalog.js';
 import { chatHandlers, type ChatEventDeps } from './chat-events.js';
@@ -20,7 +22,15 @@ export interface ClientEventDeps extends RoomEventDeps, ChatEventDeps, ClientRoo
   /** Room history, `undefined` when off. */
   readonly history: HistoryStore | undefined;
   readonly limiter: ClientRateLimiter;
+  /** EVENT_PERMISSIONS: events (patterns) a socket may only send holding the permission. */
+  readonly eventPermissions: readonly EventPermissionRule[];
   readonly logger: Logger;
+}
+
+/** One EVENT_PERMISSIONS entry, its pattern compiled. */
+export interface EventPermissionRule {
+  readonly event: RoomPattern;
+  readonly permission: string;
 }
 
 /**
@@ -49,6 +59,11 @@ export function createClientEventListeners(deps: ClientEventDeps): (socket: Gate
       ack?.({ error: new GatewayError('RATE_LIMITED', 'Too many events; slow down (CLIENT_EVENTS_PER_SECOND)').toBody() });
       return;
     }
+    const needed = deps.eventPermissions.find((rule) => rule.event.matches(event));
+    if (needed !== undefined && !hasPermission(this.data, needed.permission)) {
+      ack?.({ error: new GatewayError('FORBIDDEN', `"${event}" needs the "${needed.permission}" permission`, { details: { permission: needed.permission } }).toBody() });
+      return;
+    }
     const listener = Object.hasOwn(listeners, event) ? listeners[event] : undefined;
     if (listener !== undefined) listener.apply(this, args);
     else if (isClientRoomEvent(deps, event)) handle(deps, async (socket, payload) => relayClientEvent(socket, event, payload, deps)).apply(this, args);
@@ -71,6 +86,7 @@ async function refreshToken(socket: GatewaySocket, payload: unknown, deps: Clien
   }
   deps.expiry.update(socket, identity.expiresAt);
   socket.data.rooms = identity.rooms;
+  socket.data.permissions = identity.permissions;
   return { ok: true, expiresAt: identity.expiresAt ?? null };
 }
 

@@ -9,7 +9,7 @@ import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '.
 const ENFORCE_LATEST_EVENT = 'switchboard:enforce-latest';
 
 /** Why a socket was logged out; sent as `auth:logout` `{ reason }`. */
-export type LogoutReason = 'force-logout' | 'session-replaced';
+export type LogoutReason = 'force-logout' | 'session-replaced' | 'logout' | 'password-changed' | 'user-disabled' | 'refresh-token-reused';
 
 /**
  * Enforces SESSION_POLICY and carries out session-wide actions (force-logout, disconnect) on every node:
@@ -94,6 +94,32 @@ export class SessionControl {
     const targets = sessionId === undefined ? sockets : sockets.filter((s) => s.data.sessionId === sessionId);
     for (const socket of targets) socket.disconnect(true);
     return targets.length;
+  }
+
+  /**
+   * The auth service revoked these sessions: their sockets, on every node, get `auth:logout { reason }`
+   * and are disconnected.
+   */
+  logoutSessions(sessionIds: readonly string[], reason: LogoutReason): void {
+    if (sessionIds.length === 0) return;
+    const targets = this.io.in(sessionIds.map(sessionRoom));
+    targets.emit('auth:logout', { reason });
+    targets.disconnectSockets(true);
+  }
+
+  /**
+   * The same for this node's sockets only, of a user or of some sessions: for account events, which
+   * every node reads for itself.
+   */
+  logoutLocally(rooms: readonly string[], reason: LogoutReason): number {
+    const namespace = this.io.of('/');
+    let count = 0;
+    for (const room of rooms) count += namespace.adapter.rooms.get(room)?.size ?? 0;
+    if (count === 0) return 0;
+    const targets = this.io.local.in([...rooms]);
+    targets.emit('auth:logout', { reason });
+    targets.disconnectSockets(true);
+    return count;
   }
 
   /**

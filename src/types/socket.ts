@@ -14,6 +14,8 @@ export interface SocketData {
   roles?: readonly string[];
   /** Seed 000: the client (tenant) whose namespaces the token may connect to. */
   clientId?: string;
+  /** Seed 004: the token's permissions (EVENT_PERMISSIONS checks them). */
+  permissions?: readonly string[];
   /** Seed 001: per channel joined with a join token carrying `data.webhook_url`, that URL. */
   channelWebhooks?: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { PERMISSIONS } from '../../auth/permissions.js';
 import { GatewayError, isGatewayError, type ErrorBody } from '../../errors/catalog.js';
 import { resolveTarget } from '../../realtime/publication.js';
 import type { PublishResult, Publisher } from '../../realtime/publisher.js';
@@ -10,11 +11,11 @@ const validatePublishItem = compileBodyValidator(PublishBody);
 
 /** `POST /v1/publish` (one message) and `POST /v1/batch` (many, in order, one result each). */
 export async function publishRoutes(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  app.post<{ Body: PublishBody }>('/publish', { schema: { body: PublishBody } }, async (request) =>
+  app.post<{ Body: PublishBody }>('/publish', { schema: { body: PublishBody }, config: { permission: PERMISSIONS.publish } }, async (request) =>
     publishOne(context.publisher, request.body),
   );
 
-  app.post<{ Body: unknown[] }>('/batch', { schema: { body: { type: 'array' } } }, async (request) => {
+  app.post<{ Body: unknown[] }>('/batch', { schema: { body: { type: 'array' } }, config: { permission: PERMISSIONS.publish } }, async (request) => {
     const items = request.body;
     if (items.length > context.config.maxBatchSize) {
       throw new GatewayError('BATCH_TOO_LARGE', `A batch holds at most ${context.config.maxBatchSize} items (MAX_BATCH_SIZE); this one has ${items.length}`);

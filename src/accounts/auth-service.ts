@@ -1,0 +1,248 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AuthServiceConfig } from '../config/config.js';
+import { GatewayError } from '../errors/catalog.js';
+import { ALL_PERMISSIONS } from '../auth/permissions.js';
+import type { AccountStore, SessionRecord, SessionTokens } from './account-store.js';
+import type { LoginThrottle } from './login-throttle.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
+import type { Revocations } from './revocations.js';
+import { refreshTokenHash, type TokenIssuer } from './token-issuer.js';
+import type { UserVerifier, VerifiedUser } from './user-verifier.js';
+
+/** The user id, role and permissions of the access-key (admin) login. */
+export const ADMIN_USER_ID = 'admin';
+export const ADMIN_ROLE_NAME = 'admin';
+
+/** What login and refresh answer. */
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  /** Seconds until the access token expires. */
+  readonly expiresIn: number;
+  readonly tokenType: 'Bearer';
+}
+
+/** Who is logging in, for the throttle and the session. */
+export interface LoginContext {
+  readonly ip: string;
+  /** The device the session is for (REUSE_ACCESS_TOKEN); `''` when not given. */
+  readonly deviceId: string;
+}
+
+/** Who is calling an authenticated route: the access token's user and session. */
+export interface Caller {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+interface Principal {
+  readonly userId: string;
+  readonly role: string;
+  readonly permissions: readonly string[];
+}
+
+/**
+ * The auth service's rules (seeds 000 and 004), independent of HTTP: login with the access key or a
+ * username and password, refresh with rotation and reuse detection, logout, password change. Every
+ * revocation disconnects the sessions' sockets on every node (through {@link Revocations}).
+ */
+export class AuthService {
+  private readonly accessKeyDigest: Buffer | undefined;
+
+  constructor(
+    private readonly config: AuthServiceConfig,
+    private readonly store: AccountStore,
+    private readonly issuer: TokenIssuer,
+    private readonly verifier: UserVerifier,
+    private readonly throttle: LoginThrottle,
+    private readonly revocations: Revocations,
+    private readonly logger: Logger,
+  ) {
+    this.accessKeyDigest = config.accessKey === undefined ? undefined : digest(config.accessKey);
+  }
+
+  /** `POST /login { accessKey }`: an admin session (role `admin`, every permission) when the key matches. */
+  async loginWithAccessKey(accessKey: string, context: LoginContext): Promise<TokenPair> {
+    const keys = [`ip:${context.ip}`];
+    await this.assertNotThrottled(keys);
+    // Compared as SHA-256 digests in constant time: neither the key's content nor its length leaks.
+    const matches = this.accessKeyDigest !== undefined && timingSafeEqual(digest(accessKey), this.accessKeyDigest);
+    if (!matches) {
+      await this.throttle.recordFailure(keys);
+      this.logger.info({ ip: context.ip }, 'admin login refused');
+      throw new GatewayError('LOGIN_FAILED', 'The access key is not valid');
+    }
+    return this.openSession({ userId: ADMIN_USER_ID, role: ADMIN_ROLE_NAME, permissions: [ALL_PERMISSIONS] }, context);
+  }
+
+  /**
+   * `POST /login { username, password }`: a user session when the verifier accepts. An unknown user and
+   * a wrong password get the same LOGIN_FAILED, after the same work; failures count per username and
+   * per IP, and past LOGIN_MAX_FAILURES the answer is RATE_LIMITED with Retry-After.
+   */
+  async loginWithPassword(username: string, password: string, context: LoginContext): Promise<TokenPair> {
+    const keys = [`user:${username.toLowerCase()}`, `ip:${context.ip}`];
+    await this.assertNotThrottled(keys);
+    const user = await this.verifier.verify(username, password);
+    if (user === undefined) {
+      await this.throttle.recordFailure(keys);
+      this.logger.info({ ip: context.ip }, 'login refused'); // not the username: people type passwords there
+      throw new GatewayError('LOGIN_FAILED');
+    }
+    if (user.disabled) throw new GatewayError('USER_DISABLED');
+    if (user.id === ADMIN_USER_ID) throw new GatewayError('LOGIN_FAILED', 'This user id is reserved for the access-key login');
+    await this.throttle.reset(keys[0] as string);
+    return this.openSession(principalOf(user), context);
+  }
+
+  /**
+   * `POST /token`: spends the refresh token and answers a new pair. A spent token presented again (or
+   * two refreshes racing with the same token) revokes the whole session: whoever holds a copy is locked
+   * out along with the thief.
+   */
+  async refresh(token: string): Promise<TokenPair> {
+    const claims = await this.issuer.verifyRefresh(token);
+    const session = await this.store.findSession(claims.sessionId);
+    const now = Date.now();
+    if (session === undefined || session.userId !== claims.userId) throw new GatewayError('REFRESH_TOKEN_INVALID');
+    if (session.revokedAt !== undefined) throw new GatewayError('REFRESH_TOKEN_INVALID', 'The session was logged out or revoked; log in again');
+    if (session.expiresAt <= now) throw new GatewayError('REFRESH_TOKEN_INVALID', 'The refresh token has expired; log in again');
+    const presentedHash = refreshTokenHash(token);
+    if (presentedHash !== session.refreshHash) {
+      if (claims.generation < session.refreshGeneration) await this.revokeForReuse(session);
+      throw new GatewayError(claims.generation < session.refreshGeneration ? 'REFRESH_TOKEN_REUSED' : 'REFRESH_TOKEN_INVALID');
+    }
+    const state = await this.store.sessionState(session.id, now);
+    if (state?.userDisabled === true) throw new GatewayError('USER_DISABLED');
+    const { tokens, pair } = await this.mint(session, session.refreshGeneration + 1, now);
+    if (!(await this.store.rotateTokens(session.id, presentedHash, tokens))) {
+      // Another refresh with this same token won the race: the token was used twice.
+      await this.revokeForReuse(session);
+      throw new GatewayError('REFRESH_TOKEN_REUSED');
+    }
+    return pair;
+  }
+
+  /** `DELETE /logout`: revokes the refresh token's session (any generation of it) and logs its sockets out. */
+  async logout(token: string): Promise<void> {
+    const claims = await this.issuer.verifyRefresh(token, true);
+    const session = await this.store.findSession(claims.sessionId);
+    if (session === undefined || session.userId !== claims.userId) throw new GatewayError('REFRESH_TOKEN_INVALID');
+    if (await this.store.revokeSession(session.id, 'logout', Date.now())) {
+      this.logger.info({ userId: session.userId, sessionId: session.id }, 'logged out');
+    }
+    this.revocations.sessionsRevoked([session.id], 'logout');
+  }
+
+  /**
+   * `POST /password` (seed 004): new and confirm must match, old and new must differ, the new one must be
+   * long enough and the old one right. On success every other session of the user is revoked and logged out.
+   * Wrong old passwords count as failed logins.
+   */
+  async changePassword(caller: Caller, oldPassword: string, newPassword: string, confirmPassword: string): Promise<number> {
+    if (!this.verifier.managesPasswords || caller.userId === ADMIN_USER_ID) throw new GatewayError('PASSWORD_CHANGE_UNSUPPORTED');
+    if (newPassword !== confirmPassword) throw new GatewayError('PASSWORD_MISMATCH');
+    if (oldPassword === newPassword) throw new GatewayError('PASSWORD_UNCHANGED');
+    if (newPassword.length < MIN_PASSWORD_LENGTH || newPassword.length > MAX_PASSWORD_LENGTH) {
+      throw new GatewayError('PASSWORD_TOO_WEAK', `The new password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long`);
+    }
+    const keys = [`user:${caller.userId.toLowerCase()}`];
+    await this.assertNotThrottled(keys);
+    const user = await this.store.findUser(caller.userId);
+    if (user === undefined) throw new GatewayError('PASSWORD_CHANGE_UNSUPPORTED');
+    if (!(await verifyPassword(user.passwordHash, oldPassword))) {
+      await this.throttle.recordFailure(keys);
+      throw new GatewayError('OLD_PASSWORD_WRONG');
+    }
+    const revoked = await this.store.changePassword(user.username, await hashPassword(newPassword), caller.sessionId, Date.now());
+    this.logger.info({ userId: user.id, sessionsRevoked: revoked?.length ?? 0 }, 'password changed');
+    this.revocations.sessionsRevoked(revoked ?? [], 'password-changed');
+    return revoked?.length ?? 0;
+  }
+
+  private async openSession(principal: Principal, context: LoginContext): Promise<TokenPair> {
+    const now = Date.now();
+    if (this.config.reuseAccessToken) {
+      const reused = await this.reuse(principal, context.deviceId, now);
+      if (reused !== undefined) return reused;
+    }
+    const id = randomUUID();
+    const draft: SessionRecord = {
+      id, userId: principal.userId, role: principal.role, permissions: principal.permissions, deviceId: context.deviceId, createdAt: now,
+      refreshGeneration: 0, refreshHash: '', refreshIssuedAt: now, expiresAt: now, accessJti: '', accessIssuedAt: now, accessExpiresAt: now,
+      revokedAt: undefined, revokeReason: undefined,
+    };
+    const { tokens, pair } = await this.mint(draft, 0, now);
+    const { revokedAt: _revokedAt, revokeReason: _revokeReason, ...session } = { ...draft, ...tokens };
+    await this.store.createSession(session);
+    this.logger.info({ userId: principal.userId, sessionId: id }, 'logged in');
+    return pair;
+  }
+
+  /**
+   * Seed 004's multi-device rule: the device's live session, its tokens signed again from the stored
+   * claims (signing is deterministic, so they are the very tokens it was given). A session whose role or
+   * permissions changed since, or whose tokens do not come out the same, is not reused.
+   */
+  private async reuse(principal: Principal, deviceId: string, now: number): Promise<TokenPair | undefined> {
+    const session = await this.store.findReusableSession(principal.userId, deviceId, now + 1000);
+    if (session === undefined || session.role !== principal.role || !sameList(session.permissions, principal.permissions)) return undefined;
+    const refreshToken = await this.issuer.signRefresh({
+      userId: session.userId, sessionId: session.id, generation: session.refreshGeneration,
+      iat: seconds(session.refreshIssuedAt), exp: seconds(session.expiresAt),
+    });
+    if (refreshTokenHash(refreshToken) !== session.refreshHash) return undefined;
+    const accessToken = await this.issuer.signAccess({
+      userId: session.userId, sessionId: session.id, role: session.role, permissions: session.permissions,
+      jti: session.accessJti, iat: seconds(session.accessIssuedAt), exp: seconds(session.accessExpiresAt),
+    });
+    return { accessToken, refreshToken, expiresIn: seconds(session.accessExpiresAt) - seconds(now), tokenType: 'Bearer' };
+  }
+
+  /** New tokens for a session: times are whole seconds (as JWTs carry them), so re-signing reproduces them. */
+  private async mint(session: SessionRecord, generation: number, now: number): Promise<{ tokens: SessionTokens; pair: TokenPair }> {
+    const iat = seconds(now);
+    const accessExp = iat + this.config.accessTokenTtlS;
+    const refreshExp = iat + this.config.refreshTokenTtlS;
+    const jti = randomUUID();
+    const accessToken = await this.issuer.signAccess({
+      userId: session.userId, sessionId: session.id, role: session.role, permissions: session.permissions, jti, iat, exp: accessExp,
+    });
+    const refreshToken = await this.issuer.signRefresh({ userId: session.userId, sessionId: session.id, generation, iat, exp: refreshExp });
+    return {
+      tokens: {
+        refreshGeneration: generation, refreshHash: refreshTokenHash(refreshToken), refreshIssuedAt: iat * 1000, expiresAt: refreshExp * 1000,
+        accessJti: jti, accessIssuedAt: iat * 1000, accessExpiresAt: accessExp * 1000,
+      },
+      pair: { accessToken, refreshToken, expiresIn: this.config.accessTokenTtlS, tokenType: 'Bearer' },
+    };
+  }
+
+  private async revokeForReuse(session: SessionRecord): Promise<void> {
+    await this.store.revokeSession(session.id, 'refresh-token-reused', Date.now());
+    this.logger.warn({ userId: session.userId, sessionId: session.id }, 'refresh token reused; session revoked');
+    this.revocations.sessionsRevoked([session.id], 'refresh-token-reused');
+  }
+
+  private async assertNotThrottled(keys: readonly string[]): Promise<void> {
+    const waitS = await this.throttle.blockedFor(keys);
+    if (waitS > 0) throw new GatewayError('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterS: waitS });
+  }
+}
+
+function principalOf(user: VerifiedUser): Principal {
+  return { userId: user.id, role: user.role, permissions: user.permissions };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function seconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}

@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { TokenStateStrategy } from '../auth/token-state-strategy.js';
+import type { LogoutReason, SessionControl } from '../realtime/session-control.js';
+import { sessionRoom, userRoom, type GatewayServer } from '../types/socket.js';
+import type { AccountEvent } from './account-store.js';
+
+/** Inter-node event: these sessions were revoked; drop any cached state about them. */
+const SESSIONS_REVOKED_EVENT = 'switchboard:sessions-revoked';
+
+/**
+ * What follows a revocation on the realtime side, on every node: the sessions' sockets get `auth:logout`
+ * and are disconnected, and TOKEN_STATE_CHECK's cached answers about them are dropped.
+ */
+export class Revocations {
+  constructor(
+    private readonly io: GatewayServer,
+    private readonly sessionControl: SessionControl,
+    private readonly stateCheck: TokenStateStrategy | undefined,
+    private readonly clustered: boolean,
+    private readonly logger: Logger,
+  ) {
+    if (clustered && stateCheck !== undefined) {
+      io.on(SESSIONS_REVOKED_EVENT, (ids: unknown) => {
+        if (Array.isArray(ids)) stateCheck.forget(ids.filter((id): id is string => typeof id === 'string'));
+      });
+    }
+  }
+
+  /** Sessions revoked through this node's auth service (logout, reuse, password change). */
+  sessionsRevoked(sessionIds: readonly string[], reason: LogoutReason): void {
+    if (sessionIds.length === 0) return;
+    this.stateCheck?.forget(sessionIds);
+    if (this.clustered && this.stateCheck !== undefined) this.io.serverSideEmit(SESSIONS_REVOKED_EVENT, sessionIds);
+    this.sessionControl.logoutSessions(sessionIds, reason);
+  }
+
+  /** An account event read from the store's feed (e.g. `users disable` from the CLI): acts on this node's sockets. */
+  apply(event: AccountEvent): void {
+    if (event.kind === 'user-disabled') {
+      this.stateCheck?.forget();
+      const count = this.sessionControl.logoutLocally([userRoom(event.userId)], 'user-disabled');
+      if (count > 0) this.logger.info({ userId: event.userId, sockets: count }, 'user disabled; sockets logged out');
+    } else {
+      this.stateCheck?.forget(event.sessionIds);
+      this.sessionControl.logoutLocally(event.sessionIds.map(sessionRoom), 'password-changed');
+    }
+  }
+}

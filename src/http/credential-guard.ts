@@ -1,0 +1,37 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
+import type { AuthStrategy } from '../auth/auth-strategy.js';
+import { PERMISSIONS, hasPermission } from '../auth/permissions.js';
+import { GatewayError } from '../errors/catalog.js';
+import { presentedKey } from './api-key-guard.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The permission a user token needs for this route (seed 004's `requirePermission`). */
+    permission?: string;
+  }
+}
+
+/** Three base64url parts: only such credentials are checked as tokens (a wrong API key is not sent to an introspection endpoint). */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * Seed 004's "check permission middleware" for the HTTP API, as an onRequest hook (before the body is
+ * read): an API key may call every route; otherwise a user token (e.g. from the auth service's `/login`)
+ * that the client-authentication strategy accepts and that holds the route's permission — the route's
+ * `config.permission`, else `read` for GET and `admin` for the rest. A valid token without it is 403
+ * FORBIDDEN; anything else 401.
+ */
+export function credentialGuard(apiKeys: ApiKeyVerifier, strategy: AuthStrategy) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const presented = presentedKey(request);
+    if (presented === undefined) throw new GatewayError('API_KEY_MISSING');
+    if (apiKeys.verify(presented)) return;
+    if (!JWT_SHAPE.test(presented)) throw new GatewayError('API_KEY_INVALID');
+    const identity = await strategy.authenticate({ token: presented });
+    const permission = request.routeOptions.config.permission ?? (request.method === 'GET' ? PERMISSIONS.read : PERMISSIONS.admin);
+    if (!hasPermission(identity, permission)) {
+      throw new GatewayError('FORBIDDEN', `This route needs the "${permission}" permission`, { details: { permission } });
+    }
+  };
+}

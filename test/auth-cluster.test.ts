@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PostgresAccountStore } from '../src/accounts/postgres-account-store.js';
+import { ACCESS_KEY, addUser, login, loginOk, logout, refresh, startAuthGateway, type AuthGateway } from './support/auth.js';
+import { api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, randomSuffix } from './support/gateway.js';
+import { freshSchemaUrl } from './support/postgres.js';
+import { startRedis, type TestRedis } from './support/redis.js';
+
+/**
+ * Two gateway nodes sharing a redis-server (Redis engine) and PostgreSQL (DATABASE_URL): a login on one
+ * node works on the other, and logout, password change, disabling a user and the login throttle reach
+ * both — the seed's "all servers share the same key".
+ */
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis({ cleanup: 'manual' });
+});
+afterAll(async () => {
+  await redis.kill();
+});
+
+let a: AuthGateway;
+let b: AuthGateway;
+let store: PostgresAccountStore;
+
+beforeEach(async () => {
+  const env = {
+    REDIS_URL: redis.url,
+    REDIS_DATA_PREFIX: `sbauth-${randomSuffix()}:`,
+    DATABASE_URL: await freshSchemaUrl(),
+    TOKEN_STATE_CHECK: 'true',
+    TOKEN_STATE_CACHE_MS: '60000',
+    LOGIN_MAX_FAILURES: '3',
+  };
+  a = await startAuthGateway(env);
+  b = await startAuthGateway(env);
+  store = await PostgresAccountStore.open(env.DATABASE_URL);
+  onCleanup(() => store.close());
+  await addUser(store, 'alice', 'correct horse battery', { permissions: ['publish'] });
+});
+
+describe('auth service on two nodes (PostgreSQL + Redis)', () => {
+  it('a login on node A connects on node B, and B refreshes A\'s refresh token', async () => {
+    const pair = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const socket = await connectClient(b.url, pair.accessToken);
+    const received = nextEvent(socket, 'news');
+    expect((await api(a.url, '/v1/publish', { body: { event: 'news', data: 1, users: ['alice'] }, key: pair.accessToken })).status).toBe(200);
+    expect((await received)[0]).toBe(1);
+    const next = await refresh(b.authUrl, pair.refreshToken);
+    expect(next.status).toBe(200);
+    // …and the spent token is spent on A too.
+    expect((await refresh(a.authUrl, pair.refreshToken)).body.error?.code).toBe('REFRESH_TOKEN_REUSED');
+  });
+
+  it('logout on node A disconnects the session\'s sockets on both nodes, and B refuses the token at once despite its cache', async () => {
+    const pair = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const onA = await connectClient(a.url, pair.accessToken);
+    const onB = await connectClient(b.url, pair.accessToken); // B now caches the session as active (60 s)
+    const events = [nextEvent(onA, 'auth:logout'), nextEvent(onB, 'auth:logout')];
+    const gone = [disconnectReason(onA), disconnectReason(onB)];
+    expect((await logout(a.authUrl, pair.refreshToken)).status).toBe(204);
+    for (const event of await Promise.all(events)) expect(event[0]).toEqual({ reason: 'logout' });
+    expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+    expect((await expectConnectError(b.url, { auth: { token: pair.accessToken } })).data?.code).toBe('SESSION_REVOKED');
+  });
+
+  it('a password change on node B logs out the user\'s other sessions on node A', async () => {
+    const phone = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const laptop = await loginOk(b.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const phoneSocket = await connectClient(a.url, phone.accessToken);
+    const loggedOut = nextEvent(phoneSocket, 'auth:logout');
+    const change = await api(b.authUrl, '/password', {
+      body: { oldPassword: 'correct horse battery', newPassword: 'a new passphrase', confirmPassword: 'a new passphrase' },
+      key: laptop.accessToken,
+    });
+    expect(change.body).toEqual({ ok: true, sessionsRevoked: 1 });
+    expect((await loggedOut)[0]).toEqual({ reason: 'password-changed' });
+    expect((await login(a.authUrl, { username: 'alice', password: 'a new passphrase' })).status).toBe(200);
+  });
+
+  it('disabling a user in the shared store (the CLI) logs their sockets out on every node', async () => {
+    const pair = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const sockets = [await connectClient(a.url, pair.accessToken), await connectClient(b.url, pair.accessToken)];
+    const events = sockets.map((socket) => nextEvent(socket, 'auth:logout'));
+    await store.disableUser('alice', Date.now());
+    for (const event of await Promise.all(events)) expect(event[0]).toEqual({ reason: 'user-disabled' });
+    expect((await login(b.authUrl, { username: 'alice', password: 'correct horse battery' })).body.error?.code).toBe('USER_DISABLED');
+  });
+
+  it('counts failed logins across nodes (Redis): failures on A block the username on B', async () => {
+    for (let i = 0; i < 3; i += 1) expect((await login(a.authUrl, { username: 'alice', password: `wrong ${i}` })).status).toBe(401);
+    const blocked = await login(b.authUrl, { username: 'alice', password: 'correct horse battery' });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The access key is throttled per IP, which the same failures blocked too.
+    expect((await login(b.authUrl, { accessKey: ACCESS_KEY })).status).toBe(429);
+  });
+});

@@ -1,0 +1,436 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeJwt } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteAccountStore } from '../src/accounts/sqlite-account-store.js';
+import { verifyPassword } from '../src/accounts/passwords.js';
+import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import {
+  ACCESS_KEY, ACCESS_TOKEN_SECRET, REFRESH_TOKEN_SECRET, addUser, login, loginOk, logout, refresh, sessionOf, startAuthGateway,
+  type AuthGateway,
+} from './support/auth.js';
+import {
+  api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, signToken, type ErrorResponse,
+} from './support/gateway.js';
+
+/**
+ * The built-in auth service (seeds 000 and 004) on one node with its SQLite store: login with the access
+ * key and with a username and password, refresh rotation and reuse detection, logout, password change,
+ * disabled users, token state checks, device reuse, permissions, brute-force throttling, and the
+ * delegating verifier — through real HTTP and stock socket.io-client.
+ */
+let node: AuthGateway;
+let store: SqliteAccountStore;
+
+async function openStore(dataDir: string): Promise<SqliteAccountStore> {
+  const opened = new SqliteAccountStore(dataDir);
+  onCleanup(() => opened.close());
+  return opened;
+}
+
+describe('auth service (SQLite, own port)', () => {
+  beforeEach(async () => {
+    node = await startAuthGateway();
+    store = await openStore(node.dataDir);
+    await addUser(store, 'alice', 'correct horse battery', { permissions: ['publish'] });
+    await addUser(store, 'bob', 'bob-password-1');
+  });
+
+  it('listens on its own port, apart from the gateway', async () => {
+    expect(new URL(node.authUrl).port).not.toBe(new URL(node.url).port);
+    expect((await api(node.authUrl, '/healthz', { key: null })).status).toBe(200);
+    expect((await api(node.url, '/login', { body: { accessKey: ACCESS_KEY }, key: null })).status).toBe(404);
+  });
+
+  it('opens an admin session for the access key, whose token works on the socket, the admin routes and the API', async () => {
+    const pair = await loginOk(node.authUrl, { accessKey: ACCESS_KEY });
+    expect(pair).toEqual({ accessToken: expect.any(String), refreshToken: expect.any(String), expiresIn: 900, tokenType: 'Bearer' });
+    const claims = decodeJwt(pair.accessToken);
+    expect(claims).toMatchObject({ sub: 'admin', user_id: 'admin', role: 'admin', permissions: ['*'], session_id: expect.any(String), jti: expect.any(String) });
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(900);
+
+    const socket = await connectClient(node.url, pair.accessToken);
+    expect(socket.connected).toBe(true);
+    // Seed 000's admin-protected routes take the admin JWT as Bearer.
+    const client = await api(node.url, '/client', { body: { clientId: 'shop-1', payload: { id: 'shop-1', name: 'Shop', subscriptions: ['completed'] } }, key: pair.accessToken });
+    expect(client.status).toBe(200);
+    // …and so does the canonical API (the admin holds every permission).
+    const received = nextEvent(socket, 'hello');
+    const published = await api(node.url, '/v1/publish', { body: { event: 'hello', data: { n: 1 }, users: ['admin'] }, key: pair.accessToken });
+    expect(published.status).toBe(200);
+    expect((await received)[0]).toEqual({ n: 1 });
+  });
+
+  it('refuses a wrong access key with LOGIN_FAILED, and bodies that are neither login form with INVALID_BODY', async () => {
+    const wrong = await login(node.authUrl, { accessKey: 'not-the-key' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error?.code).toBe('LOGIN_FAILED');
+    for (const body of [{}, { username: 'alice' }, { accessKey: ACCESS_KEY, username: 'alice', password: 'x' }, { username: 7, password: 'x' }]) {
+      const response = await login(node.authUrl, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.error?.code).toBe('INVALID_BODY');
+    }
+  });
+
+  it('logs a user in with username and password: the token carries the claims and connects as that user', async () => {
+    const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    expect(decodeJwt(pair.accessToken)).toMatchObject({ sub: 'alice', user_id: 'alice', role: 'user', permissions: ['publish'] });
+    const socket = await connectClient(node.url, pair.accessToken);
+    const received = nextEvent(socket, 'notice');
+    await api(node.url, '/v1/publish', { body: { event: 'notice', data: 'hi', users: ['alice'] } });
+    expect((await received)[0]).toBe('hi');
+  });
+
+  it('answers an unknown user and a wrong password the same way', async () => {
+    const unknown = await login(node.authUrl, { username: 'mallory', password: 'correct horse battery' });
+    const wrong = await login(node.authUrl, { username: 'alice', password: 'wrong password' });
+    expect(unknown.status).toBe(401);
+    expect(wrong.status).toBe(401);
+    expect(unknown.body).toEqual(wrong.body);
+    expect(wrong.body.error?.code).toBe('LOGIN_FAILED');
+  });
+
+  it('rotates refresh tokens, and a spent one revokes the whole session and logs its sockets out', async () => {
+    const first = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const socket = await connectClient(node.url, first.accessToken);
+    const second = await refresh(node.authUrl, first.refreshToken);
+    expect(second.status).toBe(200);
+    expect(second.body.refreshToken).not.toBe(first.refreshToken);
+    expect(second.body.accessToken).not.toBe(first.accessToken);
+    expect(sessionOf(second.body.accessToken)).toBe(sessionOf(first.accessToken));
+    const third = await refresh(node.authUrl, second.body.refreshToken);
+    expect(third.status).toBe(200);
+
+    const loggedOut = nextEvent(socket, 'auth:logout');
+    const gone = disconnectReason(socket);
+    const reused = await refresh(node.authUrl, first.refreshToken);
+    expect(reused.status).toBe(403);
+    expect(reused.body.error?.code).toBe('REFRESH_TOKEN_REUSED');
+    expect((await loggedOut)[0]).toEqual({ reason: 'refresh-token-reused' });
+    expect(await gone).toBe('io server disconnect');
+    // The newest token of that session is dead too.
+    const latest = await refresh(node.authUrl, third.body.refreshToken);
+    expect(latest.status).toBe(403);
+    expect(latest.body.error?.code).toBe('REFRESH_TOKEN_INVALID');
+  });
+
+  it('answers /token with 401 when the token is missing and 403 when it is unknown, an access token or forged', async () => {
+    const pair = await loginOk(node.authUrl, { username: 'bob', password: 'bob-password-1' });
+    for (const body of [undefined, {}, { token: '' }]) {
+      const response = await api(node.authUrl, '/token', { ...(body === undefined ? {} : { body }), method: 'POST', key: null });
+      expect(response.status, JSON.stringify(body)).toBe(401);
+      expect((response.body as unknown as ErrorResponse).error.code).toBe('TOKEN_MISSING');
+    }
+    const forged = await signToken({ sub: 'bob', sid: sessionOf(pair.accessToken), gen: 0, typ: 'refresh' }, { secret: ACCESS_TOKEN_SECRET });
+    for (const token of ['garbage', pair.accessToken, forged]) {
+      const response = await refresh(node.authUrl, token);
+      expect(response.status).toBe(403);
+      expect(response.body.error?.code).toBe('REFRESH_TOKEN_INVALID');
+    }
+    expect((await api(node.authUrl, '/token', { body: { token: 42 }, key: null })).status).toBe(400);
+  });
+
+  it('logs out: 204, the session is revoked and its sockets get auth:logout; logging out again is still 204', async () => {
+    const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const other = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const socket = await connectClient(node.url, pair.accessToken);
+    const otherSocket = await connectClient(node.url, other.accessToken);
+    const loggedOut = nextEvent(socket, 'auth:logout');
+    const gone = disconnectReason(socket);
+    const response = await logout(node.authUrl, pair.refreshToken);
+    expect(response.status).toBe(204);
+    expect((await loggedOut)[0]).toEqual({ reason: 'logout' });
+    expect(await gone).toBe('io server disconnect');
+    expect((await refresh(node.authUrl, pair.refreshToken)).body.error?.code).toBe('REFRESH_TOKEN_INVALID');
+    expect((await logout(node.authUrl, pair.refreshToken)).status).toBe(204);
+    // The user's other session is untouched.
+    expect(otherSocket.connected).toBe(true);
+    expect((await refresh(node.authUrl, other.refreshToken)).status).toBe(200);
+    expect((await api(node.authUrl, '/logout', { method: 'DELETE', body: {}, key: null })).status).toBe(401);
+  });
+
+  it('changes a password by the seed rules, each broken rule its own 400, and revokes every other session', async () => {
+    const here = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const elsewhere = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const herePhone = await connectClient(node.url, here.accessToken);
+    const otherPhone = await connectClient(node.url, elsewhere.accessToken);
+    const change = (body: Record<string, string>, key: string | null = here.accessToken) => api(node.authUrl, '/password', { body, key });
+
+    const rules: [Record<string, string>, string][] = [
+      [{ oldPassword: 'correct horse battery', newPassword: 'new password 1', confirmPassword: 'new password 2' }, 'PASSWORD_MISMATCH'],
+      [{ oldPassword: 'correct horse battery', newPassword: 'correct horse battery', confirmPassword: 'correct horse battery' }, 'PASSWORD_UNCHANGED'],
+      [{ oldPassword: 'correct horse battery', newPassword: 'short', confirmPassword: 'short' }, 'PASSWORD_TOO_WEAK'],
+      [{ oldPassword: 'not my password', newPassword: 'new password 1', confirmPassword: 'new password 1' }, 'OLD_PASSWORD_WRONG'],
+    ];
+    for (const [body, code] of rules) {
+      const response = await change(body);
+      expect(response.status, code).toBe(400);
+      expect((response.body as unknown as ErrorResponse).error.code).toBe(code);
+    }
+    const anonymous = await change({ oldPassword: 'a', newPassword: 'b', confirmPassword: 'b' }, null);
+    expect(anonymous.status).toBe(401);
+
+    const loggedOut = nextEvent(otherPhone, 'auth:logout');
+    const ok = await change({ oldPassword: 'correct horse battery', newPassword: 'new password 1', confirmPassword: 'new password 1' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ ok: true, sessionsRevoked: 1 });
+    expect((await loggedOut)[0]).toEqual({ reason: 'password-changed' });
+    expect(herePhone.connected).toBe(true);
+    expect((await refresh(node.authUrl, elsewhere.refreshToken)).status).toBe(403);
+    expect((await refresh(node.authUrl, here.refreshToken)).status).toBe(200);
+    expect((await login(node.authUrl, { username: 'alice', password: 'correct horse battery' })).status).toBe(401);
+    expect((await login(node.authUrl, { username: 'alice', password: 'new password 1' })).status).toBe(200);
+    const stored = await store.findUser('alice');
+    expect(await verifyPassword(stored?.passwordHash ?? '', 'new password 1')).toBe(true);
+  });
+
+  it('refuses a password change for the admin, whose key is configuration', async () => {
+    const admin = await loginOk(node.authUrl, { accessKey: ACCESS_KEY });
+    const response = await api(node.authUrl, '/password', { body: { oldPassword: 'a', newPassword: 'long enough 1', confirmPassword: 'long enough 1' }, key: admin.accessToken });
+    expect(response.status).toBe(403);
+    expect((response.body as unknown as ErrorResponse).error.code).toBe('PASSWORD_CHANGE_UNSUPPORTED');
+  });
+
+  it('disabling a user (as `npm run users -- disable` does) logs their sockets out and refuses their logins and refreshes', async () => {
+    const pair = await loginOk(node.authUrl, { username: 'bob', password: 'bob-password-1' });
+    const socket = await connectClient(node.url, pair.accessToken);
+    const loggedOut = nextEvent(socket, 'auth:logout');
+    const gone = disconnectReason(socket);
+    expect(await store.disableUser('bob', Date.now())).toHaveLength(1);
+    expect((await loggedOut)[0]).toEqual({ reason: 'user-disabled' });
+    expect(await gone).toBe('io server disconnect');
+    const again = await login(node.authUrl, { username: 'bob', password: 'bob-password-1' });
+    expect(again.status).toBe(403);
+    expect(again.body.error?.code).toBe('USER_DISABLED');
+    // A wrong password still answers LOGIN_FAILED: "disabled" is only told to who knows the password.
+    expect((await login(node.authUrl, { username: 'bob', password: 'wrong-password' })).body.error?.code).toBe('LOGIN_FAILED');
+    expect((await refresh(node.authUrl, pair.refreshToken)).status).toBe(403);
+    await store.enableUser('bob');
+    expect((await login(node.authUrl, { username: 'bob', password: 'bob-password-1' })).status).toBe(200);
+  });
+
+  it('GET /me answers who the access token is; a logged-out token is refused there at once', async () => {
+    const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const me = await api(node.authUrl, '/me', { key: pair.accessToken });
+    expect(me.body).toMatchObject({ userId: 'alice', sessionId: sessionOf(pair.accessToken), roles: ['user'], permissions: ['publish'] });
+    await logout(node.authUrl, pair.refreshToken);
+    const after = await api(node.authUrl, '/me', { key: pair.accessToken });
+    expect(after.status).toBe(403);
+    expect((after.body as unknown as ErrorResponse).error.code).toBe('SESSION_REVOKED');
+  });
+
+  it('requires permissions: on /v1 routes (403 FORBIDDEN) and on client events (acknowledged FORBIDDEN)', async () => {
+    const alice = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const bob = await loginOk(node.authUrl, { username: 'bob', password: 'bob-password-1' });
+    const body = { event: 'news', data: 1, rooms: ['lobby'] };
+    expect((await api(node.url, '/v1/publish', { body, key: alice.accessToken })).status).toBe(200);
+    const refused = await api<ErrorResponse>(node.url, '/v1/publish', { body, key: bob.accessToken });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'FORBIDDEN', details: { permission: 'publish' } });
+    const stats = await api<ErrorResponse>(node.url, '/v1/stats', { key: alice.accessToken });
+    expect(stats.status).toBe(403);
+    expect(stats.body.error.details).toEqual({ permission: 'read' });
+    expect((await api(node.url, '/v1/publish', { body, key: 'not-a-key' })).status).toBe(401);
+  });
+});
+
+describe('auth service options', () => {
+  it('EVENT_PERMISSIONS: a client event needs its permission', async () => {
+    const gw = await startAuthGateway({ CLIENT_EVENTS: 'client-*', EVENT_PERMISSIONS: 'client-*=publish' });
+    const db = await openStore(gw.dataDir);
+    await addUser(db, 'alice', 'correct horse battery', { permissions: ['publish'] });
+    await addUser(db, 'bob', 'bob-password-1');
+    const alice = await connectClient(gw.url, (await loginOk(gw.authUrl, { username: 'alice', password: 'correct horse battery' })).accessToken);
+    const bob = await connectClient(gw.url, (await loginOk(gw.authUrl, { username: 'bob', password: 'bob-password-1' })).accessToken);
+    for (const socket of [alice, bob]) expect(await socket.emitWithAck('room/join-room', { room: 'lobby' })).toMatchObject({ ok: true });
+    const heard = nextEvent(bob, 'client-typing');
+    expect(await alice.emitWithAck('client-typing', { room: 'lobby', data: { typing: true } })).toEqual({ ok: true });
+    expect((await heard)[0]).toEqual({ typing: true });
+    const refused = await bob.emitWithAck('client-typing', { room: 'lobby', data: { typing: true } });
+    expect(refused).toMatchObject({ error: { code: 'FORBIDDEN', details: { permission: 'publish' } } });
+  });
+
+  it('TOKEN_STATE_CHECK refuses the still-unexpired access token of a logged-out session and of a disabled user', async () => {
+    const checked = await startAuthGateway({ TOKEN_STATE_CHECK: 'true' });
+    const db = await openStore(checked.dataDir);
+    await addUser(db, 'alice', 'correct horse battery');
+    await addUser(db, 'bob', 'bob-password-1');
+    const pair = await loginOk(checked.authUrl, { username: 'alice', password: 'correct horse battery' });
+    await connectClient(checked.url, pair.accessToken); // caches the session as active
+    expect((await logout(checked.authUrl, pair.refreshToken)).status).toBe(204);
+    const refusal = await expectConnectError(checked.url, { auth: { token: pair.accessToken } });
+    expect(refusal.data?.code).toBe('SESSION_REVOKED');
+
+    const bob = await loginOk(checked.authUrl, { username: 'bob', password: 'bob-password-1' });
+    await db.disableUser('bob', Date.now());
+    expect((await expectConnectError(checked.url, { auth: { token: bob.accessToken } })).data?.code).toBe('USER_DISABLED');
+    // A token this service never issued names no session of it.
+    expect((await expectConnectError(checked.url, { auth: { token: await signToken({}, { secret: ACCESS_TOKEN_SECRET }) } })).data?.code).toBe('SESSION_REVOKED');
+
+    // Without TOKEN_STATE_CHECK, an access token stays valid until it expires (its sockets were logged out).
+    const unchecked = await startAuthGateway();
+    const db2 = await openStore(unchecked.dataDir);
+    await addUser(db2, 'carol', 'carol-password');
+    const carol = await loginOk(unchecked.authUrl, { username: 'carol', password: 'carol-password' });
+    await logout(unchecked.authUrl, carol.refreshToken);
+    expect((await connectClient(unchecked.url, carol.accessToken)).connected).toBe(true);
+  });
+
+  it('REUSE_ACCESS_TOKEN returns the device\'s still-valid tokens instead of minting others', async () => {
+    const reuse = await startAuthGateway({ REUSE_ACCESS_TOKEN: 'true' });
+    const db = await openStore(reuse.dataDir);
+    await addUser(db, 'alice', 'correct horse battery');
+    const credentials = { username: 'alice', password: 'correct horse battery' };
+    const phone = await loginOk(reuse.authUrl, { ...credentials, deviceId: 'phone' });
+    const phoneAgain = await loginOk(reuse.authUrl, { ...credentials, deviceId: 'phone' });
+    expect(phoneAgain.accessToken).toBe(phone.accessToken);
+    expect(phoneAgain.refreshToken).toBe(phone.refreshToken);
+    expect(phoneAgain.expiresIn).toBeLessThanOrEqual(900);
+    const laptop = await loginOk(reuse.authUrl, { ...credentials, deviceId: 'laptop' });
+    expect(sessionOf(laptop.accessToken)).not.toBe(sessionOf(phone.accessToken));
+    // After a logout the device gets a new session.
+    await logout(reuse.authUrl, phone.refreshToken);
+    const fresh = await loginOk(reuse.authUrl, { ...credentials, deviceId: 'phone' });
+    expect(sessionOf(fresh.accessToken)).not.toBe(sessionOf(phone.accessToken));
+
+    // Off (the default), every login is a new session.
+    const plain = await startAuthGateway({ DATA_DIR: reuse.dataDir });
+    const first = await loginOk(plain.authUrl, { ...credentials, deviceId: 'phone' });
+    const second = await loginOk(plain.authUrl, { ...credentials, deviceId: 'phone' });
+    expect(sessionOf(second.accessToken)).not.toBe(sessionOf(first.accessToken));
+  });
+
+  it('throttles failed logins per username and per IP: 429 with Retry-After, even for the right password', async () => {
+    const gw = await startAuthGateway({ LOGIN_MAX_FAILURES: '3', LOGIN_FAILURE_WINDOW_S: '60' });
+    const db = await openStore(gw.dataDir);
+    await addUser(db, 'alice', 'correct horse battery');
+    for (let i = 0; i < 3; i += 1) expect((await login(gw.authUrl, { username: 'alice', password: `wrong ${i}` })).status).toBe(401);
+    const blocked = await login(gw.authUrl, { username: 'alice', password: 'correct horse battery' });
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error?.code).toBe('RATE_LIMITED');
+    const retryAfter = Number(blocked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // The same IP is blocked for other usernames too (3 failures counted against it), and for the access key.
+    expect((await login(gw.authUrl, { username: 'someone-else', password: 'whatever1' })).status).toBe(429);
+    expect((await login(gw.authUrl, { accessKey: ACCESS_KEY })).status).toBe(429);
+  });
+
+  it('mounts the routes under /auth on the gateway port with AUTH_PORT=same', async () => {
+    const same = await startAuthGateway({ AUTH_PORT: 'same' });
+    expect(same.authUrl).toBe(`${same.url}/auth`);
+    const pair = await loginOk(same.authUrl, { accessKey: ACCESS_KEY });
+    expect((await refresh(same.authUrl, pair.refreshToken)).status).toBe(200);
+  });
+});
+
+describe('auth service logs', () => {
+  it('never write a password, a hash, an access key or a token, even at trace level', async () => {
+    const gw = await startAuthGateway({ LOG_LEVEL: 'trace', TOKEN_STATE_CHECK: 'true' });
+    const db = await openStore(gw.dataDir);
+    await addUser(db, 'alice', 'correct horse battery');
+    const secrets: string[] = ['correct horse battery', 'new password 1', ACCESS_KEY, REFRESH_TOKEN_SECRET, ACCESS_TOKEN_SECRET];
+    const admin = await loginOk(gw.authUrl, { accessKey: ACCESS_KEY });
+    const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'correct horse battery' });
+    await login(gw.authUrl, { username: 'correct horse battery', password: 'typed in the wrong field' });
+    secrets.push('typed in the wrong field');
+    await connectClient(gw.url, pair.accessToken);
+    const rotated = await refresh(gw.authUrl, pair.refreshToken);
+    await refresh(gw.authUrl, pair.refreshToken); // reuse: logged as a warning
+    await api(gw.authUrl, '/password', { body: { oldPassword: 'correct horse battery', newPassword: 'new password 1', confirmPassword: 'new password 1' }, key: rotated.body.accessToken });
+    await logout(gw.authUrl, admin.refreshToken);
+    const hash = (await db.findUser('alice'))?.passwordHash ?? 'missing';
+    secrets.push(admin.accessToken, admin.refreshToken, pair.accessToken, pair.refreshToken, rotated.body.accessToken, rotated.body.refreshToken, hash, hash.split('$').at(-1) ?? hash);
+    const text = gw.logs.join('\n');
+    expect(text).toContain('logged in');
+    for (const secret of secrets) expect(text.includes(secret), `a log line holds ${secret.slice(0, 12)}…`).toBe(false);
+  });
+});
+
+describe('VERIFY_USER_URL', () => {
+  let backend: Server;
+  let backendUrl: string;
+  const seen: unknown[] = [];
+  beforeEach(async () => {
+    seen.length = 0;
+    backend = createServer((request, response) => {
+      void readJson(request).then((body) => {
+        seen.push(body);
+        const { username, password } = body as { username?: string; password?: string };
+        if (username === 'slow') return; // never answers
+        if (username === 'broken') {
+          response.writeHead(500).end();
+        } else if (username === 'alice' && password === 'right-password') {
+          response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 42, role: 'editor', permissions: ['publish', 'read'] }));
+        } else {
+          response.writeHead(401).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}/verify`;
+  });
+  afterEach(async () => {
+    backend.closeAllConnections();
+    await new Promise((resolve) => backend.close(resolve));
+  });
+
+  it('delegates the check to the backend: 200 { id, role, permissions } logs in, a refusal is LOGIN_FAILED, silence or errors are 503', async () => {
+    const gw = await startAuthGateway({ VERIFY_USER_URL: backendUrl, VERIFY_USER_TIMEOUT_MS: '300' });
+    const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'right-password' });
+    expect(seen[0]).toEqual({ username: 'alice', password: 'right-password' });
+    expect(decodeJwt(pair.accessToken)).toMatchObject({ user_id: '42', role: 'editor', permissions: ['publish', 'read'] });
+    expect((await connectClient(gw.url, pair.accessToken)).connected).toBe(true);
+    expect((await login(gw.authUrl, { username: 'alice', password: 'wrong' })).body.error?.code).toBe('LOGIN_FAILED');
+    for (const username of ['slow', 'broken']) {
+      const response = await login(gw.authUrl, { username, password: 'whatever' });
+      expect(response.status, username).toBe(503);
+      expect(response.body.error?.code).toBe('AUTH_UNAVAILABLE');
+    }
+    // Passwords live in the backend: they are not changed here.
+    const change = await api(gw.authUrl, '/password', { body: { oldPassword: 'right-password', newPassword: 'another-one-1', confirmPassword: 'another-one-1' }, key: pair.accessToken });
+    expect(change.status).toBe(403);
+  });
+});
+
+describe('auth service configuration', () => {
+  const base = { NODE_ENV: 'test', ACCESS_TOKEN_SECRET, REFRESH_TOKEN_SECRET };
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+  };
+
+  it('turns on with ACCESS_TOKEN_SECRET, verifies client tokens with it and defaults to port 4000, 15 min and 30 days', () => {
+    const config = loadConfig(base);
+    expect(config.authService).toMatchObject({ port: 4000, accessTokenTtlS: 900, refreshTokenTtlS: 30 * 86_400, reuseAccessToken: false });
+    expect(config.jwt.secret).toBe(ACCESS_TOKEN_SECRET);
+    expect(loadConfig({ ...base, ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '7d' }).authService).toMatchObject({ accessTokenTtlS: 300, refreshTokenTtlS: 604_800 });
+    expect(loadConfig({ NODE_ENV: 'test' }).authService).toBeUndefined();
+    expect(loadConfig({ ...base, AUTH_SERVICE: 'off' }).authService).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'test', AUTH_SERVICE: 'on' }).authService?.accessKey).toMatch(/^ak_dev_/);
+  });
+
+  it('refuses shared or weak secrets, a state check without the service, and bad EVENT_PERMISSIONS', () => {
+    expect(problems({ ...base, REFRESH_TOKEN_SECRET: ACCESS_TOKEN_SECRET }).join()).toMatch(/REFRESH_TOKEN_SECRET must differ/);
+    expect(problems({ NODE_ENV: 'test', TOKEN_STATE_CHECK: 'true' }).join()).toMatch(/TOKEN_STATE_CHECK=true needs the auth service/);
+    expect(problems({ ...base, EVENT_PERMISSIONS: 'client-typing' }).join()).toMatch(/EVENT_PERMISSIONS/);
+    expect(problems({ ...base, ACCESS_TOKEN_TTL: '30d', REFRESH_TOKEN_TTL: '1d' }).join()).toMatch(/ACCESS_TOKEN_TTL must be shorter/);
+    expect(problems({ ...base, PORT: '4000' }).join()).toMatch(/AUTH_PORT=4000/);
+    const production = problems({ NODE_ENV: 'production', API_KEYS: 'k'.repeat(20), AUTH_SERVICE: 'on', ACCESS_TOKEN_SECRET: 'short' });
+    expect(production.join()).toMatch(/ACCESS_TOKEN_SECRET must be at least 32/);
+    expect(production.join()).toMatch(/REFRESH_TOKEN_SECRET is required/);
+  });
+});
+
+function readJson(request: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => resolve(text.length > 0 ? JSON.parse(text) : undefined));
+  });
+}
