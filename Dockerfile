@@ -23,9 +23,14 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Files stay owned by root: the gateway can read its code but not change it.
+# Files stay owned by root: the gateway can read its code but not change it. DATA_DIR (./data: SQLite
+# for the client registry and the auth service's users without DATABASE_URL) is the one writable place;
+# mount a volume there to keep it.
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000
+# The auth service (AUTH_PORT), when it runs on its own port.
+EXPOSE 4000
 # /healthz answers while the process is alive (readiness is /readyz). Slim images have no curl: use Node's fetch.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

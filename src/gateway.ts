@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { ApiKeyVerifier } from './auth/api-key-verifier.js';
 import type { AuthStrategy } from './auth/auth-strategy.js';
 import { createAuthStrategy } from './auth/create-auth-strategy.js';
+import { JwtStrategy } from './auth/jwt-strategy.js';
+import { SessionStateCheck } from './auth/session-state-check.js';
 import { TokenStateStrategy } from './auth/token-state-strategy.js';
 import { createAccountStore } from './accounts/create-account-store.js';
 import { createAuthServer } from './accounts/auth-server.js';
@@ -64,15 +66,18 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     }, log.child({ component: 'engine' }));
   const authLog = log.child({ component: 'auth' });
   const accountStore = config.authService === undefined ? undefined : await createAccountStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  let stateCheck: TokenStateStrategy | undefined;
-  const strategy: AuthStrategy = createAuthStrategy(config, authLog, (inner) => {
-    if (accountStore === undefined || config.tokenStateCheck === undefined) return inner;
-    stateCheck = new TokenStateStrategy(inner, accountStore, config.tokenStateCheck.cacheTtlMs);
-    return stateCheck;
-  });
+  const sessionCheck = accountStore === undefined ? undefined : new SessionStateCheck(accountStore, config.tokenStateCacheMs);
+  const strategy: AuthStrategy = createAuthStrategy(config, authLog, (inner) =>
+    sessionCheck !== undefined && config.tokenStateCheck ? new TokenStateStrategy(inner, sessionCheck) : inner);
+  // The auth service's own access tokens, always checked against the store: for its authenticated routes
+  // and as user tokens on /v1 (tokens of other identity providers never pass there).
+  const userTokens = config.authService === undefined || sessionCheck === undefined ? undefined : new TokenStateStrategy(
+    new JwtStrategy({ ...config.jwt, secret: config.authService.accessTokenSecret, publicKeyPem: undefined, jwksUrl: undefined, algorithms: ['HS256'] }),
+    sessionCheck,
+  );
   const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains);
 
-  const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }) });
+  const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy });
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
   });
@@ -101,6 +106,9 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     clientEvents: clientEventPatterns(config.clientEvents),
     eventPermissions: config.eventPermissions.map(({ event, permission }) => ({ event: new RoomPattern(event), permission })),
     allowQueryToken: config.allowQueryToken,
+    // A socket recovered through connection-state recovery skipped the handshake: its session (if the
+    // auth service knows it) must still be active.
+    recheckRecovered: sessionCheck === undefined ? undefined : (data) => sessionCheck.assert(data, config.tokenStateCheck),
     isDraining,
     logger: realtimeLog,
   });
@@ -109,9 +117,10 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     apiKeys: new ApiKeyVerifier(config.apiKeys),
     authStrategyName: strategy.name,
     tenants: { registry: engine.clients, io, strategy },
+    userTokens,
   });
-  const authServer = config.authService === undefined || accountStore === undefined ? undefined : await createAuthServer({
-    config, service: config.authService, store: accountStore, engine, io, sessionControl, stateCheck,
+  const authServer = config.authService === undefined || accountStore === undefined || sessionCheck === undefined || userTokens === undefined ? undefined : await createAuthServer({
+    config, service: config.authService, store: accountStore, engine, io, sessionControl, sessionCheck, accessTokens: userTokens,
     gatewayApp: app, originPolicy, lifecycle, logger: authLog,
   });
   await engine.bind(io.of('/'));

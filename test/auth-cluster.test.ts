@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresAccountStore } from '../src/accounts/postgres-account-store.js';
 import { ACCESS_KEY, addUser, login, loginOk, logout, refresh, startAuthGateway, type AuthGateway } from './support/auth.js';
@@ -21,12 +22,13 @@ afterAll(async () => {
 let a: AuthGateway;
 let b: AuthGateway;
 let store: PostgresAccountStore;
+let databaseUrl: string;
 
 beforeEach(async () => {
   const env = {
     REDIS_URL: redis.url,
     REDIS_DATA_PREFIX: `sbauth-${randomSuffix()}:`,
-    DATABASE_URL: await freshSchemaUrl(),
+    DATABASE_URL: (databaseUrl = await freshSchemaUrl()),
     TOKEN_STATE_CHECK: 'true',
     TOKEN_STATE_CACHE_MS: '60000',
     LOGIN_MAX_FAILURES: '3',
@@ -84,6 +86,20 @@ describe('auth service on two nodes (PostgreSQL + Redis)', () => {
     await store.disableUser('alice', Date.now());
     for (const event of await Promise.all(events)) expect(event[0]).toEqual({ reason: 'user-disabled' });
     expect((await login(b.authUrl, { username: 'alice', password: 'correct horse battery' })).body.error?.code).toBe('USER_DISABLED');
+  });
+
+  it('answers 503 AUTH_UNAVAILABLE, never 500, while the store cannot answer', async () => {
+    const pair = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const broken = new pg.Client(databaseUrl);
+    await broken.connect();
+    // The shared store loses its tables under the running nodes (a fault they must survive).
+    await broken.query('DROP TABLE auth_sessions');
+    await broken.end();
+    for (const response of [await login(a.authUrl, { username: 'alice', password: 'correct horse battery' }), await refresh(b.authUrl, pair.refreshToken)]) {
+      expect(response.status).toBe(503);
+      expect(response.body.error?.code).toBe('AUTH_UNAVAILABLE');
+    }
+    expect((await expectConnectError(b.url, { auth: { token: pair.accessToken } })).data?.code).toBe('AUTH_UNAVAILABLE');
   });
 
   it('counts failed logins across nodes (Redis): failures on A block the username on B', async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
+import type { Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteAccountStore } from '../src/accounts/sqlite-account-store.js';
 import { verifyPassword } from '../src/accounts/passwords.js';
@@ -10,7 +11,7 @@ import {
   type AuthGateway,
 } from './support/auth.js';
 import {
-  api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, signToken, type ErrorResponse,
+  api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, openClient, recordEvents, signToken, sleep, startGateway, type ErrorResponse,
 } from './support/gateway.js';
 
 /**
@@ -288,6 +289,11 @@ describe('auth service options', () => {
     expect(phoneAgain.expiresIn).toBeLessThanOrEqual(900);
     const laptop = await loginOk(reuse.authUrl, { ...credentials, deviceId: 'laptop' });
     expect(sessionOf(laptop.accessToken)).not.toBe(sessionOf(phone.accessToken));
+    // Without a deviceId, or with the access key, every login is a session of its own.
+    const bare = [await loginOk(reuse.authUrl, credentials), await loginOk(reuse.authUrl, credentials)];
+    expect(sessionOf(bare[1]!.accessToken)).not.toBe(sessionOf(bare[0]!.accessToken));
+    const admins = [await loginOk(reuse.authUrl, { accessKey: ACCESS_KEY, deviceId: 'phone' }), await loginOk(reuse.authUrl, { accessKey: ACCESS_KEY, deviceId: 'phone' })];
+    expect(sessionOf(admins[1]!.accessToken)).not.toBe(sessionOf(admins[0]!.accessToken));
     // After a logout the device gets a new session.
     await logout(reuse.authUrl, phone.refreshToken);
     const fresh = await loginOk(reuse.authUrl, { ...credentials, deviceId: 'phone' });
@@ -316,11 +322,89 @@ describe('auth service options', () => {
     expect((await login(gw.authUrl, { accessKey: ACCESS_KEY })).status).toBe(429);
   });
 
+  it('limits guesses sent in parallel too: a burst gets at most LOGIN_MAX_FAILURES answers of LOGIN_FAILED', async () => {
+    const gw = await startAuthGateway({ LOGIN_MAX_FAILURES: '3', LOGIN_FAILURE_WINDOW_S: '60' });
+    const db = await openStore(gw.dataDir);
+    await addUser(db, 'alice', 'correct horse battery');
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => login(gw.authUrl, { username: 'alice', password: `guess ${i}` })));
+    const statuses = burst.map((response) => response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(17);
+  });
+
+  it('counts per client IP behind a proxy only with TRUST_PROXY (X-Forwarded-For)', async () => {
+    const env = { LOGIN_MAX_FAILURES: '2', LOGIN_FAILURE_WINDOW_S: '60' };
+    const attempt = (authUrl: string, ip: string, username: string) =>
+      api<ErrorResponse>(authUrl, '/login', { body: { username, password: 'wrong-password' }, key: null, headers: { 'x-forwarded-for': ip } });
+    const proxied = await startAuthGateway({ ...env, TRUST_PROXY: '127.0.0.1' });
+    for (const name of ['u1', 'u2']) expect((await attempt(proxied.authUrl, '203.0.113.7', name)).status).toBe(401);
+    expect((await attempt(proxied.authUrl, '203.0.113.7', 'u3')).status).toBe(429);
+    expect((await attempt(proxied.authUrl, '198.51.100.9', 'u4')).status).toBe(401);
+    // Without it the header is ignored: every request is the proxy's (here 127.0.0.1).
+    const direct = await startAuthGateway(env);
+    for (const name of ['u1', 'u2']) expect((await attempt(direct.authUrl, '203.0.113.7', name)).status).toBe(401);
+    expect((await attempt(direct.authUrl, '198.51.100.9', 'u4')).status).toBe(429);
+  });
+
   it('mounts the routes under /auth on the gateway port with AUTH_PORT=same', async () => {
     const same = await startAuthGateway({ AUTH_PORT: 'same' });
     expect(same.authUrl).toBe(`${same.url}/auth`);
     const pair = await loginOk(same.authUrl, { accessKey: ACCESS_KEY });
     expect((await refresh(same.authUrl, pair.refreshToken)).status).toBe(200);
+  });
+});
+
+describe('auth service and connection-state recovery', () => {
+  it('logs out a socket that comes back by recovery after its session was revoked', async () => {
+    const gw = await startAuthGateway();
+    const db = await openStore(gw.dataDir);
+    await addUser(db, 'alice', 'correct horse battery');
+    const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'correct horse battery' });
+    // The client reconnects one second after its transport drops; meanwhile the session is logged out.
+    const socket = openClient(gw.url, { auth: { token: pair.accessToken }, reconnection: true, reconnectionDelay: 1000, randomizationFactor: 0 });
+    await nextEvent(socket, 'connect');
+    await receiveOne(gw.url, socket); // recovery resumes from the last message the client got
+    socket.io.engine.close();
+    // Once the gateway has seen the drop (else the logout would find the socket still there and end it for good).
+    while ((await api<{ online: boolean }>(gw.url, '/v1/users/alice')).body.online) await sleep(10);
+    expect((await logout(gw.authUrl, pair.refreshToken)).status).toBe(204);
+    const back = nextEvent(socket, 'connect');
+    const seen = recordEvents(socket);
+    const gone = disconnectReason(socket);
+    await back;
+    expect(socket.recovered).toBe(true);
+    expect(await gone).toBe('io server disconnect');
+    // The missed `logout` is replayed by recovery; the gateway's own verdict follows.
+    expect(seen.filter((e) => e.event === 'auth:logout').map((e) => e.args[0])).toEqual([{ reason: 'logout' }, { reason: 'session-revoked' }]);
+  });
+
+  it('lets a recovered socket of a live session back in', async () => {
+    const gw = await startAuthGateway();
+    const db = await openStore(gw.dataDir);
+    await addUser(db, 'alice', 'correct horse battery');
+    const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const socket = openClient(gw.url, { auth: { token: pair.accessToken }, reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+    await nextEvent(socket, 'connect');
+    await receiveOne(gw.url, socket);
+    const back = nextEvent(socket, 'connect');
+    socket.io.engine.close();
+    await back;
+    expect(socket.recovered).toBe(true);
+    const received = nextEvent(socket, 'news');
+    await api(gw.url, '/v1/publish', { body: { event: 'news', data: 1, users: ['alice'] } });
+    expect((await received)[0]).toBe(1);
+  });
+});
+
+describe('user tokens on /v1 without the auth service', () => {
+  it('are refused whatever permissions they claim: only API keys pass', async () => {
+    const gw = await startGateway();
+    const token = await signToken({ permissions: ['publish', 'read', 'admin'], scope: 'read' });
+    for (const [path, body] of [['/v1/stats', undefined], ['/v1/publish', { event: 'x', rooms: ['r'] }]] as const) {
+      const response = await api<ErrorResponse>(gw.url, path, { key: token, ...(body === undefined ? {} : { body }) });
+      expect(response.status, path).toBe(401);
+      expect(response.body.error.code).toBe('API_KEY_INVALID');
+    }
   });
 });
 
@@ -417,6 +501,7 @@ describe('auth service configuration', () => {
 
   it('refuses shared or weak secrets, a state check without the service, and bad EVENT_PERMISSIONS', () => {
     expect(problems({ ...base, REFRESH_TOKEN_SECRET: ACCESS_TOKEN_SECRET }).join()).toMatch(/REFRESH_TOKEN_SECRET must differ/);
+    expect(problems({ ...base, JWT_SECRET: REFRESH_TOKEN_SECRET }).join()).toMatch(/REFRESH_TOKEN_SECRET must differ/);
     expect(problems({ NODE_ENV: 'test', TOKEN_STATE_CHECK: 'true' }).join()).toMatch(/TOKEN_STATE_CHECK=true needs the auth service/);
     expect(problems({ ...base, EVENT_PERMISSIONS: 'client-typing' }).join()).toMatch(/EVENT_PERMISSIONS/);
     expect(problems({ ...base, ACCESS_TOKEN_TTL: '30d', REFRESH_TOKEN_TTL: '1d' }).join()).toMatch(/ACCESS_TOKEN_TTL must be shorter/);
@@ -426,6 +511,13 @@ describe('auth service configuration', () => {
     expect(production.join()).toMatch(/REFRESH_TOKEN_SECRET is required/);
   });
 });
+
+/** Publishes one message to alice and waits until `socket` has it. */
+async function receiveOne(url: string, socket: Socket): Promise<void> {
+  const received = nextEvent(socket, 'warm-up');
+  await api(url, '/v1/publish', { body: { event: 'warm-up', data: 0, users: ['alice'] } });
+  await received;
+}
 
 function readJson(request: IncomingMessage): Promise<unknown> {
   return new Promise((resolve) => {

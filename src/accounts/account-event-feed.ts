@@ -34,9 +34,12 @@ export class AccountEventFeed {
     this.timer.unref();
   }
 
+  /** Stops polling; waits for a poll in progress, but not past a second (a store that hangs must not hold up shutdown). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.polling;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.polling, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
   }
 
   private async poll(): Promise<void> {

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import { GatewayError } from '../errors/catalog.js';
+import { fromFastifyError, sendError } from '../http/error-handler.js';
 import type { AuthService, Caller } from './auth-service.js';
 
 const LoginBody = Type.Object({
@@ -31,6 +32,13 @@ export interface AuthRoutesOptions {
  * `POST /token`, `DELETE /logout`, `POST /password`, `GET /me`. Request bodies are never logged.
  */
 export async function authRoutes(app: FastifyInstance, { service, accessTokens }: AuthRoutesOptions): Promise<void> {
+  // A failure that is not a refusal here is the store or the throttle being unreachable: 503, try again.
+  app.setErrorHandler((error, request, reply) => {
+    const refusal = fromFastifyError(error as Error);
+    if (refusal.code !== 'INTERNAL') return sendError(reply, refusal);
+    request.log.error({ err: error, url: request.routeOptions.url }, 'auth service request failed');
+    return sendError(reply, new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again', { retryAfterS: 1 }));
+  });
   app.post<{ Body: LoginBody }>('/login', { schema: { body: LoginBody } }, async (request) => {
     const { accessKey, username, password, deviceId } = request.body;
     const context = { ip: request.ip, deviceId: deviceId ?? '' };

@@ -2,8 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
-import { JwtStrategy } from '../auth/jwt-strategy.js';
-import { TokenStateStrategy } from '../auth/token-state-strategy.js';
+import type { SessionStateCheck } from '../auth/session-state-check.js';
 import type { AuthServiceConfig, Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import { createHttpApp } from '../http/http-server.js';
@@ -19,6 +18,7 @@ import { RemoteUserVerifier } from './remote-user-verifier.js';
 import { Revocations } from './revocations.js';
 import { TokenIssuer } from './token-issuer.js';
 import { StoreUserVerifier } from './user-verifier.js';
+import { prepareDummyHash } from './passwords.js';
 
 export interface AuthServerDeps {
   readonly config: Config;
@@ -27,8 +27,10 @@ export interface AuthServerDeps {
   readonly engine: Engine;
   readonly io: GatewayServer;
   readonly sessionControl: SessionControl;
-  /** TOKEN_STATE_CHECK's strategy wrapper, when on: revocations evict its cache. */
-  readonly stateCheck: TokenStateStrategy | undefined;
+  /** The session-state cache revocations evict. */
+  readonly sessionCheck: SessionStateCheck;
+  /** Checks access tokens for the authenticated routes: signature, expiry, and the session still active. */
+  readonly accessTokens: AuthStrategy;
   /** The gateway's app, where AUTH_PORT=same mounts the routes under `/auth`. */
   readonly gatewayApp: FastifyInstance;
   readonly originPolicy: OriginPolicy;
@@ -55,21 +57,17 @@ export async function createAuthServer(deps: AuthServerDeps): Promise<AuthServer
     ? new StoreUserVerifier(store)
     : new RemoteUserVerifier(service.verifyUser.url, service.verifyUser.timeoutMs, logger);
   const throttle = deps.engine.loginThrottle({ maxFailures: service.loginMaxFailures, windowMs: service.loginFailureWindowMs });
-  const revocations = new Revocations(deps.io, deps.sessionControl, deps.stateCheck, deps.engine.adapter !== undefined, logger);
+  const revocations = new Revocations(deps.io, deps.sessionControl, deps.sessionCheck, deps.engine.adapter !== undefined, logger);
   const authService = new AuthService(service, store, issuer, verifier, throttle, revocations, logger);
-  // The authenticated routes always check the session is still active, TOKEN_STATE_CHECK or not.
-  const accessTokens: AuthStrategy = new TokenStateStrategy(
-    new JwtStrategy({ ...config.jwt, secret: service.accessTokenSecret, publicKeyPem: undefined, jwksUrl: undefined, algorithms: ['HS256'] }),
-    store,
-    0,
-  );
+  const { accessTokens } = deps;
+  if (verifier.managesPasswords) await prepareDummyHash();
   const feed = new AccountEventFeed(store, service.accountEventsPollMs, (event) => revocations.apply(event), logger);
 
   let ownApp: FastifyInstance | undefined;
   if (service.port === 'same') {
     await deps.gatewayApp.register(authRoutes, { prefix: '/auth', service: authService, accessTokens });
   } else {
-    ownApp = await createHttpApp({ maxPayloadBytes: 64 * 1024, originPolicy: deps.originPolicy, lifecycle: deps.lifecycle, logger });
+    ownApp = await createHttpApp({ maxPayloadBytes: 64 * 1024, originPolicy: deps.originPolicy, lifecycle: deps.lifecycle, logger, trustProxy: config.trustProxy });
     ownApp.get('/healthz', async () => ({ status: 'ok' }));
     await ownApp.register(authRoutes, { service: authService, accessTokens });
   }

@@ -65,14 +65,14 @@ export class AuthService {
   /** `POST /login { accessKey }`: an admin session (role `admin`, every permission) when the key matches. */
   async loginWithAccessKey(accessKey: string, context: LoginContext): Promise<TokenPair> {
     const keys = [`ip:${context.ip}`];
-    await this.assertNotThrottled(keys);
+    await this.takeAttempt(keys);
     // Compared as SHA-256 digests in constant time: neither the key's content nor its length leaks.
     const matches = this.accessKeyDigest !== undefined && timingSafeEqual(digest(accessKey), this.accessKeyDigest);
     if (!matches) {
-      await this.throttle.recordFailure(keys);
       this.logger.info({ ip: context.ip }, 'admin login refused');
       throw new GatewayError('LOGIN_FAILED', 'The access key is not valid');
     }
+    await this.throttle.forgive(keys);
     return this.openSession({ userId: ADMIN_USER_ID, role: ADMIN_ROLE_NAME, permissions: [ALL_PERMISSIONS] }, context);
   }
 
@@ -82,17 +82,24 @@ export class AuthService {
    * per IP, and past LOGIN_MAX_FAILURES the answer is RATE_LIMITED with Retry-After.
    */
   async loginWithPassword(username: string, password: string, context: LoginContext): Promise<TokenPair> {
-    const keys = [`user:${username.toLowerCase()}`, `ip:${context.ip}`];
-    await this.assertNotThrottled(keys);
-    const user = await this.verifier.verify(username, password);
-    if (user === undefined) {
-      await this.throttle.recordFailure(keys);
-      this.logger.info({ ip: context.ip }, 'login refused'); // not the username: people type passwords there
+    const userKey = `user:${username.normalize('NFKC').toLowerCase()}`;
+    const ipKey = `ip:${context.ip}`;
+    await this.takeAttempt([userKey, ipKey]);
+    let user: VerifiedUser | undefined;
+    try {
+      user = await this.verifier.verify(username, password);
+    } catch (error) {
+      await this.throttle.forgive([userKey, ipKey]); // an outage is not the caller's guess
+      throw error;
+    }
+    if (user === undefined || user.id === ADMIN_USER_ID) {
+      // The attempt stays counted. Not the username in the log: people type passwords there.
+      if (user !== undefined) this.logger.warn('VERIFY_USER_URL answered the reserved user id "admin"; login refused');
+      else this.logger.info({ ip: context.ip }, 'login refused');
       throw new GatewayError('LOGIN_FAILED');
     }
+    await Promise.all([this.throttle.reset(userKey), this.throttle.forgive([ipKey])]);
     if (user.disabled) throw new GatewayError('USER_DISABLED');
-    if (user.id === ADMIN_USER_ID) throw new GatewayError('LOGIN_FAILED', 'This user id is reserved for the access-key login');
-    await this.throttle.reset(keys[0] as string);
     return this.openSession(principalOf(user), context);
   }
 
@@ -117,7 +124,9 @@ export class AuthService {
     if (state?.userDisabled === true) throw new GatewayError('USER_DISABLED');
     const { tokens, pair } = await this.mint(session, session.refreshGeneration + 1, now);
     if (!(await this.store.rotateTokens(session.id, presentedHash, tokens))) {
-      // Another refresh with this same token won the race: the token was used twice.
+      // Revoked meanwhile (a logout or password change), or another refresh with this same token won the
+      // race: the token was used twice.
+      if ((await this.store.findSession(session.id))?.revokedAt !== undefined) throw new GatewayError('REFRESH_TOKEN_INVALID', 'The session was logged out or revoked; log in again');
       await this.revokeForReuse(session);
       throw new GatewayError('REFRESH_TOKEN_REUSED');
     }
@@ -147,14 +156,12 @@ export class AuthService {
     if (newPassword.length < MIN_PASSWORD_LENGTH || newPassword.length > MAX_PASSWORD_LENGTH) {
       throw new GatewayError('PASSWORD_TOO_WEAK', `The new password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long`);
     }
-    const keys = [`user:${caller.userId.toLowerCase()}`];
-    await this.assertNotThrottled(keys);
+    const keys = [`user:${caller.userId.normalize('NFKC').toLowerCase()}`];
     const user = await this.store.findUser(caller.userId);
     if (user === undefined) throw new GatewayError('PASSWORD_CHANGE_UNSUPPORTED');
-    if (!(await verifyPassword(user.passwordHash, oldPassword))) {
-      await this.throttle.recordFailure(keys);
-      throw new GatewayError('OLD_PASSWORD_WRONG');
-    }
+    await this.takeAttempt(keys);
+    if (!(await verifyPassword(user.passwordHash, oldPassword))) throw new GatewayError('OLD_PASSWORD_WRONG');
+    await this.throttle.forgive(keys);
     const revoked = await this.store.changePassword(user.username, await hashPassword(newPassword), caller.sessionId, Date.now());
     this.logger.info({ userId: user.id, sessionsRevoked: revoked?.length ?? 0 }, 'password changed');
     this.revocations.sessionsRevoked(revoked ?? [], 'password-changed');
@@ -163,7 +170,9 @@ export class AuthService {
 
   private async openSession(principal: Principal, context: LoginContext): Promise<TokenPair> {
     const now = Date.now();
-    if (this.config.reuseAccessToken) {
+    // Reuse needs a named device (two browsers without one are not one device) and never applies to the
+    // access key, which many admins may share.
+    if (this.config.reuseAccessToken && context.deviceId !== '' && principal.userId !== ADMIN_USER_ID) {
       const reused = await this.reuse(principal, context.deviceId, now);
       if (reused !== undefined) return reused;
     }
@@ -225,8 +234,9 @@ export class AuthService {
     this.revocations.sessionsRevoked([session.id], 'refresh-token-reused');
   }
 
-  private async assertNotThrottled(keys: readonly string[]): Promise<void> {
-    const waitS = await this.throttle.blockedFor(keys);
+  /** Counts the attempt before any secret is checked; refuses when a key is over LOGIN_MAX_FAILURES. */
+  private async takeAttempt(keys: readonly string[]): Promise<void> {
+    const waitS = await this.throttle.take(keys);
     if (waitS > 0) throw new GatewayError('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterS: waitS });
   }
 }

@@ -1,36 +1,38 @@
 import type { LoginThrottle, ThrottleLimits } from './login-throttle.js';
 
 interface Window {
-  failures: number;
+  attempts: number;
   endsAt: number;
 }
 
-/** Largest number of keys kept; past it, expired windows are swept (an attacker rotating IPs cannot grow it unboundedly fast). */
+/** Past this many keys, expired windows are swept (at most once a second), so rotating IPs cannot grow it for long. */
 const SWEEP_ABOVE = 10_000;
+const SWEEP_EVERY_MS = 1000;
 
-/** The login throttle of one node (memory engine): a map of fixed windows. */
+/** The login throttle of one node (memory engine): a map of fixed windows. JavaScript runs each call atomically. */
 export class MemoryLoginThrottle implements LoginThrottle {
   private readonly windows = new Map<string, Window>();
+  private lastSweep = 0;
 
   constructor(private readonly limits: ThrottleLimits, private readonly now: () => number = Date.now) {}
 
-  async blockedFor(keys: readonly string[]): Promise<number> {
+  async take(keys: readonly string[]): Promise<number> {
     const now = this.now();
+    if (this.windows.size > SWEEP_ABOVE && now - this.lastSweep > SWEEP_EVERY_MS) this.sweep(now);
     let waitMs = 0;
     for (const key of keys) {
-      const window = this.current(key, now);
-      if (window !== undefined && window.failures >= this.limits.maxFailures) waitMs = Math.max(waitMs, window.endsAt - now);
+      let window = this.current(key, now);
+      if (window === undefined) this.windows.set(key, (window = { attempts: 0, endsAt: now + this.limits.windowMs }));
+      window.attempts += 1;
+      if (window.attempts > this.limits.maxFailures) waitMs = Math.max(waitMs, window.endsAt - now);
     }
     return Math.ceil(waitMs / 1000);
   }
 
-  async recordFailure(keys: readonly string[]): Promise<void> {
-    const now = this.now();
-    if (this.windows.size > SWEEP_ABOVE) this.sweep(now);
+  async forgive(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
-      const window = this.current(key, now);
-      if (window === undefined) this.windows.set(key, { failures: 1, endsAt: now + this.limits.windowMs });
-      else window.failures += 1;
+      const window = this.windows.get(key);
+      if (window !== undefined && window.attempts > 0) window.attempts -= 1;
     }
   }
 
@@ -50,6 +52,7 @@ export class MemoryLoginThrottle implements LoginThrottle {
   }
 
   private sweep(now: number): void {
+    this.lastSweep = now;
     for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
   }
 }

@@ -27,6 +27,12 @@ export async function verifyPassword(phc: string, password: string): Promise<boo
 
 let dummy: Promise<string> | undefined;
 
+/** Computes the dummy hash ahead of the first login, so that one is not slower than the rest. */
+export async function prepareDummyHash(): Promise<void> {
+  dummy ??= hashPassword('switchboard-dummy-password');
+  await dummy;
+}
+
 /**
  * Spends the same time as checking a real user's password, for logins naming an unknown user, so the
  * answer's timing does not tell which usernames exist.

@@ -12,6 +12,10 @@ import {
 } from './account-store.js';
 import { sessionParams, tokenParams, toSession, toUser, type SessionRow, type UserRow } from './account-rows.js';
 
+/** How long getting a connection and running one query may take. */
+const CONNECT_TIMEOUT_MS = 3000;
+const QUERY_TIMEOUT_MS = 5000;
+
 /** pg returns BIGINT as a string (it may exceed 2^53); our values are Unix ms and event ids, well below. */
 type BigIntText = string;
 
@@ -102,7 +106,8 @@ export class PostgresAccountStore implements AccountStore {
 
   /** Connects to `url`, creates the tables when missing and returns the store; rejects when the database cannot be reached. */
   static async open(url: string): Promise<PostgresAccountStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // Bounded waits: a database that is down or stops answering fails a request (503) instead of hanging it.
+    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
     // An idle connection that dies (server restart) is dropped by the pool and the next query reconnects or
     // fails on its own; without a listener the 'error' event would crash the process.
     pool.on('error', () => {});

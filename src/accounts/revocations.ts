@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { TokenStateStrategy } from '../auth/token-state-strategy.js';
+import type { SessionStateCheck } from '../auth/session-state-check.js';
 import type { LogoutReason, SessionControl } from '../realtime/session-control.js';
 import { sessionRoom, userRoom, type GatewayServer } from '../types/socket.js';
 import type { AccountEvent } from './account-store.js';
@@ -9,17 +9,17 @@ const SESSIONS_REVOKED_EVENT = 'switchboard:sessions-revoked';
 
 /**
  * What follows a revocation on the realtime side, on every node: the sessions' sockets get `auth:logout`
- * and are disconnected, and TOKEN_STATE_CHECK's cached answers about them are dropped.
+ * and are disconnected, and cached session states (TOKEN_STATE_CHECK, user tokens on `/v1`) are dropped.
  */
 export class Revocations {
   constructor(
     private readonly io: GatewayServer,
     private readonly sessionControl: SessionControl,
-    private readonly stateCheck: TokenStateStrategy | undefined,
+    private readonly stateCheck: SessionStateCheck,
     private readonly clustered: boolean,
     private readonly logger: Logger,
   ) {
-    if (clustered && stateCheck !== undefined) {
+    if (clustered) {
       io.on(SESSIONS_REVOKED_EVENT, (ids: unknown) => {
         if (Array.isArray(ids)) stateCheck.forget(ids.filter((id): id is string => typeof id === 'string'));
       });
@@ -29,19 +29,19 @@ export class Revocations {
   /** Sessions revoked through this node's auth service (logout, reuse, password change). */
   sessionsRevoked(sessionIds: readonly string[], reason: LogoutReason): void {
     if (sessionIds.length === 0) return;
-    this.stateCheck?.forget(sessionIds);
-    if (this.clustered && this.stateCheck !== undefined) this.io.serverSideEmit(SESSIONS_REVOKED_EVENT, sessionIds);
+    this.stateCheck.forget(sessionIds);
+    if (this.clustered) this.io.serverSideEmit(SESSIONS_REVOKED_EVENT, sessionIds);
     this.sessionControl.logoutSessions(sessionIds, reason);
   }
 
   /** An account event read from the store's feed (e.g. `users disable` from the CLI): acts on this node's sockets. */
   apply(event: AccountEvent): void {
     if (event.kind === 'user-disabled') {
-      this.stateCheck?.forget();
+      this.stateCheck.forget();
       const count = this.sessionControl.logoutLocally([userRoom(event.userId)], 'user-disabled');
       if (count > 0) this.logger.info({ userId: event.userId, sockets: count }, 'user disabled; sockets logged out');
     } else {
-      this.stateCheck?.forget(event.sessionIds);
+      this.stateCheck.forget(event.sessionIds);
       this.sessionControl.logoutLocally(event.sessionIds.map(sessionRoom), 'password-changed');
     }
   }

@@ -144,8 +144,12 @@ export interface Config {
   readonly authService: AuthServiceConfig | undefined;
   /** PostgreSQL for the auth service's users and sessions; `undefined` = SQLite under `dataDir`. */
   readonly databaseUrl: string | undefined;
-  /** Seed 004's token table: also refuse tokens of revoked sessions and disabled users; `undefined` = off. */
-  readonly tokenStateCheck: { readonly cacheTtlMs: number } | undefined;
+  /** Seed 004's token table: also refuse tokens of revoked sessions and disabled users at the handshake and on refresh. */
+  readonly tokenStateCheck: boolean;
+  /** How long a session's state is reused (TOKEN_STATE_CHECK, user tokens on `/v1`, recovered sockets); 0 = no cache. */
+  readonly tokenStateCacheMs: number;
+  /** Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client IP (login throttle); false = none. */
+  readonly trustProxy: boolean | number | readonly string[];
   /** EVENT_PERMISSIONS: client events that need a permission. */
   readonly eventPermissions: readonly EventPermission[];
   /** Secrets generated for this run because none were configured (development only). */

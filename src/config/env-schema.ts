@@ -124,6 +124,8 @@ export const envSchema = z.object({
   LOGIN_FAILURE_WINDOW_S: integer(1, 86_400).default(900),
   /** How often each node reads account events (a user disabled from the CLI) to disconnect its sockets. */
   ACCOUNT_EVENTS_POLL_MS: integer(100, 600_000).default(1000),
+  /** Which proxies to believe about the client IP (X-Forwarded-For): `true`, a hop count, or comma list of addresses/CIDRs. */
+  TRUST_PROXY: z.string().min(1).optional(),
   /** Claim listing a token's permissions (`requirePermission`). */
   JWT_PERMISSIONS_CLAIM: z.string().min(1).default('permissions'),
   /** `event=permission` pairs (event may be a `*` pattern): client events that need a permission. */

@@ -205,7 +205,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
       }
       : undefined,
     databaseUrl: env.DATABASE_URL,
-    tokenStateCheck: env.TOKEN_STATE_CHECK ? { cacheTtlMs: env.TOKEN_STATE_CACHE_MS } : undefined,
+    tokenStateCheck: env.TOKEN_STATE_CHECK,
+    tokenStateCacheMs: env.TOKEN_STATE_CACHE_MS,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     eventPermissions: env.EVENT_PERMISSIONS.map((pair) => parseEventPermission(pair)),
     generated: { apiKey: generatedApiKey, jwtSecret: generatedJwtSecret, accessKey: generatedAccessKey },
   };
@@ -218,8 +220,8 @@ function checkAuthService(env: Env, on: boolean, production: boolean, problems: 
     if (env.TOKEN_STATE_CHECK) problems.push('TOKEN_STATE_CHECK=true needs the auth service (set ACCESS_TOKEN_SECRET or AUTH_SERVICE=on)');
     return;
   }
-  if (env.ACCESS_TOKEN_SECRET !== undefined && env.ACCESS_TOKEN_SECRET === env.REFRESH_TOKEN_SECRET) {
-    problems.push('REFRESH_TOKEN_SECRET must differ from ACCESS_TOKEN_SECRET (a refresh token must never pass as an access token)');
+  if (env.REFRESH_TOKEN_SECRET !== undefined && (env.REFRESH_TOKEN_SECRET === env.ACCESS_TOKEN_SECRET || env.REFRESH_TOKEN_SECRET === env.JWT_SECRET)) {
+    problems.push('REFRESH_TOKEN_SECRET must differ from ACCESS_TOKEN_SECRET and JWT_SECRET (a refresh token must never pass as an access token)');
   }
   if (env.AUTH_PORT !== 'same' && env.AUTH_PORT !== 0 && env.AUTH_PORT === env.PORT) {
     problems.push(`AUTH_PORT=${env.AUTH_PORT} is the gateway's PORT: choose another port or AUTH_PORT=same (mounted under /auth)`);
@@ -242,6 +244,14 @@ function checkAuthService(env: Env, on: boolean, production: boolean, problems: 
 function parseEventPermission(pair: string): EventPermission {
   const at = pair.lastIndexOf('=');
   return { event: pair.slice(0, at).trim(), permission: pair.slice(at + 1).trim() };
+}
+
+/** TRUST_PROXY: `true`/`false`, a hop count, or a comma list of addresses and CIDRs. */
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 /** Folds seed 002's IDAE_SOCKET_* names into their canonical variables; the canonical one wins when both are set. */

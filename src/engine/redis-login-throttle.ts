@@ -2,11 +2,35 @@ import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors/catalog.js';
 import type { LoginThrottle, ThrottleLimits } from '../accounts/login-throttle.js';
 
-/** INCR, and start the window's expiry with the first failure (one round trip, atomic). */
-const RECORD_FAILURE = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count`;
+/**
+ * Counts one attempt per key (INCR; the first starts the window's expiry) and answers the longest wait
+ * in milliseconds among the keys over the limit, 0 when none is: one atomic round trip.
+ */
+const TAKE = `
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local attempts = redis.call('INCR', key)
+  if attempts == 1 then redis.call('PEXPIRE', key, ARGV[2]) end
+  if attempts > tonumber(ARGV[1]) then
+    local ttl = redis.call('PTTL', key)
+    if ttl < 0 then ttl = tonumber(ARGV[2]) end
+    if ttl > wait then wait = ttl end
+  end
+end
+return wait`;
+
+/** Un-counts one attempt, never below zero and never touching a window that already ended. */
+const FORGIVE = `
+for i, key in ipairs(KEYS) do
+  local attempts = tonumber(redis.call('GET', key) or '0')
+  if attempts > 0 then redis.call('DECR', key) end
+end
+return 0`;
+
+interface ThrottleCommands {
+  switchboardLoginTake(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
+  switchboardLoginForgive(numberOfKeys: number, ...keys: string[]): Promise<number>;
+}
 
 /**
  * The login throttle shared by every node: one counter per key (`{prefix}login-failures:{key}`) that
@@ -14,33 +38,27 @@ return count`;
  * than let through unthrottled.
  */
 export class RedisLoginThrottle implements LoginThrottle {
+  private readonly commands: ThrottleCommands;
+
   constructor(
     private readonly client: Redis,
     private readonly prefix: string,
     private readonly limits: ThrottleLimits,
   ) {
-    client.defineCommand('switchboardLoginFailure', { numberOfKeys: 1, lua: RECORD_FAILURE });
+    client.defineCommand('switchboardLoginTake', { lua: TAKE });
+    client.defineCommand('switchboardLoginForgive', { lua: FORGIVE });
+    this.commands = client as unknown as ThrottleCommands;
   }
 
-  async blockedFor(keys: readonly string[]): Promise<number> {
+  async take(keys: readonly string[]): Promise<number> {
     this.assertConnected();
-    const pipeline = this.client.pipeline();
-    for (const key of keys) pipeline.get(this.key(key)).pttl(this.key(key));
-    const replies = (await pipeline.exec()) ?? [];
-    let waitMs = 0;
-    for (let i = 0; i < keys.length; i += 1) {
-      const [countError, count] = replies[2 * i] ?? [];
-      const [ttlError, ttl] = replies[2 * i + 1] ?? [];
-      if (countError || ttlError) throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
-      if (Number(count ?? 0) >= this.limits.maxFailures) waitMs = Math.max(waitMs, Number(ttl) > 0 ? Number(ttl) : this.limits.windowMs);
-    }
-    return Math.ceil(waitMs / 1000);
+    const waitMs = await this.commands.switchboardLoginTake(keys.length, ...keys.map((key) => this.key(key)), this.limits.maxFailures, this.limits.windowMs);
+    return Math.ceil(Number(waitMs) / 1000);
   }
 
-  async recordFailure(keys: readonly string[]): Promise<void> {
+  async forgive(keys: readonly string[]): Promise<void> {
     this.assertConnected();
-    const command = this.client as unknown as { switchboardLoginFailure(key: string, windowMs: number): Promise<number> };
-    await Promise.all(keys.map((key) => command.switchboardLoginFailure(this.key(key), this.limits.windowMs)));
+    await this.commands.switchboardLoginForgive(keys.length, ...keys.map((key) => this.key(key)));
   }
 
   async reset(key: string): Promise<void> {

@@ -24,6 +24,8 @@ export interface ApiContext {
     readonly io: GatewayServer;
     readonly strategy: AuthStrategy;
   };
+  /** The auth service's access tokens (checked against its store), accepted on `/v1` with the route's permission; `undefined` when it is off. */
+  readonly userTokens: AuthStrategy | undefined;
 }
 
 /** The options every HTTP surface and route module is registered with. */

@@ -17,18 +17,18 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
  * Seed 004's "check permission middleware" for the HTTP API, as an onRequest hook (before the body is
- * read): an API key may call every route; otherwise a user token (e.g. from the auth service's `/login`)
- * that the client-authentication strategy accepts and that holds the route's permission — the route's
+ * read): an API key may call every route; otherwise, with the auth service on, one of its access tokens
+ * (session still active) that holds the route's permission — the route's
  * `config.permission`, else `read` for GET and `admin` for the rest. A valid token without it is 403
  * FORBIDDEN; anything else 401.
  */
-export function credentialGuard(apiKeys: ApiKeyVerifier, strategy: AuthStrategy) {
+export function credentialGuard(apiKeys: ApiKeyVerifier, userTokens: AuthStrategy | undefined) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const presented = presentedKey(request);
     if (presented === undefined) throw new GatewayError('API_KEY_MISSING');
     if (apiKeys.verify(presented)) return;
-    if (!JWT_SHAPE.test(presented)) throw new GatewayError('API_KEY_INVALID');
-    const identity = await strategy.authenticate({ token: presented });
+    if (userTokens === undefined || !JWT_SHAPE.test(presented)) throw new GatewayError('API_KEY_INVALID');
+    const identity = await userTokens.authenticate({ token: presented });
     const permission = request.routeOptions.config.permission ?? (request.method === 'GET' ? PERMISSIONS.read : PERMISSIONS.admin);
     if (!hasPermission(identity, permission)) {
       throw new GatewayError('FORBIDDEN', `This route needs the "${permission}" permission`, { details: { permission } });

@@ -23,9 +23,11 @@ export interface HttpAppOptions {
   readonly originPolicy: OriginPolicy;
   readonly lifecycle: Lifecycle;
   readonly logger: FastifyBaseLogger;
+  /** Which proxies' X-Forwarded-For names the client (`request.ip`); false = the socket's peer. */
+  readonly trustProxy?: boolean | number | readonly string[];
 }
 
-export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, logger }: HttpAppOptions): Promise<FastifyInstance> {
+export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, logger, trustProxy = false }: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     // No per-request log lines: the publish path is hot, and errors are logged by the error handler.
@@ -34,6 +36,8 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
     // through the component logger.
     childLoggerFactory: (logger) => logger,
     bodyLimit: maxPayloadBytes,
+    // A hop count trusts that many proxies in front (what Fastify does for numbers; its types take a function).
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : typeof trustProxy === 'object' ? [...trustProxy] : trustProxy,
     // Requests that reach a closing node get the catalog's SHUTTING_DOWN (hook below), not Fastify's own 503.
     return503OnClosing: false,
     forceCloseConnections: 'idle',

@@ -9,7 +9,7 @@ import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '.
 const ENFORCE_LATEST_EVENT = 'switchboard:enforce-latest';
 
 /** Why a socket was logged out; sent as `auth:logout` `{ reason }`. */
-export type LogoutReason = 'force-logout' | 'session-replaced' | 'logout' | 'password-changed' | 'user-disabled' | 'refresh-token-reused';
+export type LogoutReason = 'force-logout' | 'session-replaced' | 'logout' | 'password-changed' | 'user-disabled' | 'refresh-token-reused' | 'session-revoked';
 
 /**
  * Enforces SESSION_POLICY and carries out session-wide actions (force-logout, disconnect) on every node:

@@ -8,7 +8,8 @@ import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import { attachClientNamespaces } from '../tenants/client-namespaces.js';
 import type { ClientRegistry } from '../tenants/client-registry.js';
 import type { SessionControl } from './session-control.js';
-import { baseRooms, joinedRooms, type GatewayServer, type GatewaySocket } from '../types/socket.js';
+import { isGatewayError } from '../errors/catalog.js';
+import { baseRooms, joinedRooms, type GatewayServer, type GatewaySocket, type SocketData } from '../types/socket.js';
 
 export interface SocketServerOptions {
   readonly engine: Engine;
@@ -24,6 +25,11 @@ export interface RealtimeDeps extends Omit<ClientEventDeps, 'io'>, HandshakeDeps
   readonly sessionControl: SessionControl;
   /** Seed 000's client registry, for the dynamic client namespaces. */
   readonly clients: ClientRegistry;
+  /**
+   * Re-checks the identity of a socket restored by connection-state recovery (which skips the handshake):
+   * rejects when its session was revoked meanwhile. `undefined` = nothing to re-check.
+   */
+  readonly recheckRecovered: ((data: SocketData) => Promise<void>) | undefined;
   readonly logger: Logger;
 }
 
@@ -63,6 +69,17 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
   }
   async function onConnection(socket: GatewaySocket): Promise<void> {
     releaseHandshakeRequest(socket);
+    if (socket.recovered && deps.recheckRecovered !== undefined) {
+      try {
+        await deps.recheckRecovered(socket.data);
+      } catch (error) {
+        if (!isGatewayError(error) || error.code === 'AUTH_UNAVAILABLE') throw error; // closes the transport: the client retries
+        deps.logger.info({ socketId: socket.id, userId: socket.data.userId, code: error.code }, 'recovered socket of a revoked session; logged out');
+        socket.emit('auth:logout', { reason: 'session-revoked' });
+        socket.disconnect(true);
+        return;
+      }
+    }
     listenToClient(socket);
     socket.on('disconnect', onDisconnect);
     deps.expiry.watch(socket);

@@ -9,7 +9,7 @@ import { statsRoutes } from './stats-routes.js';
 
 /** The canonical API under `/v1`, every route behind an API key or a user token with the route's permission. */
 export async function v1Surface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  app.addHook('onRequest', credentialGuard(context.apiKeys, context.tenants.strategy));
+  app.addHook('onRequest', credentialGuard(context.apiKeys, context.userTokens));
   await app.register(publishRoutes, { context });
   await app.register(presenceRoutes, { context });
   await app.register(statsRoutes, { context });
