@@ -65,6 +65,17 @@ describe('auth service on two nodes (PostgreSQL + Redis)', () => {
     expect((await expectConnectError(b.url, { auth: { token: pair.accessToken } })).data?.code).toBe('SESSION_REVOKED');
   });
 
+  it('logout on node A reaches a client-namespace socket on node B', async () => {
+    const admin = await loginOk(a.authUrl, { accessKey: ACCESS_KEY });
+    expect((await api(a.url, '/client', { body: { clientId: 'shop-9', payload: { id: 'shop-9', subscriptions: ['completed'] } }, key: admin.accessToken })).status).toBe(200);
+    const namespaced = await connectClient(`${b.url}/shop-9`, admin.accessToken);
+    const loggedOut = nextEvent(namespaced, 'auth:logout');
+    const gone = disconnectReason(namespaced);
+    expect((await logout(a.authUrl, admin.refreshToken)).status).toBe(204);
+    expect((await loggedOut)[0]).toEqual({ reason: 'logout' });
+    expect(await gone).toBe('io server disconnect');
+  });
+
   it('a password change on node B logs out the user\'s other sessions on node A', async () => {
     const phone = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
     const laptop = await loginOk(b.authUrl, { username: 'alice', password: 'correct horse battery' });

@@ -62,6 +62,19 @@ describe('auth service (SQLite, own port)', () => {
     expect((await received)[0]).toEqual({ n: 1 });
   });
 
+  it('logs out the session\'s sockets in seed 000\'s client namespaces too', async () => {
+    const admin = await loginOk(node.authUrl, { accessKey: ACCESS_KEY });
+    const client = await api(node.url, '/client', { body: { clientId: 'shop-2', payload: { id: 'shop-2', name: 'Shop', subscriptions: ['completed'] } }, key: admin.accessToken });
+    expect(client.status).toBe(200);
+    const namespaced = await connectClient(`${node.url}/shop-2`, admin.accessToken);
+    const main = await connectClient(node.url, admin.accessToken);
+    const events = [nextEvent(namespaced, 'auth:logout'), nextEvent(main, 'auth:logout')];
+    const gone = [disconnectReason(namespaced), disconnectReason(main)];
+    expect((await logout(node.authUrl, admin.refreshToken)).status).toBe(204);
+    for (const event of await Promise.all(events)) expect(event[0]).toEqual({ reason: 'logout' });
+    expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+  });
+
   it('refuses a wrong access key with LOGIN_FAILED, and bodies that are neither login form with INVALID_BODY', async () => {
     const wrong = await login(node.authUrl, { accessKey: 'not-the-key' });
     expect(wrong.status).toBe(401);

@@ -20,8 +20,13 @@ export class Revocations {
     private readonly logger: Logger,
   ) {
     if (clustered) {
-      io.on(SESSIONS_REVOKED_EVENT, (ids: unknown) => {
-        if (Array.isArray(ids)) stateCheck.forget(ids.filter((id): id is string => typeof id === 'string'));
+      io.on(SESSIONS_REVOKED_EVENT, (message: unknown) => {
+        const { ids, reason } = (typeof message === 'object' && message !== null ? message : {}) as { ids?: unknown; reason?: unknown };
+        if (!Array.isArray(ids) || typeof reason !== 'string') return;
+        const sessionIds = ids.filter((id): id is string => typeof id === 'string');
+        stateCheck.forget(sessionIds);
+        // Client-namespace sockets are reached by their own node only.
+        sessionControl.logoutLocally(sessionIds.map(sessionRoom), reason as LogoutReason, { mainNamespace: false });
       });
     }
   }
@@ -30,8 +35,9 @@ export class Revocations {
   sessionsRevoked(sessionIds: readonly string[], reason: LogoutReason): void {
     if (sessionIds.length === 0) return;
     this.stateCheck.forget(sessionIds);
-    if (this.clustered) this.io.serverSideEmit(SESSIONS_REVOKED_EVENT, sessionIds);
+    if (this.clustered) this.io.serverSideEmit(SESSIONS_REVOKED_EVENT, { ids: sessionIds, reason });
     this.sessionControl.logoutSessions(sessionIds, reason);
+    this.sessionControl.logoutLocally(sessionIds.map(sessionRoom), reason, { mainNamespace: false });
   }
 
   /** An account event read from the store's feed (e.g. `users disable` from the CLI): acts on this node's sockets. */

@@ -3,7 +3,7 @@ import type { SessionPolicy } from '../config/config.js';
 import type { SessionStore } from '../engine/engine.js';
 import { GatewayError } from '../errors/catalog.js';
 import type { Identity } from '../auth/auth-strategy.js';
-import { sessionRoom, userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
+import { sessionRoom, userRoom, type GatewayNamespace, type GatewayServer, type GatewaySocket } from '../types/socket.js';
 
 /** The inter-node event asking every node to enforce `latest` for one user. */
 const ENFORCE_LATEST_EVENT = 'switchboard:enforce-latest';
@@ -108,17 +108,22 @@ export class SessionControl {
   }
 
   /**
-   * The same for this node's sockets only, of a user or of some sessions: for account events, which
-   * every node reads for itself.
+   * The same for this node's sockets only, in `rooms` (`user:…` / `session:…`), in `/` (unless
+   * `mainNamespace` is false) and in seed 000's client namespaces: for account events, which every node
+   * reads for itself, and for client-namespace sockets, which only their node can reach.
    */
-  logoutLocally(rooms: readonly string[], reason: LogoutReason): number {
-    const namespace = this.io.of('/');
+  logoutLocally(rooms: readonly string[], reason: LogoutReason, { mainNamespace = true } = {}): number {
     let count = 0;
-    for (const room of rooms) count += namespace.adapter.rooms.get(room)?.size ?? 0;
-    if (count === 0) return 0;
-    const targets = this.io.local.in([...rooms]);
-    targets.emit('auth:logout', { reason });
-    targets.disconnectSockets(true);
+    for (const namespace of namespacesOf(this.io)) {
+      if (namespace.name === '/' && !mainNamespace) continue;
+      let here = 0;
+      for (const room of rooms) here += namespace.adapter.rooms.get(room)?.size ?? 0;
+      if (here === 0) continue;
+      count += here;
+      const targets = namespace.local.in([...rooms]);
+      targets.emit('auth:logout', { reason });
+      targets.disconnectSockets(true);
+    }
     return count;
   }
 
@@ -140,6 +145,11 @@ export class SessionControl {
     this.logger.info({ userId, reason, sockets: count }, 'logged out other sessions');
     return count;
   }
+}
+
+/** Every namespace of this node: `/` and seed 000's client namespaces (Socket.IO keeps the table private). */
+function namespacesOf(io: GatewayServer): Iterable<GatewayNamespace> {
+  return (io as unknown as { _nsps: Map<string, GatewayNamespace> })._nsps.values();
 }
 
 function sessionKey(sessionId: string | undefined, socketId: string): string {

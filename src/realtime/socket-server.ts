@@ -92,11 +92,13 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
   io.use(createHandshakeMiddleware(deps));
   attachClientNamespaces(io, {
     handshake: createHandshakeMiddleware({ ...deps, sessionControl: undefined }),
-    // Namespace sockets only receive transaction events: they expire with their token like any socket.
+    // Namespace sockets only receive transaction events: they expire with their token like any socket,
+    // and join their user and session rooms in their namespace, where logouts find them.
     onConnection: (socket) => {
       releaseHandshakeRequest(socket);
       socket.on('disconnect', onDisconnect);
       deps.expiry.watch(socket);
+      void socket.join(baseRooms(socket.data));
     },
     registry: deps.clients,
     logger: deps.logger,
