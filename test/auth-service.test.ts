@@ -353,6 +353,10 @@ describe('auth service options', () => {
     for (const name of ['u1', 'u2']) expect((await attempt(proxied.authUrl, '203.0.113.7', name)).status).toBe(401);
     expect((await attempt(proxied.authUrl, '203.0.113.7', 'u3')).status).toBe(429);
     expect((await attempt(proxied.authUrl, '198.51.100.9', 'u4')).status).toBe(401);
+    // IPv6 clients count per /64 (one host usually holds the whole network).
+    for (const name of ['u5', 'u6']) expect((await attempt(proxied.authUrl, '2001:db8:0:1::5', name)).status).toBe(401);
+    expect((await attempt(proxied.authUrl, '2001:db8:0:1:ffff::9', 'u7')).status).toBe(429);
+    expect((await attempt(proxied.authUrl, '2001:db8:0:2::5', 'u8')).status).toBe(401);
     // Without it the header is ignored: every request is the proxy's (here 127.0.0.1).
     const direct = await startAuthGateway(env);
     for (const name of ['u1', 'u2']) expect((await attempt(direct.authUrl, '203.0.113.7', name)).status).toBe(401);

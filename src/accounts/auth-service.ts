@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { AuthServiceConfig } from '../config/config.js';
 import { GatewayError } from '../errors/catalog.js';
@@ -64,7 +65,7 @@ export class AuthService {
 
   /** `POST /login { accessKey }`: an admin session (role `admin`, every permission) when the key matches. */
   async loginWithAccessKey(accessKey: string, context: LoginContext): Promise<TokenPair> {
-    const keys = [`ip:${context.ip}`];
+    const keys = [ipKey(context.ip)];
     await this.takeAttempt(keys);
     // Compared as SHA-256 digests in constant time: neither the key's content nor its length leaks.
     const matches = this.accessKeyDigest !== undefined && timingSafeEqual(digest(accessKey), this.accessKeyDigest);
@@ -83,13 +84,13 @@ export class AuthService {
    */
   async loginWithPassword(username: string, password: string, context: LoginContext): Promise<TokenPair> {
     const userKey = `user:${username.normalize('NFKC').toLowerCase()}`;
-    const ipKey = `ip:${context.ip}`;
-    await this.takeAttempt([userKey, ipKey]);
+    const ip = ipKey(context.ip);
+    await this.takeAttempt([userKey, ip]);
     let user: VerifiedUser | undefined;
     try {
       user = await this.verifier.verify(username, password);
     } catch (error) {
-      await this.throttle.forgive([userKey, ipKey]); // an outage is not the caller's guess
+      await this.throttle.forgive([userKey, ip]); // an outage is not the caller's guess
       throw error;
     }
     if (user === undefined || user.id === ADMIN_USER_ID) {
@@ -98,7 +99,7 @@ export class AuthService {
       else this.logger.info({ ip: context.ip }, 'login refused');
       throw new GatewayError('LOGIN_FAILED');
     }
-    await Promise.all([this.throttle.reset(userKey), this.throttle.forgive([ipKey])]);
+    await Promise.all([this.throttle.reset(userKey), this.throttle.forgive([ip])]);
     if (user.disabled) throw new GatewayError('USER_DISABLED');
     return this.openSession(principalOf(user), context);
   }
@@ -243,6 +244,27 @@ export class AuthService {
 
 function principalOf(user: VerifiedUser): Principal {
   return { userId: user.id, role: user.role, permissions: user.permissions };
+}
+
+/**
+ * The throttle key of a client address: the address itself for IPv4 (and IPv4-mapped IPv6), its /64
+ * network for IPv6 — one host usually holds a whole /64, so counting single addresses would let it
+ * rotate through billions of them.
+ */
+export function ipKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped !== null) return `ip:${mapped[1] as string}`;
+  if (isIPv6(address)) return `ip:${expandIPv6(address).slice(0, 4).join(':')}::/64`;
+  return `ip:${address}`;
+}
+
+/** The eight groups of an IPv6 address (`::` expanded, zone dropped), lower case without leading zeros. */
+function expandIPv6(address: string): string[] {
+  const [head = '', tail] = address.split('%')[0]!.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((group) => group.replace(/^0+(?=.)/, ''));
 }
 
 function digest(value: string): Buffer {
