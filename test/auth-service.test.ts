@@ -128,6 +128,16 @@ describe('auth service (SQLite, own port)', () => {
     expect(latest.body.error?.code).toBe('REFRESH_TOKEN_INVALID');
   });
 
+  it('treats two refreshes racing with one token as reuse: one wins, then the whole session is revoked', async () => {
+    const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const answers = await Promise.all([refresh(node.authUrl, pair.refreshToken), refresh(node.authUrl, pair.refreshToken)]);
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([200, 403]);
+    expect(answers.find((answer) => answer.status === 403)?.body.error?.code).toBe('REFRESH_TOKEN_REUSED');
+    const winner = answers.find((answer) => answer.status === 200)!.body;
+    expect((await refresh(node.authUrl, winner.refreshToken)).body.error?.code).toBe('REFRESH_TOKEN_INVALID');
+  });
+
   it('answers /token with 401 when the token is missing and 403 when it is unknown, an access token or forged', async () => {
     const pair = await loginOk(node.authUrl, { username: 'bob', password: 'bob-password-1' });
     for (const body of [undefined, {}, { token: '' }]) {
