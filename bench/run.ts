@@ -6,7 +6,8 @@
  * Per server: one process for (a) fan-out to a growing room and (b) targeted publishes, then a fresh
  * process for (c) memory per connection with bare `ws` clients and another with browser headers. Then (d):
  * two Switchboard processes on a redis-server of the bench's own, once per Socket.IO Redis adapter, with
- * the clients on one node and the publishes sent to the other.
+ * the clients on one node and the publishes sent to the other. Then (e): Switchboard's auth service (login,
+ * refresh, handshakes with and without TOKEN_STATE_CHECK) on fresh processes of its own.
  * Knobs (BENCH_QUICK, BENCH_SERVERS, BENCH_PHASES, BENCH_NODE_FLAGS): see lib/config.ts and bench/README.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { medianOf } from './lib/repeat.js';
 import { formatRatios, formatTable, type Row } from './lib/report.js';
 import { REPO_ROOT, SERVER_SPECS, startServer, type RunningServer, type ServerSpec } from './lib/servers.js';
 import { singleServer } from './lib/system.js';
+import { formatAuthSummary, measureAuthService, type AuthResult } from './phases/auth.js';
 import { measureClusters } from './phases/cluster.js';
 import { FANOUT_USER, measureFanout } from './phases/fanout.js';
 import { MEMORY_NODE_FLAGS, measureMemory } from './phases/memory.js';
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let seqBase = SEQ_STRIDE;
   const nextSeqBase = () => (seqBase += SEQ_STRIDE);
+  let auth: AuthResult | undefined;
   try {
     for (const name of config.servers) {
       const spec = SERVER_SPECS.find((s) => s.name === name);
@@ -70,6 +73,16 @@ async function main(): Promise<void> {
     }
     if (config.phases.has('d') && !config.servers.includes('switchboard')) log('skipping (d): BENCH_SERVERS has no switchboard');
     else if (config.phases.has('d')) rows.splice(clusterRowsAt(rows), 0, ...await clusterPhase(pool, config, nextSeqBase, rows));
+    if (config.phases.has('e') && !config.servers.includes('switchboard')) log('skipping (e): BENCH_SERVERS has no switchboard');
+    else if (config.phases.has('e')) {
+      auth = await measureAuthService({
+        config,
+        benchPids: () => pool.pids(),
+        onServer: (spec, label, measure) => guarded(spec, label, pool, config.serverNodeFlags, measure),
+        log,
+      });
+      rows.push(...auth.rows);
+    }
   } finally {
     await pool.stop();
   }
@@ -89,6 +102,10 @@ async function main(): Promise<void> {
     ...(rows.some((row) => row.server === 'switchboard×2')
       ? ['Two nodes over Redis (clients on node A, publishes to node B) against one node (a):', '', formatClusterGoals(rows, config), '']
       : []),
+    ...(auth === undefined
+      ? []
+      : ['Auth service (e), Switchboard only (CPU µs/msg and msgs/s are per request or handshake):', '',
+        formatAuthSummary(rows, auth.argon2, config.auth.concurrency), '']),
   ].join('\n');
   process.stdout.write(`${report}\n`);
   const resultsDir = join(REPO_ROOT, 'bench', 'results');

@@ -3,11 +3,12 @@ import { SERVER_SPECS, type ServerName } from './servers.js';
 
 /**
  * The bench's scenarios: (a) fan-out, (b) targeted publishes, (c) memory per connection, (d) two
- * Switchboard nodes over Redis (cross-node fan-out and targeted publishes, per Socket.IO Redis adapter).
+ * Switchboard nodes over Redis (cross-node fan-out and targeted publishes, per Socket.IO Redis adapter),
+ * (e) Switchboard's auth service (login, refresh, handshake with and without TOKEN_STATE_CHECK).
  */
-export type Phase = 'a' | 'b' | 'c' | 'd';
+export type Phase = 'a' | 'b' | 'c' | 'd' | 'e';
 
-export const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c', 'd'];
+export const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c', 'd', 'e'];
 
 /** The two official Socket.IO Redis adapters Switchboard can use (its REDIS_ADAPTER). */
 export type RedisAdapterName = 'streams' | 'pubsub';
@@ -49,6 +50,54 @@ export function memoryScenario(connections: number, headers: HeaderProfile): str
   return `(c) memory ${connections} conns, ${headers} headers`;
 }
 
+/** (e) The three kinds of `POST /login { username, password }` compared: right password, wrong password, unknown user. */
+export type LoginKind = 'right' | 'wrong' | 'unknown';
+
+export const LOGIN_KINDS: readonly LoginKind[] = ['right', 'wrong', 'unknown'];
+
+const LOGIN_KIND_NAMES: Record<LoginKind, string> = { right: 'right password', wrong: 'wrong password', unknown: 'unknown user' };
+
+/** The scenario name of an (e) login row, e.g. "(e) login wrong password, 4 concurrent" (`concurrency` 1: "sequential"). */
+export function loginScenario(kind: LoginKind, concurrency: number): string {
+  return `(e) login ${LOGIN_KIND_NAMES[kind]}, ${inFlight(concurrency)}`;
+}
+
+/** The scenario name of an (e) refresh row, e.g. "(e) refresh, sequential". */
+export function refreshScenario(concurrency: number): string {
+  return `(e) refresh, ${inFlight(concurrency)}`;
+}
+
+/** The scenario name of an (e) handshake row, e.g. "(e) handshake, state check on" or "(e) handshake same session, state check off". */
+export function handshakeScenario(tokenStateCheck: boolean, sameSession: boolean): string {
+  return `(e) handshake${sameSession ? ' same session' : ''}, state check ${tokenStateCheck ? 'on' : 'off'}`;
+}
+
+function inFlight(concurrency: number): string {
+  return concurrency <= 1 ? 'sequential' : `${concurrency} concurrent`;
+}
+
+/** (e) How many requests of each kind the auth-service phase sends (phases/auth.ts). */
+export interface AuthSizes {
+  /** Clients sending at once in the concurrent login and refresh measurements (the sequential ones: 1). */
+  readonly concurrency: number;
+  /** Uncounted logins of each kind before the login measurements. */
+  readonly loginWarmup: number;
+  /** Counted logins of each kind, one at a time (in short blocks of one kind, the kinds alternating). */
+  readonly loginsSequential: number;
+  /** Counted logins of each kind, `concurrency` at a time (the kinds mixed). */
+  readonly loginsConcurrent: number;
+  /** Uncounted refreshes before the refresh measurements. */
+  readonly refreshWarmup: number;
+  /** Counted refreshes, sequential (one session's chain), then as many with `concurrency` chains. */
+  readonly refreshes: number;
+  /** argon2id verifications timed in the bench process, for comparison with a login's cost. */
+  readonly argon2Verifies: number;
+  /** Uncounted handshakes (their own sessions) before the handshake measurements, per server. */
+  readonly handshakeWarmup: number;
+  /** Counted handshakes per row, one at a time (a session each; then all on one session), per server. */
+  readonly handshakes: number;
+}
+
 /** The sizes and schedules of one bench run. The same schedule is used for every server. */
 export interface BenchConfig {
   readonly quick: boolean;
@@ -84,13 +133,15 @@ export interface BenchConfig {
   readonly settleMs: number;
   /** How long after the last publish answered to wait for missing deliveries before counting them lost. */
   readonly drainTimeoutMs: number;
+  /** (e) The auth service's request counts. */
+  readonly auth: AuthSizes;
   /** Extra `node` flags for the servers (BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=bench/results"). */
   readonly serverNodeFlags: readonly string[];
 }
 
 /**
  * Reads the environment knobs: BENCH_QUICK=1 (small smoke run), BENCH_SERVERS=plain,floor (a subset, in
- * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d), BENCH_NODE_FLAGS (flags for the server
+ * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d,e), BENCH_NODE_FLAGS (flags for the server
  * processes).
  */
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -117,6 +168,17 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     memoryConnections: quick ? 1000 : 10_000,
     settleMs: 2000,
     drainTimeoutMs: 3000,
+    auth: {
+      concurrency: 4,
+      loginWarmup: quick ? 2 : 10,
+      loginsSequential: quick ? 12 : 150,
+      loginsConcurrent: quick ? 24 : 300,
+      refreshWarmup: quick ? 50 : 500,
+      refreshes: quick ? 200 : 2000,
+      argon2Verifies: quick ? 5 : 40,
+      handshakeWarmup: quick ? 10 : 50,
+      handshakes: quick ? 30 : 500,
+    },
     serverNodeFlags: (env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag.length > 0),
   };
 }

@@ -9,6 +9,7 @@ export function checkLimits(config: BenchConfig): void {
     phases.has('b') ? config.targetedUsers : 0,
     phases.has('c') ? config.memoryConnections : 0,
     phases.has('d') ? Math.max(config.clusterFanout.roomSize, config.targetedUsers) : 0,
+    phases.has('e') ? 2 * config.auth.handshakes : 0, // (e) holds a row's sockets open (to two servers) in this process
   );
   const needed = peak + 1000; // the server holds every connection, plus its own files and sockets
   const limit = openFilesLimit();

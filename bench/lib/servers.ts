@@ -9,7 +9,7 @@ import { sleep } from './clock.js';
 import { findInspectorUrl } from './inspector.js';
 import type { RedisAdapterName } from './config.js';
 import type { BenchData } from './ipc.js';
-import { API_KEY, JWT_SECRET } from './tokens.js';
+import { API_KEY, AUTH_ACCESS_KEY, JWT_SECRET, REFRESH_TOKEN_SECRET } from './tokens.js';
 
 export type ServerName = 'switchboard' | 'plain' | 'floor';
 
@@ -60,6 +60,32 @@ export function switchboardOnRedis(redisUrl: string, adapter: RedisAdapterName, 
   const single = SERVER_SPECS.find((spec) => spec.name === 'switchboard');
   if (single === undefined) throw new Error('no switchboard spec');
   return { ...single, env: { ...single.env, REDIS_URL: redisUrl, REDIS_ADAPTER: adapter, REDIS_DATA_PREFIX: prefix } };
+}
+
+/**
+ * Switchboard with its auth service (phase e): ACCESS_TOKEN_SECRET (= JWT_SECRET, so the socket accepts the
+ * service's access tokens whatever a `.env` says), REFRESH_TOKEN_SECRET, ACCESS_KEY, the SQLite account store
+ * under `dataDir`, its own listener on a port the kernel picks (AUTH_PORT=0: the URL is in the "gateway
+ * listening" log line, hence LOG_LEVEL=info, which adds one log line per login and none per refresh or
+ * handshake), a failed-login limit the bench never reaches, and TOKEN_STATE_CHECK as given.
+ */
+export function switchboardWithAuthService(dataDir: string, tokenStateCheck: boolean): ServerSpec {
+  const single = SERVER_SPECS.find((spec) => spec.name === 'switchboard');
+  if (single === undefined) throw new Error('no switchboard spec');
+  return {
+    ...single,
+    env: {
+      ...single.env,
+      LOG_LEVEL: 'info',
+      ACCESS_TOKEN_SECRET: JWT_SECRET,
+      REFRESH_TOKEN_SECRET,
+      ACCESS_KEY: AUTH_ACCESS_KEY,
+      AUTH_PORT: '0',
+      DATA_DIR: dataDir,
+      LOGIN_MAX_FAILURES: '1000000',
+      TOKEN_STATE_CHECK: String(tokenStateCheck),
+    },
+  };
 }
 
 export interface RunningServer {
