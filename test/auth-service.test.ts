@@ -171,6 +171,10 @@ describe('auth service (SQLite, own port)', () => {
     expect(otherSocket.connected).toBe(true);
     expect((await refresh(node.authUrl, other.refreshToken)).status).toBe(200);
     expect((await api(node.authUrl, '/logout', { method: 'DELETE', body: {}, key: null })).status).toBe(401);
+    const forged = await logout(node.authUrl, other.accessToken); // an access token is not a refresh token
+    expect(forged.status).toBe(403);
+    expect((forged.body as unknown as ErrorResponse).error.code).toBe('REFRESH_TOKEN_INVALID');
+    expect((await api(node.authUrl, '/me', { key: other.accessToken })).status).toBe(200); // …and revoked nothing
   });
 
   it('changes a password by the seed rules, each broken rule its own 400, and revokes every other session', async () => {
@@ -235,6 +239,10 @@ describe('auth service (SQLite, own port)', () => {
 
   it('GET /me answers who the access token is; a logged-out token is refused there at once', async () => {
     const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const anonymous = await api<ErrorResponse>(node.authUrl, '/me', { key: null });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error.code).toBe('TOKEN_MISSING');
+    expect((await api<ErrorResponse>(node.authUrl, '/me', { key: 'not.a.token' })).body.error.code).toBe('TOKEN_INVALID');
     const me = await api(node.authUrl, '/me', { key: pair.accessToken });
     expect(me.body).toMatchObject({ userId: 'alice', sessionId: sessionOf(pair.accessToken), roles: ['user'], permissions: ['publish'] });
     await logout(node.authUrl, pair.refreshToken);
