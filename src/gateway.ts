@@ -10,7 +10,7 @@ import { TokenStateStrategy } from './auth/token-state-strategy.js';
 import { createAccountStore } from './accounts/create-account-store.js';
 import { createAuthServer } from './accounts/auth-server.js';
 import { RoomPattern } from './rooms/room-pattern.js';
-import type { Config } from './config/config.js';
+import type { AuthServiceConfig, Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
 import { RedisEngine } from './engine/redis-engine.js';
@@ -65,16 +65,9 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       recoveryWindowMs: config.recoveryWindowMs,
     }, log.child({ component: 'engine' }));
   const authLog = log.child({ component: 'auth' });
-  const accountStore = config.authService === undefined ? undefined : await createAccountStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const sessionCheck = accountStore === undefined ? undefined : new SessionStateCheck(accountStore, config.tokenStateCacheMs);
+  const accounts = config.authService === undefined ? undefined : await openAccounts(config, config.authService);
   const strategy: AuthStrategy = createAuthStrategy(config, authLog, (inner) =>
-    sessionCheck !== undefined && config.tokenStateCheck ? new TokenStateStrategy(inner, sessionCheck) : inner);
-  // The auth service's own access tokens, always checked against the store: for its authenticated routes
-  // and as user tokens on /v1 (tokens of other identity providers never pass there).
-  const userTokens = config.authService === undefined || sessionCheck === undefined ? undefined : new TokenStateStrategy(
-    new JwtStrategy({ ...config.jwt, secret: config.authService.accessTokenSecret, publicKeyPem: undefined, jwksUrl: undefined, algorithms: ['HS256'] }),
-    sessionCheck,
-  );
+    accounts !== undefined && config.tokenStateCheck ? new TokenStateStrategy(inner, accounts.sessionCheck) : inner);
   const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains);
 
   const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy });
@@ -108,7 +101,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     allowQueryToken: config.allowQueryToken,
     // A socket recovered through connection-state recovery skipped the handshake: its session (if the
     // auth service knows it) must still be active.
-    recheckRecovered: sessionCheck === undefined ? undefined : (data) => sessionCheck.assert(data, config.tokenStateCheck),
+    recheckRecovered: accounts === undefined ? undefined : (data) => accounts.sessionCheck.assert(data, config.tokenStateCheck),
     isDraining,
     logger: realtimeLog,
   });
@@ -117,11 +110,10 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     apiKeys: new ApiKeyVerifier(config.apiKeys),
     authStrategyName: strategy.name,
     tenants: { registry: engine.clients, io, strategy },
-    userTokens,
+    userTokens: accounts?.userTokens,
   });
-  const authServer = config.authService === undefined || accountStore === undefined || sessionCheck === undefined || userTokens === undefined ? undefined : await createAuthServer({
-    config, service: config.authService, store: accountStore, engine, io, sessionControl, sessionCheck, accessTokens: userTokens,
-    gatewayApp: app, originPolicy, lifecycle, logger: authLog,
+  const authServer = accounts === undefined ? undefined : await createAuthServer({
+    ...accounts, config, engine, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, logger: authLog,
   });
   await engine.bind(io.of('/'));
   let authUrl: string | undefined;
@@ -162,8 +154,23 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     roomPresence.close();
     await webhookSender.close();
     await engine.close();
-    await accountStore?.close();
+    await accounts?.store.close();
     lifecycle.enter('stopped');
     log.info('stopped');
   }
+}
+
+/**
+ * The auth service's store and the checks built on it: the session-state cache (TOKEN_STATE_CHECK,
+ * recovered sockets) and its own access tokens, always checked against the store — for its authenticated
+ * routes and as user tokens on `/v1` (tokens of other identity providers never pass there).
+ */
+async function openAccounts(config: Config, service: AuthServiceConfig) {
+  const store = await createAccountStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const sessionCheck = new SessionStateCheck(store, config.tokenStateCacheMs);
+  const userTokens = new TokenStateStrategy(
+    new JwtStrategy({ ...config.jwt, secret: service.accessTokenSecret, publicKeyPem: undefined, jwksUrl: undefined, algorithms: ['HS256'] }),
+    sessionCheck,
+  );
+  return { service, store, sessionCheck, userTokens };
 }

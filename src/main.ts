@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { DOTENV_UNSUPPORTED, loadDotEnv } from './config/load-dotenv.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { devBanner } from './dev-banner.js';
 import { createGateway } from './gateway.js';
@@ -6,11 +6,7 @@ import { createLogger } from './log/logger.js';
 
 /** The process entry point: `.env`, config, gateway, signals. Exit codes: 0 clean stop, 1 bad config or failed start/stop. */
 async function main(): Promise<void> {
-  if (existsSync('.env')) {
-    // process.loadEnvFile exists from Node 20.12; it never overrides variables already set.
-    if (typeof process.loadEnvFile === 'function') process.loadEnvFile('.env');
-    else process.stderr.write('switchboard: .env found but this Node.js cannot load it (needs 20.12+); set the variables in the environment\n');
-  }
+  if (!loadDotEnv()) process.stderr.write(`switchboard: ${DOTENV_UNSUPPORTED}\n`);
   let config;
   try {
     config = loadConfig(process.env);

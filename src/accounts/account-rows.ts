@@ -1,4 +1,4 @@
-import type { NewSession, SessionRecord, SessionTokens, UserRecord } from './account-store.js';
+import type { NewSession, SessionRecord, SessionState, SessionTokens, UserRecord } from './account-store.js';
 
 /**
  * The rows both account stores read, and their mapping to records, written once. The drivers differ in
@@ -34,6 +34,14 @@ export interface SessionRow {
   readonly access_expires_at: Time;
   readonly revoked_at: Time | null;
   readonly revoke_reason: string | null;
+}
+
+/** A session joined with its user (null when the user is not in the store: the admin, VERIFY_USER_URL users). */
+export interface SessionStateRow {
+  readonly user_id: string;
+  readonly revoked_at: Time | null;
+  readonly expires_at: Time;
+  readonly disabled: boolean | number | null;
 }
 
 /** The tokens of {@link SessionTokens} in the column order both INSERT and UPDATE list them. */
@@ -81,6 +89,10 @@ export function toSession(row: SessionRow): SessionRecord {
     revokedAt: row.revoked_at === null ? undefined : Number(row.revoked_at),
     revokeReason: row.revoke_reason ?? undefined,
   };
+}
+
+export function toSessionState(row: SessionStateRow, now: number): SessionState {
+  return { userId: row.user_id, active: row.revoked_at === null && Number(row.expires_at) > now, userDisabled: row.disabled === true || row.disabled === 1 };
 }
 
 export function jsonList(value: JsonList): string[] {

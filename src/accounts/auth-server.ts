@@ -29,8 +29,8 @@ export interface AuthServerDeps {
   readonly sessionControl: SessionControl;
   /** The session-state cache revocations evict. */
   readonly sessionCheck: SessionStateCheck;
-  /** Checks access tokens for the authenticated routes: signature, expiry, and the session still active. */
-  readonly accessTokens: AuthStrategy;
+  /** Checks this service's access tokens for its authenticated routes: signature, expiry, session still active. */
+  readonly userTokens: AuthStrategy;
   /** The gateway's app, where AUTH_PORT=same mounts the routes under `/auth`. */
   readonly gatewayApp: FastifyInstance;
   readonly originPolicy: OriginPolicy;
@@ -59,17 +59,16 @@ export async function createAuthServer(deps: AuthServerDeps): Promise<AuthServer
   const throttle = deps.engine.loginThrottle({ maxFailures: service.loginMaxFailures, windowMs: service.loginFailureWindowMs });
   const revocations = new Revocations(deps.io, deps.sessionControl, deps.sessionCheck, deps.engine.adapter !== undefined, logger);
   const authService = new AuthService(service, store, issuer, verifier, throttle, revocations, logger);
-  const { accessTokens } = deps;
   if (verifier.managesPasswords) await prepareDummyHash();
   const feed = new AccountEventFeed(store, service.accountEventsPollMs, (event) => revocations.apply(event), logger);
 
   let ownApp: FastifyInstance | undefined;
   if (service.port === 'same') {
-    await deps.gatewayApp.register(authRoutes, { prefix: '/auth', service: authService, accessTokens });
+    await deps.gatewayApp.register(authRoutes, { prefix: '/auth', service: authService, accessTokens: deps.userTokens });
   } else {
     ownApp = await createHttpApp({ maxPayloadBytes: 64 * 1024, originPolicy: deps.originPolicy, lifecycle: deps.lifecycle, logger, trustProxy: config.trustProxy });
     ownApp.get('/healthz', async () => ({ status: 'ok' }));
-    await ownApp.register(authRoutes, { service: authService, accessTokens });
+    await ownApp.register(authRoutes, { service: authService, accessTokens: deps.userTokens });
   }
   logger.info({ store: store.name, users: verifier.name, port: service.port }, 'auth service configured');
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AuthServiceConfig } from '../config/config.js';
 import { GatewayError } from '../errors/catalog.js';
 import { ALL_PERMISSIONS } from '../auth/permissions.js';
+import { ADMIN_ROLE } from '../tenants/client-namespaces.js';
 import type { AccountStore, SessionRecord, SessionTokens } from './account-store.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
@@ -11,9 +12,8 @@ import type { Revocations } from './revocations.js';
 import { refreshTokenHash, type TokenIssuer } from './token-issuer.js';
 import type { UserVerifier, VerifiedUser } from './user-verifier.js';
 
-/** The user id, role and permissions of the access-key (admin) login. */
+/** The user id of the access-key (admin) login (its role is ADMIN_ROLE, its permissions `*`). */
 export const ADMIN_USER_ID = 'admin';
-export const ADMIN_ROLE_NAME = 'admin';
 
 /** What login and refresh answer. */
 export interface TokenPair {
@@ -74,7 +74,7 @@ export class AuthService {
       throw new GatewayError('LOGIN_FAILED', 'The access key is not valid');
     }
     await this.throttle.forgive(keys);
-    return this.openSession({ userId: ADMIN_USER_ID, role: ADMIN_ROLE_NAME, permissions: [ALL_PERMISSIONS] }, context);
+    return this.openSession({ userId: ADMIN_USER_ID, role: ADMIN_ROLE, permissions: [ALL_PERMISSIONS] }, context);
   }
 
   /**
@@ -83,14 +83,14 @@ export class AuthService {
    * per IP, and past LOGIN_MAX_FAILURES the answer is RATE_LIMITED with Retry-After.
    */
   async loginWithPassword(username: string, password: string, context: LoginContext): Promise<TokenPair> {
-    const userKey = `user:${username.normalize('NFKC').toLowerCase()}`;
+    const nameKey = userKey(username);
     const ip = ipKey(context.ip);
-    await this.takeAttempt([userKey, ip]);
+    await this.takeAttempt([nameKey, ip]);
     let user: VerifiedUser | undefined;
     try {
       user = await this.verifier.verify(username, password);
     } catch (error) {
-      await this.throttle.forgive([userKey, ip]); // an outage is not the caller's guess
+      await this.throttle.forgive([nameKey, ip]); // an outage is not the caller's guess
       throw error;
     }
     if (user === undefined || user.id === ADMIN_USER_ID) {
@@ -99,7 +99,7 @@ export class AuthService {
       else this.logger.info({ ip: context.ip }, 'login refused');
       throw new GatewayError('LOGIN_FAILED');
     }
-    await Promise.all([this.throttle.reset(userKey), this.throttle.forgive([ip])]);
+    await Promise.all([this.throttle.reset(nameKey), this.throttle.forgive([ip])]);
     if (user.disabled) throw new GatewayError('USER_DISABLED');
     return this.openSession(principalOf(user), context);
   }
@@ -118,8 +118,9 @@ export class AuthService {
     if (session.expiresAt <= now) throw new GatewayError('REFRESH_TOKEN_INVALID', 'The refresh token has expired; log in again');
     const presentedHash = refreshTokenHash(token);
     if (presentedHash !== session.refreshHash) {
-      if (claims.generation < session.refreshGeneration) await this.revokeForReuse(session);
-      throw new GatewayError(claims.generation < session.refreshGeneration ? 'REFRESH_TOKEN_REUSED' : 'REFRESH_TOKEN_INVALID');
+      if (claims.generation >= session.refreshGeneration) throw new GatewayError('REFRESH_TOKEN_INVALID');
+      await this.revokeForReuse(session);
+      throw new GatewayError('REFRESH_TOKEN_REUSED');
     }
     const state = await this.store.sessionState(session.id, now);
     if (state?.userDisabled === true) throw new GatewayError('USER_DISABLED');
@@ -157,7 +158,7 @@ export class AuthService {
     if (newPassword.length < MIN_PASSWORD_LENGTH || newPassword.length > MAX_PASSWORD_LENGTH) {
       throw new GatewayError('PASSWORD_TOO_WEAK', `The new password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long`);
     }
-    const keys = [`user:${caller.userId.normalize('NFKC').toLowerCase()}`];
+    const keys = [userKey(caller.userId)];
     const user = await this.store.findUser(caller.userId);
     if (user === undefined) throw new GatewayError('PASSWORD_CHANGE_UNSUPPORTED');
     await this.takeAttempt(keys);
@@ -177,16 +178,10 @@ export class AuthService {
       const reused = await this.reuse(principal, context.deviceId, now);
       if (reused !== undefined) return reused;
     }
-    const id = randomUUID();
-    const draft: SessionRecord = {
-      id, userId: principal.userId, role: principal.role, permissions: principal.permissions, deviceId: context.deviceId, createdAt: now,
-      refreshGeneration: 0, refreshHash: '', refreshIssuedAt: now, expiresAt: now, accessJti: '', accessIssuedAt: now, accessExpiresAt: now,
-      revokedAt: undefined, revokeReason: undefined,
-    };
-    const { tokens, pair } = await this.mint(draft, 0, now);
-    const { revokedAt: _revokedAt, revokeReason: _revokeReason, ...session } = { ...draft, ...tokens };
-    await this.store.createSession(session);
-    this.logger.info({ userId: principal.userId, sessionId: id }, 'logged in');
+    const session = { id: randomUUID(), ...principal, deviceId: context.deviceId, createdAt: now };
+    const { tokens, pair } = await this.mint(session, 0, now);
+    await this.store.createSession({ ...session, ...tokens });
+    this.logger.info({ userId: principal.userId, sessionId: session.id }, 'logged in');
     return pair;
   }
 
@@ -211,7 +206,7 @@ export class AuthService {
   }
 
   /** New tokens for a session: times are whole seconds (as JWTs carry them), so re-signing reproduces them. */
-  private async mint(session: SessionRecord, generation: number, now: number): Promise<{ tokens: SessionTokens; pair: TokenPair }> {
+  private async mint(session: Pick<SessionRecord, 'id' | 'userId' | 'role' | 'permissions'>, generation: number, now: number): Promise<{ tokens: SessionTokens; pair: TokenPair }> {
     const iat = seconds(now);
     const accessExp = iat + this.config.accessTokenTtlS;
     const refreshExp = iat + this.config.refreshTokenTtlS;
@@ -244,6 +239,11 @@ export class AuthService {
 
 function principalOf(user: VerifiedUser): Principal {
   return { userId: user.id, role: user.role, permissions: user.permissions };
+}
+
+/** The throttle key of a username: the forms a backend may treat as one name (case, Unicode compatibility) count together. */
+function userKey(username: string): string {
+  return `user:${username.normalize('NFKC').toLowerCase()}`;
 }
 
 /**

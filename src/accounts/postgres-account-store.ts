@@ -10,7 +10,7 @@ import {
   type SessionTokens,
   type UserRecord,
 } from './account-store.js';
-import { sessionParams, tokenParams, toSession, toUser, type SessionRow, type UserRow } from './account-rows.js';
+import { sessionParams, tokenParams, toSession, toSessionState, toUser, type SessionRow, type SessionStateRow, type UserRow } from './account-rows.js';
 
 /** How long getting a connection and running one query may take. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -25,13 +25,6 @@ interface EventRow {
   readonly user_id: string;
   readonly session_ids: string[];
   readonly at: BigIntText;
-}
-
-interface SessionStateRow {
-  readonly user_id: string;
-  readonly revoked_at: BigIntText | null;
-  readonly expires_at: BigIntText;
-  readonly disabled: boolean | null;
 }
 
 const SCHEMA = `
@@ -225,7 +218,7 @@ export class PostgresAccountStore implements AccountStore {
     );
     const row = rows[0];
     if (row === undefined) return undefined;
-    return { userId: row.user_id, active: row.revoked_at === null && Number(row.expires_at) > now, userDisabled: row.disabled === true };
+    return toSessionState(row, now);
   }
 
   async eventsAfter(afterId: number, limit: number): Promise<AccountEvent[]> {

@@ -23,10 +23,8 @@ export class Revocations {
       io.on(SESSIONS_REVOKED_EVENT, (message: unknown) => {
         const { ids, reason } = (typeof message === 'object' && message !== null ? message : {}) as { ids?: unknown; reason?: unknown };
         if (!Array.isArray(ids) || typeof reason !== 'string') return;
-        const sessionIds = ids.filter((id): id is string => typeof id === 'string');
-        stateCheck.forget(sessionIds);
-        // Client-namespace sockets are reached by their own node only.
-        sessionControl.logoutLocally(sessionIds.map(sessionRoom), reason as LogoutReason, { mainNamespace: false });
+        // `/` was reached through the adapter; client-namespace sockets are reached by their own node only.
+        this.revokedHere(ids.filter((id): id is string => typeof id === 'string'), reason as LogoutReason, false);
       });
     }
   }
@@ -34,10 +32,9 @@ export class Revocations {
   /** Sessions revoked through this node's auth service (logout, reuse, password change). */
   sessionsRevoked(sessionIds: readonly string[], reason: LogoutReason): void {
     if (sessionIds.length === 0) return;
-    this.stateCheck.forget(sessionIds);
     if (this.clustered) this.io.serverSideEmit(SESSIONS_REVOKED_EVENT, { ids: sessionIds, reason });
     this.sessionControl.logoutSessions(sessionIds, reason);
-    this.sessionControl.logoutLocally(sessionIds.map(sessionRoom), reason, { mainNamespace: false });
+    this.revokedHere(sessionIds, reason, false);
   }
 
   /** An account event read from the store's feed (e.g. `users disable` from the CLI): acts on this node's sockets. */
@@ -47,8 +44,13 @@ export class Revocations {
       const count = this.sessionControl.logoutLocally([userRoom(event.userId)], 'user-disabled');
       if (count > 0) this.logger.info({ userId: event.userId, sockets: count }, 'user disabled; sockets logged out');
     } else {
-      this.stateCheck.forget(event.sessionIds);
-      this.sessionControl.logoutLocally(event.sessionIds.map(sessionRoom), 'password-changed');
+      this.revokedHere(event.sessionIds, 'password-changed', true);
     }
+  }
+
+  /** On this node: drops the sessions' cached states and logs out their sockets (in `/` too, or only in client namespaces). */
+  private revokedHere(sessionIds: readonly string[], reason: LogoutReason, mainNamespace: boolean): void {
+    this.stateCheck.forget(sessionIds);
+    this.sessionControl.logoutLocally(sessionIds.map(sessionRoom), reason, { mainNamespace });
   }
 }

@@ -12,7 +12,7 @@ import {
   type SessionTokens,
   type UserRecord,
 } from './account-store.js';
-import { jsonList, sessionParams, tokenParams, toSession, toUser, type SessionRow, type TokenParams, type UserRow } from './account-rows.js';
+import { jsonList, sessionParams, tokenParams, toSession, toSessionState, toUser, type SessionRow, type SessionStateRow, type TokenParams, type UserRow } from './account-rows.js';
 
 /** One row of `account_events`; `session_ids` is a JSON array. */
 interface EventRow {
@@ -21,13 +21,6 @@ interface EventRow {
   readonly user_id: string;
   readonly session_ids: string;
   readonly at: number;
-}
-
-interface SessionStateRow {
-  readonly user_id: string;
-  readonly revoked_at: number | null;
-  readonly expires_at: number;
-  readonly disabled: number | null;
 }
 
 const SCHEMA = `
@@ -213,7 +206,7 @@ export class SqliteAccountStore implements AccountStore {
   async sessionState(id: string, now: number): Promise<SessionState | undefined> {
     const row = this.selectState.get(id);
     if (row === undefined) return undefined;
-    return { userId: row.user_id, active: row.revoked_at === null && row.expires_at > now, userDisabled: row.disabled === 1 };
+    return toSessionState(row, now);
   }
 
   async eventsAfter(afterId: number, limit: number): Promise<AccountEvent[]> {

@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserExistsError, type AccountStore, type UserRecord } from '../accounts/account-store.js';
 import { createAccountStore, type AccountStoreOptions } from '../accounts/create-account-store.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/passwords.js';
 import { envSchema } from '../config/env-schema.js';
+import { emptyToUndefined } from '../config/load-config.js';
+import { DOTENV_UNSUPPORTED, loadDotEnv } from '../config/load-dotenv.js';
+import { ADMIN_USER_ID } from '../accounts/auth-service.js';
 
 /**
  * `npm run users -- <command>`: manages the built-in auth service's users in the store the gateway uses
@@ -99,7 +101,7 @@ function parseInvocation(argv: string[]): Invocation | undefined {
   const permissions = [...new Set((values.permission ?? []).flatMap((list) => list.split(',')).map((p) => p.trim()).filter((p) => p !== ''))];
   if (command === 'add') {
     if (!USERNAME.test(username)) throw new UsageError(`invalid username ${JSON.stringify(username)}: use 1 to 64 letters, digits, ".", "_", "@" or "-"`);
-    if (username.toLowerCase() === 'admin') throw new UsageError('the username "admin" is reserved for the access-key login');
+    if (username.toLowerCase() === ADMIN_USER_ID) throw new UsageError(`the username "${ADMIN_USER_ID}" is reserved for the access-key login`);
     if (!ROLE.test(role)) throw new UsageError(`invalid role ${JSON.stringify(role)}: use 1 to 64 printable characters, no spaces or commas`);
     const bad = permissions.find((p) => !PERMISSION.test(p));
     if (bad !== undefined) throw new UsageError(`invalid permission ${JSON.stringify(bad)}: use 1 to 128 printable characters, no spaces`);
@@ -115,15 +117,8 @@ function checkPassword(password: string): void {
 
 /** DATA_DIR and DATABASE_URL, from the environment after `.env` (as the gateway reads them); empty means unset. */
 function storeOptions(): AccountStoreOptions {
-  if (existsSync('.env')) {
-    // process.loadEnvFile exists from Node 20.12; it never overrides variables already set.
-    if (typeof process.loadEnvFile === 'function') process.loadEnvFile('.env');
-    else throw new CommandFailed('.env found but this Node.js cannot load it (needs 20.12+); set the variables in the environment');
-  }
-  const unlessEmpty = (value: string | undefined) => (value === '' ? undefined : value);
-  const parsed = envSchema
-    .pick({ DATA_DIR: true, DATABASE_URL: true })
-    .safeParse({ DATA_DIR: unlessEmpty(process.env.DATA_DIR), DATABASE_URL: unlessEmpty(process.env.DATABASE_URL) });
+  if (!loadDotEnv()) throw new CommandFailed(DOTENV_UNSUPPORTED);
+  const parsed = envSchema.pick({ DATA_DIR: true, DATABASE_URL: true }).safeParse(emptyToUndefined(process.env));
   if (!parsed.success) {
     throw new CommandFailed(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   }

@@ -332,7 +332,7 @@ function firstDefined(...values: (string | undefined)[]): string[] | undefined {
 }
 
 /** Treats `VAR=` (empty) as unset, as shells and .env files commonly produce it. */
-function emptyToUndefined(source: NodeJS.ProcessEnv): Record<string, string | undefined> {
+export function emptyToUndefined(source: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(source)) out[key] = value === '' ? undefined : value;
   return out;

@@ -102,9 +102,7 @@ export class SessionControl {
    */
   logoutSessions(sessionIds: readonly string[], reason: LogoutReason): void {
     if (sessionIds.length === 0) return;
-    const targets = this.io.in(sessionIds.map(sessionRoom));
-    targets.emit('auth:logout', { reason });
-    targets.disconnectSockets(true);
+    logout(this.io.in(sessionIds.map(sessionRoom)), reason);
   }
 
   /**
@@ -120,31 +118,33 @@ export class SessionControl {
       for (const room of rooms) here += namespace.adapter.rooms.get(room)?.size ?? 0;
       if (here === 0) continue;
       count += here;
-      const targets = namespace.local.in([...rooms]);
-      targets.emit('auth:logout', { reason });
-      targets.disconnectSockets(true);
+      logout(namespace.local.in([...rooms]), reason);
     }
     return count;
   }
 
-  /**
-   * `auth:logout`, then disconnect. Both go through the adapter (as every emit does while connection-state
-   * recovery is on), so with Redis the disconnect cannot overtake the event: they share one ordered stream.
-   */
   private logoutSelf(socket: GatewaySocket, reason: LogoutReason): void {
-    this.io.to(socket.id).emit('auth:logout', { reason });
-    this.io.in(socket.id).disconnectSockets(true);
+    logout(this.io.in(socket.id), reason);
   }
 
   private async logoutOthers(userId: string, keepRoom: string, reason: LogoutReason): Promise<number> {
     const others = this.io.in(userRoom(userId)).except(keepRoom);
     const count = (await others.fetchSockets()).length;
     if (count === 0) return 0;
-    others.emit('auth:logout', { reason });
-    others.disconnectSockets(true);
+    logout(others, reason);
     this.logger.info({ userId, reason, sockets: count }, 'logged out other sessions');
     return count;
   }
+}
+
+/**
+ * `auth:logout { reason }`, then disconnect, for the sockets `targets` names. Both go through the adapter
+ * (as every emit does while connection-state recovery is on), so with Redis the disconnect cannot overtake
+ * the event: they share one ordered stream.
+ */
+function logout(targets: ReturnType<GatewayServer['in']>, reason: LogoutReason): void {
+  targets.emit('auth:logout', { reason });
+  targets.disconnectSockets(true);
 }
 
 /** Every namespace of this node: `/` and seed 000's client namespaces (Socket.IO keeps the table private). */

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
 import type { AuthStrategy } from '../../auth/auth-strategy.js';
-import { stripBearer } from '../../auth/extract-token.js';
 import { GatewayError } from '../../errors/catalog.js';
+import { presentedKey } from '../api-key-guard.js';
 import { ADMIN_ROLE } from '../../tenants/client-namespaces.js';
 
 /**
@@ -11,15 +11,8 @@ import { ADMIN_ROLE } from '../../tenants/client-namespaces.js';
  */
 export function adminGuard(apiKeys: ApiKeyVerifier, strategy: AuthStrategy) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const header = request.headers['x-api-key'];
-    const apiKey = Array.isArray(header) ? header[0] : header;
-    if (apiKey !== undefined && apiKey.length > 0) {
-      if (apiKeys.verify(apiKey)) return;
-      throw new GatewayError('API_KEY_INVALID');
-    }
-    const authorization = request.headers.authorization;
-    if (authorization === undefined || !/^bearer\s+\S/i.test(authorization)) throw new GatewayError('API_KEY_MISSING', 'Send an admin JWT or an API key as Authorization: Bearer');
-    const credential = stripBearer(authorization);
+    const credential = presentedKey(request);
+    if (credential === undefined) throw new GatewayError('API_KEY_MISSING', 'Send an admin JWT or an API key as Authorization: Bearer');
     if (apiKeys.verify(credential)) return;
     const identity = await strategy.authenticate({ token: credential }).catch((error: unknown) => {
       // An identity-provider outage is a 503 to retry, not a wrong credential.
