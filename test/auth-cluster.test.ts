@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresAccountStore } from '../src/accounts/postgres-account-store.js';
-import { ACCESS_KEY, addUser, login, loginOk, logout, refresh, startAuthGateway, type AuthGateway } from './support/auth.js';
+import { ACCESS_KEY, ALICE, addUser, login, loginOk, logout, refresh, startAuthGateway, type AuthGateway } from './support/auth.js';
 import { api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, randomSuffix } from './support/gateway.js';
 import { freshSchemaUrl } from './support/postgres.js';
 import { startRedis, type TestRedis } from './support/redis.js';
@@ -37,12 +37,12 @@ beforeEach(async () => {
   b = await startAuthGateway(env);
   store = await PostgresAccountStore.open(env.DATABASE_URL);
   onCleanup(() => store.close());
-  await addUser(store, 'alice', 'correct horse battery', { permissions: ['publish'] });
+  await addUser(store, ALICE.username, ALICE.password, { permissions: ['publish'] });
 });
 
 describe('auth service on two nodes (PostgreSQL + Redis)', () => {
   it('a login on node A connects on node B, and B refreshes A\'s refresh token', async () => {
-    const pair = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(a.authUrl, ALICE);
     const socket = await connectClient(b.url, pair.accessToken);
     const received = nextEvent(socket, 'news');
     expect((await api(a.url, '/v1/publish', { body: { event: 'news', data: 1, users: ['alice'] }, key: pair.accessToken })).status).toBe(200);
@@ -54,7 +54,7 @@ describe('auth service on two nodes (PostgreSQL + Redis)', () => {
   });
 
   it('logout on node A disconnects the session\'s sockets on both nodes, and B refuses the token at once despite its cache', async () => {
-    const pair = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(a.authUrl, ALICE);
     const onA = await connectClient(a.url, pair.accessToken);
     const onB = await connectClient(b.url, pair.accessToken); // B now caches the session as active (60 s)
     const events = [nextEvent(onA, 'auth:logout'), nextEvent(onB, 'auth:logout')];
@@ -77,12 +77,12 @@ describe('auth service on two nodes (PostgreSQL + Redis)', () => {
   });
 
   it('a password change on node B logs out the user\'s other sessions on node A', async () => {
-    const phone = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
-    const laptop = await loginOk(b.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const phone = await loginOk(a.authUrl, ALICE);
+    const laptop = await loginOk(b.authUrl, ALICE);
     const phoneSocket = await connectClient(a.url, phone.accessToken);
     const loggedOut = nextEvent(phoneSocket, 'auth:logout');
     const change = await api(b.authUrl, '/password', {
-      body: { oldPassword: 'correct horse battery', newPassword: 'a new passphrase', confirmPassword: 'a new passphrase' },
+      body: { oldPassword: ALICE.password, newPassword: 'a new passphrase', confirmPassword: 'a new passphrase' },
       key: laptop.accessToken,
     });
     expect(change.body).toEqual({ ok: true, sessionsRevoked: 1 });
@@ -91,31 +91,44 @@ describe('auth service on two nodes (PostgreSQL + Redis)', () => {
   });
 
   it('disabling a user in the shared store (the CLI) logs their sockets out on every node', async () => {
-    const pair = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(a.authUrl, ALICE);
     const sockets = [await connectClient(a.url, pair.accessToken), await connectClient(b.url, pair.accessToken)];
     const events = sockets.map((socket) => nextEvent(socket, 'auth:logout'));
     await store.disableUser('alice', Date.now());
     for (const event of await Promise.all(events)) expect(event[0]).toEqual({ reason: 'user-disabled' });
-    expect((await login(b.authUrl, { username: 'alice', password: 'correct horse battery' })).body.error?.code).toBe('USER_DISABLED');
+    expect((await login(b.authUrl, ALICE)).body.error?.code).toBe('USER_DISABLED');
   });
 
   it('answers 503 AUTH_UNAVAILABLE, never 500, while the store cannot answer', async () => {
-    const pair = await loginOk(a.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(a.authUrl, ALICE);
     const broken = new pg.Client(databaseUrl);
     await broken.connect();
     // The shared store loses its tables under the running nodes (a fault they must survive).
     await broken.query('DROP TABLE auth_sessions');
     await broken.end();
-    for (const response of [await login(a.authUrl, { username: 'alice', password: 'correct horse battery' }), await refresh(b.authUrl, pair.refreshToken)]) {
+    for (const response of [await login(a.authUrl, ALICE), await refresh(b.authUrl, pair.refreshToken)]) {
       expect(response.status).toBe(503);
       expect(response.body.error?.code).toBe('AUTH_UNAVAILABLE');
     }
     expect((await expectConnectError(b.url, { auth: { token: pair.accessToken } })).data?.code).toBe('AUTH_UNAVAILABLE');
   });
 
+  it('refuses logins with 503 while the shared throttle (Redis) does not answer, rather than let them through unthrottled', async () => {
+    redis.pause();
+    try {
+      const response = await login(a.authUrl, ALICE);
+      expect(response.status).toBe(503);
+      expect(response.body.error?.code).toBe('AUTH_UNAVAILABLE');
+      expect(response.headers.get('retry-after')).toBe('1');
+    } finally {
+      redis.resume();
+    }
+    expect((await login(a.authUrl, ALICE)).status).toBe(200);
+  });
+
   it('counts failed logins across nodes (Redis): failures on A block the username on B', async () => {
     for (let i = 0; i < 3; i += 1) expect((await login(a.authUrl, { username: 'alice', password: `wrong ${i}` })).status).toBe(401);
-    const blocked = await login(b.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const blocked = await login(b.authUrl, ALICE);
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     // The access key is throttled per IP, which the same failures blocked too.

@@ -7,7 +7,7 @@ import { SqliteAccountStore } from '../src/accounts/sqlite-account-store.js';
 import { verifyPassword } from '../src/accounts/passwords.js';
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
 import {
-  ACCESS_KEY, ACCESS_TOKEN_SECRET, REFRESH_TOKEN_SECRET, addUser, login, loginOk, logout, refresh, sessionOf, startAuthGateway,
+  ACCESS_KEY, ACCESS_TOKEN_SECRET, ALICE, REFRESH_TOKEN_SECRET, addUser, login, loginOk, logout, refresh, sessionOf, startAuthGateway,
   type AuthGateway,
 } from './support/auth.js';
 import {
@@ -29,11 +29,18 @@ async function openStore(dataDir: string): Promise<SqliteAccountStore> {
   return opened;
 }
 
+/** The gateway's store (as the CLI opens it), with {@link ALICE} added. */
+async function openStoreWithAlice(gateway: AuthGateway, options: { permissions?: string[] } = {}): Promise<SqliteAccountStore> {
+  const opened = await openStore(gateway.dataDir);
+  await addUser(opened, ALICE.username, ALICE.password, options);
+  return opened;
+}
+
 describe('auth service (SQLite, own port)', () => {
   beforeEach(async () => {
     node = await startAuthGateway();
     store = await openStore(node.dataDir);
-    await addUser(store, 'alice', 'correct horse battery', { permissions: ['publish'] });
+    await addUser(store, ALICE.username, ALICE.password, { permissions: ['publish'] });
     await addUser(store, 'bob', 'bob-password-1');
   });
 
@@ -87,7 +94,7 @@ describe('auth service (SQLite, own port)', () => {
   });
 
   it('logs a user in with username and password: the token carries the claims and connects as that user', async () => {
-    const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(node.authUrl, ALICE);
     expect(decodeJwt(pair.accessToken)).toMatchObject({ sub: 'alice', user_id: 'alice', role: 'user', permissions: ['publish'] });
     const socket = await connectClient(node.url, pair.accessToken);
     const received = nextEvent(socket, 'notice');
@@ -96,7 +103,7 @@ describe('auth service (SQLite, own port)', () => {
   });
 
   it('answers an unknown user and a wrong password the same way', async () => {
-    const unknown = await login(node.authUrl, { username: 'mallory', password: 'correct horse battery' });
+    const unknown = await login(node.authUrl, { username: 'mallory', password: ALICE.password });
     const wrong = await login(node.authUrl, { username: 'alice', password: 'wrong password' });
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
@@ -105,7 +112,7 @@ describe('auth service (SQLite, own port)', () => {
   });
 
   it('rotates refresh tokens, and a spent one revokes the whole session and logs its sockets out', async () => {
-    const first = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const first = await loginOk(node.authUrl, ALICE);
     const socket = await connectClient(node.url, first.accessToken);
     const second = await refresh(node.authUrl, first.refreshToken);
     expect(second.status).toBe(200);
@@ -129,7 +136,7 @@ describe('auth service (SQLite, own port)', () => {
   });
 
   it('treats two refreshes racing with one token as reuse: one wins, then the whole session is revoked', async () => {
-    const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(node.authUrl, ALICE);
     const answers = await Promise.all([refresh(node.authUrl, pair.refreshToken), refresh(node.authUrl, pair.refreshToken)]);
     const statuses = answers.map((answer) => answer.status).sort();
     expect(statuses).toEqual([200, 403]);
@@ -155,8 +162,8 @@ describe('auth service (SQLite, own port)', () => {
   });
 
   it('logs out: 204, the session is revoked and its sockets get auth:logout; logging out again is still 204', async () => {
-    const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
-    const other = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(node.authUrl, ALICE);
+    const other = await loginOk(node.authUrl, ALICE);
     const socket = await connectClient(node.url, pair.accessToken);
     const otherSocket = await connectClient(node.url, other.accessToken);
     const loggedOut = nextEvent(socket, 'auth:logout');
@@ -178,16 +185,16 @@ describe('auth service (SQLite, own port)', () => {
   });
 
   it('changes a password by the seed rules, each broken rule its own 400, and revokes every other session', async () => {
-    const here = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
-    const elsewhere = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const here = await loginOk(node.authUrl, ALICE);
+    const elsewhere = await loginOk(node.authUrl, ALICE);
     const herePhone = await connectClient(node.url, here.accessToken);
     const otherPhone = await connectClient(node.url, elsewhere.accessToken);
     const change = (body: Record<string, string>, key: string | null = here.accessToken) => api(node.authUrl, '/password', { body, key });
 
     const rules: [Record<string, string>, string][] = [
-      [{ oldPassword: 'correct horse battery', newPassword: 'new password 1', confirmPassword: 'new password 2' }, 'PASSWORD_MISMATCH'],
-      [{ oldPassword: 'correct horse battery', newPassword: 'correct horse battery', confirmPassword: 'correct horse battery' }, 'PASSWORD_UNCHANGED'],
-      [{ oldPassword: 'correct horse battery', newPassword: 'short', confirmPassword: 'short' }, 'PASSWORD_TOO_WEAK'],
+      [{ oldPassword: ALICE.password, newPassword: 'new password 1', confirmPassword: 'new password 2' }, 'PASSWORD_MISMATCH'],
+      [{ oldPassword: ALICE.password, newPassword: ALICE.password, confirmPassword: ALICE.password }, 'PASSWORD_UNCHANGED'],
+      [{ oldPassword: ALICE.password, newPassword: 'short', confirmPassword: 'short' }, 'PASSWORD_TOO_WEAK'],
       [{ oldPassword: 'not my password', newPassword: 'new password 1', confirmPassword: 'new password 1' }, 'OLD_PASSWORD_WRONG'],
     ];
     for (const [body, code] of rules) {
@@ -199,14 +206,14 @@ describe('auth service (SQLite, own port)', () => {
     expect(anonymous.status).toBe(401);
 
     const loggedOut = nextEvent(otherPhone, 'auth:logout');
-    const ok = await change({ oldPassword: 'correct horse battery', newPassword: 'new password 1', confirmPassword: 'new password 1' });
+    const ok = await change({ oldPassword: ALICE.password, newPassword: 'new password 1', confirmPassword: 'new password 1' });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ ok: true, sessionsRevoked: 1 });
     expect((await loggedOut)[0]).toEqual({ reason: 'password-changed' });
     expect(herePhone.connected).toBe(true);
     expect((await refresh(node.authUrl, elsewhere.refreshToken)).status).toBe(403);
     expect((await refresh(node.authUrl, here.refreshToken)).status).toBe(200);
-    expect((await login(node.authUrl, { username: 'alice', password: 'correct horse battery' })).status).toBe(401);
+    expect((await login(node.authUrl, ALICE)).status).toBe(401);
     expect((await login(node.authUrl, { username: 'alice', password: 'new password 1' })).status).toBe(200);
     const stored = await store.findUser('alice');
     expect(await verifyPassword(stored?.passwordHash ?? '', 'new password 1')).toBe(true);
@@ -238,7 +245,7 @@ describe('auth service (SQLite, own port)', () => {
   });
 
   it('GET /me answers who the access token is; a logged-out token is refused there at once', async () => {
-    const pair = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(node.authUrl, ALICE);
     const anonymous = await api<ErrorResponse>(node.authUrl, '/me', { key: null });
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.error.code).toBe('TOKEN_MISSING');
@@ -252,7 +259,7 @@ describe('auth service (SQLite, own port)', () => {
   });
 
   it('requires permissions: on /v1 routes (403 FORBIDDEN) and on client events (acknowledged FORBIDDEN)', async () => {
-    const alice = await loginOk(node.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const alice = await loginOk(node.authUrl, ALICE);
     const bob = await loginOk(node.authUrl, { username: 'bob', password: 'bob-password-1' });
     const body = { event: 'news', data: 1, rooms: ['lobby'] };
     expect((await api(node.url, '/v1/publish', { body, key: alice.accessToken })).status).toBe(200);
@@ -269,10 +276,9 @@ describe('auth service (SQLite, own port)', () => {
 describe('auth service options', () => {
   it('EVENT_PERMISSIONS: a client event needs its permission', async () => {
     const gw = await startAuthGateway({ CLIENT_EVENTS: 'client-*', EVENT_PERMISSIONS: 'client-*=publish' });
-    const db = await openStore(gw.dataDir);
-    await addUser(db, 'alice', 'correct horse battery', { permissions: ['publish'] });
+    const db = await openStoreWithAlice(gw, { permissions: ['publish'] });
     await addUser(db, 'bob', 'bob-password-1');
-    const alice = await connectClient(gw.url, (await loginOk(gw.authUrl, { username: 'alice', password: 'correct horse battery' })).accessToken);
+    const alice = await connectClient(gw.url, (await loginOk(gw.authUrl, ALICE)).accessToken);
     const bob = await connectClient(gw.url, (await loginOk(gw.authUrl, { username: 'bob', password: 'bob-password-1' })).accessToken);
     for (const socket of [alice, bob]) expect(await socket.emitWithAck('room/join-room', { room: 'lobby' })).toMatchObject({ ok: true });
     const heard = nextEvent(bob, 'client-typing');
@@ -284,10 +290,9 @@ describe('auth service options', () => {
 
   it('TOKEN_STATE_CHECK refuses the still-unexpired access token of a logged-out session and of a disabled user', async () => {
     const checked = await startAuthGateway({ TOKEN_STATE_CHECK: 'true' });
-    const db = await openStore(checked.dataDir);
-    await addUser(db, 'alice', 'correct horse battery');
+    const db = await openStoreWithAlice(checked);
     await addUser(db, 'bob', 'bob-password-1');
-    const pair = await loginOk(checked.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const pair = await loginOk(checked.authUrl, ALICE);
     await connectClient(checked.url, pair.accessToken); // caches the session as active
     expect((await logout(checked.authUrl, pair.refreshToken)).status).toBe(204);
     const refusal = await expectConnectError(checked.url, { auth: { token: pair.accessToken } });
@@ -310,9 +315,8 @@ describe('auth service options', () => {
 
   it('REUSE_ACCESS_TOKEN returns the device\'s still-valid tokens instead of minting others', async () => {
     const reuse = await startAuthGateway({ REUSE_ACCESS_TOKEN: 'true' });
-    const db = await openStore(reuse.dataDir);
-    await addUser(db, 'alice', 'correct horse battery');
-    const credentials = { username: 'alice', password: 'correct horse battery' };
+    await openStoreWithAlice(reuse);
+    const credentials = ALICE;
     const phone = await loginOk(reuse.authUrl, { ...credentials, deviceId: 'phone' });
     const phoneAgain = await loginOk(reuse.authUrl, { ...credentials, deviceId: 'phone' });
     expect(phoneAgain.accessToken).toBe(phone.accessToken);
@@ -339,10 +343,9 @@ describe('auth service options', () => {
 
   it('throttles failed logins per username and per IP: 429 with Retry-After, even for the right password', async () => {
     const gw = await startAuthGateway({ LOGIN_MAX_FAILURES: '3', LOGIN_FAILURE_WINDOW_S: '60' });
-    const db = await openStore(gw.dataDir);
-    await addUser(db, 'alice', 'correct horse battery');
+    await openStoreWithAlice(gw);
     for (let i = 0; i < 3; i += 1) expect((await login(gw.authUrl, { username: 'alice', password: `wrong ${i}` })).status).toBe(401);
-    const blocked = await login(gw.authUrl, { username: 'alice', password: 'correct horse battery' });
+    const blocked = await login(gw.authUrl, ALICE);
     expect(blocked.status).toBe(429);
     expect(blocked.body.error?.code).toBe('RATE_LIMITED');
     const retryAfter = Number(blocked.headers.get('retry-after'));
@@ -355,8 +358,7 @@ describe('auth service options', () => {
 
   it('limits guesses sent in parallel too: a burst gets at most LOGIN_MAX_FAILURES answers of LOGIN_FAILED', async () => {
     const gw = await startAuthGateway({ LOGIN_MAX_FAILURES: '3', LOGIN_FAILURE_WINDOW_S: '60' });
-    const db = await openStore(gw.dataDir);
-    await addUser(db, 'alice', 'correct horse battery');
+    await openStoreWithAlice(gw);
     const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => login(gw.authUrl, { username: 'alice', password: `guess ${i}` })));
     const statuses = burst.map((response) => response.status);
     expect(statuses.filter((status) => status === 401)).toHaveLength(3);
@@ -392,9 +394,8 @@ describe('auth service options', () => {
 describe('auth service and connection-state recovery', () => {
   it('logs out a socket that comes back by recovery after its session was revoked', async () => {
     const gw = await startAuthGateway();
-    const db = await openStore(gw.dataDir);
-    await addUser(db, 'alice', 'correct horse battery');
-    const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'correct horse battery' });
+    await openStoreWithAlice(gw);
+    const pair = await loginOk(gw.authUrl, ALICE);
     // The client reconnects one second after its transport drops; meanwhile the session is logged out.
     const socket = openClient(gw.url, { auth: { token: pair.accessToken }, reconnection: true, reconnectionDelay: 1000, randomizationFactor: 0 });
     await nextEvent(socket, 'connect');
@@ -415,9 +416,8 @@ describe('auth service and connection-state recovery', () => {
 
   it('lets a recovered socket of a live session back in', async () => {
     const gw = await startAuthGateway();
-    const db = await openStore(gw.dataDir);
-    await addUser(db, 'alice', 'correct horse battery');
-    const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'correct horse battery' });
+    await openStoreWithAlice(gw);
+    const pair = await loginOk(gw.authUrl, ALICE);
     const socket = openClient(gw.url, { auth: { token: pair.accessToken }, reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
     await nextEvent(socket, 'connect');
     await receiveOne(gw.url, socket);
@@ -446,17 +446,16 @@ describe('user tokens on /v1 without the auth service', () => {
 describe('auth service logs', () => {
   it('never write a password, a hash, an access key or a token, even at trace level', async () => {
     const gw = await startAuthGateway({ LOG_LEVEL: 'trace', TOKEN_STATE_CHECK: 'true' });
-    const db = await openStore(gw.dataDir);
-    await addUser(db, 'alice', 'correct horse battery');
-    const secrets: string[] = ['correct horse battery', 'new password 1', ACCESS_KEY, REFRESH_TOKEN_SECRET, ACCESS_TOKEN_SECRET];
+    const db = await openStoreWithAlice(gw);
+    const secrets: string[] = [ALICE.password, 'new password 1', ACCESS_KEY, REFRESH_TOKEN_SECRET, ACCESS_TOKEN_SECRET];
     const admin = await loginOk(gw.authUrl, { accessKey: ACCESS_KEY });
-    const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'correct horse battery' });
-    await login(gw.authUrl, { username: 'correct horse battery', password: 'typed in the wrong field' });
+    const pair = await loginOk(gw.authUrl, ALICE);
+    await login(gw.authUrl, { username: ALICE.password, password: 'typed in the wrong field' });
     secrets.push('typed in the wrong field');
     await connectClient(gw.url, pair.accessToken);
     const rotated = await refresh(gw.authUrl, pair.refreshToken);
     await refresh(gw.authUrl, pair.refreshToken); // reuse: logged as a warning
-    await api(gw.authUrl, '/password', { body: { oldPassword: 'correct horse battery', newPassword: 'new password 1', confirmPassword: 'new password 1' }, key: rotated.body.accessToken });
+    await api(gw.authUrl, '/password', { body: { oldPassword: ALICE.password, newPassword: 'new password 1', confirmPassword: 'new password 1' }, key: rotated.body.accessToken });
     await logout(gw.authUrl, admin.refreshToken);
     const hash = (await db.findUser('alice'))?.passwordHash ?? 'missing';
     secrets.push(admin.accessToken, admin.refreshToken, pair.accessToken, pair.refreshToken, rotated.body.accessToken, rotated.body.refreshToken, hash, hash.split('$').at(-1) ?? hash);

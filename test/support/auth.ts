@@ -10,6 +10,9 @@ export const ACCESS_TOKEN_SECRET = 'test-access-secret-2f9d1c7b5a3e8f60';
 export const REFRESH_TOKEN_SECRET = 'test-refresh-secret-7a1e4c9b2d6f3a85';
 export const ACCESS_KEY = 'test-access-key-0c4e8a2f';
 
+/** The user most tests log in as. */
+export const ALICE = { username: 'alice', password: 'correct horse battery' } as const;
+
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;
