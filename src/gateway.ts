@@ -7,15 +7,15 @@ import { createAuthStrategy } from './auth/create-auth-strategy.js';
 import { JwtStrategy } from './auth/jwt-strategy.js';
 import { SessionStateCheck } from './auth/session-state-check.js';
 import { TokenStateStrategy } from './auth/token-state-strategy.js';
-import { createAccountStore } from './accounts/create-account-store.js';
-import { createAuthServer } from './accounts/auth-server.js';
-import { RoomPattern } from './rooms/room-pattern.js';
+import { createAccountStore } from './stores/create-account-store.js';
+import { createAuthServer } from './auth-service/auth-server.js';
+import { RoomPattern } from './protocol/room-pattern.js';
 import type { AuthServiceConfig, Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
 import { RedisEngine } from './engine/redis-engine.js';
 import { createHttpApp, registerSurfaces } from './http/http-server.js';
-import { Lifecycle } from './lifecycle/lifecycle.js';
+import { Lifecycle } from './runtime/lifecycle.js';
 import { ClientRateLimiter } from './realtime/client-rate-limit.js';
 import { clientEventPatterns } from './realtime/client-room-events.js';
 import { Publisher } from './realtime/publisher.js';
@@ -25,9 +25,9 @@ import { WebhookSender } from './webhooks/webhook-sender.js';
 import { RoomPolicy } from './rooms/room-policy.js';
 import { SessionControl } from './realtime/session-control.js';
 import { attachRealtime, createSocketServer } from './realtime/socket-server.js';
-import type { GatewayServer } from './types/socket.js';
+import type { GatewayServer } from './protocol/socket-types.js';
 import { TokenExpiryWatch } from './realtime/token-expiry.js';
-import { OriginPolicy } from './security/origin-policy.js';
+import { OriginPolicy } from './auth/origin-policy.js';
 
 /** A running gateway node, as the entry point and the tests hold it. */
 export interface Gateway {

@@ -1,8 +1,8 @@
 import { DOTENV_UNSUPPORTED, loadDotEnv } from './config/load-dotenv.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { devBanner } from './dev-banner.js';
+import { devBanner } from './runtime/dev-banner.js';
 import { createGateway } from './gateway.js';
-import { createLogger } from './log/logger.js';
+import { createLogger } from './runtime/logger.js';
 
 /** The process entry point: `.env`, config, gateway, signals. Exit codes: 0 clean stop, 1 bad config or failed start/stop. */
 async function main(): Promise<void> {

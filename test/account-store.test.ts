@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserExistsError, type AccountStore, type NewSession, type SessionTokens } from '../src/accounts/account-store.js';
-import { PostgresAccountStore } from '../src/accounts/postgres-account-store.js';
-import { SqliteAccountStore } from '../src/accounts/sqlite-account-store.js';
-import { SqliteClientRegistry } from '../src/tenants/sqlite-client-registry.js';
+import { UserExistsError, type AccountStore, type NewSession, type SessionTokens } from '../src/stores/account-store.js';
+import { PostgresAccountStore } from '../src/stores/postgres-account-store.js';
+import { SqliteAccountStore } from '../src/stores/sqlite-account-store.js';
+import { SqliteClientRegistry } from '../src/stores/sqlite-client-registry.js';
 import { PG_URL, freshSchema, freshSchemaUrl } from './support/postgres.js';
 
 /**

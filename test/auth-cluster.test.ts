@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PostgresAccountStore } from '../src/accounts/postgres-account-store.js';
+import { PostgresAccountStore } from '../src/stores/postgres-account-store.js';
 import { ACCESS_KEY, ALICE, addUser, login, loginOk, logout, refresh, startAuthGateway, type AuthGateway } from './support/auth.js';
 import { api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, randomSuffix } from './support/gateway.js';
 import { freshSchemaUrl } from './support/postgres.js';

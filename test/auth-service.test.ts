@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import type { Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteAccountStore } from '../src/accounts/sqlite-account-store.js';
-import { verifyPassword } from '../src/accounts/passwords.js';
+import { SqliteAccountStore } from '../src/stores/sqlite-account-store.js';
+import { verifyPassword } from '../src/auth-service/passwords.js';
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
 import {
   ACCESS_KEY, ACCESS_TOKEN_SECRET, ALICE, REFRESH_TOKEN_SECRET, addUser, login, loginOk, logout, refresh, sessionOf, startAuthGateway,

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { IntrospectionStrategy } from '../src/auth/introspection-strategy.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { GatewayError } from '../src/errors/catalog.js';
-import { createLogger } from '../src/log/logger.js';
+import { GatewayError } from '../src/protocol/errors.js';
+import { createLogger } from '../src/runtime/logger.js';
 import { problemsOf } from './support/config.js';
 import {
   api, connectClient, nextEvent, openClient, expectConnectError, onCleanup, randomSuffix, signToken, startGateway, TEST_JWT_SECRET,

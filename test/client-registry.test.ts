@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayError } from '../src/errors/catalog.js';
-import type { ClientRegistry } from '../src/tenants/client-registry.js';
-import { RedisClientRegistry } from '../src/tenants/redis-client-registry.js';
-import { SqliteClientRegistry } from '../src/tenants/sqlite-client-registry.js';
+import { GatewayError } from '../src/protocol/errors.js';
+import type { ClientRegistry } from '../src/stores/client-registry.js';
+import { RedisClientRegistry } from '../src/stores/redis-client-registry.js';
+import { SqliteClientRegistry } from '../src/stores/sqlite-client-registry.js';
 import { onCleanup, randomSuffix } from './support/gateway.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 

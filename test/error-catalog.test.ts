@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOG } from '../src/errors/catalog.js';
+import { ERROR_CATALOG } from '../src/protocol/errors.js';
 
 describe('error catalog', () => {
   it('is documented in the README, code for code, with the same HTTP status', () => {

@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AccountStore } from '../src/accounts/account-store.js';
-import { verifyPassword } from '../src/accounts/passwords.js';
-import { PostgresAccountStore } from '../src/accounts/postgres-account-store.js';
-import { SqliteAccountStore } from '../src/accounts/sqlite-account-store.js';
+import type { AccountStore } from '../src/stores/account-store.js';
+import { verifyPassword } from '../src/auth-service/passwords.js';
+import { PostgresAccountStore } from '../src/stores/postgres-account-store.js';
+import { SqliteAccountStore } from '../src/stores/sqlite-account-store.js';
 import { freshSchemaUrl } from './support/postgres.js';
 
 /**

@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isGatewayError } from '../src/errors/catalog.js';
-import { createLogger } from '../src/log/logger.js';
+import { isGatewayError } from '../src/protocol/errors.js';
+import { createLogger } from '../src/runtime/logger.js';
 import { WebhookSender, type WebhookSenderOptions } from '../src/webhooks/webhook-sender.js';
 import { verifyWebhookSignature } from '../src/webhooks/webhook-signature.js';
 

@@ -3,8 +3,8 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { hashPassword, verifyPassword } from '../../src/accounts/passwords.js';
-import { SqliteAccountStore } from '../../src/accounts/sqlite-account-store.js';
+import { hashPassword, verifyPassword } from '../../src/auth-service/passwords.js';
+import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
 import { sleep } from '../lib/clock.js';
 import {
   handshakeScenario, LOGIN_KINDS, loginScenario, refreshScenario, type BenchConfig, type LoginKind,
@@ -54,7 +54,7 @@ export interface AuthResult {
   readonly argon2: Argon2Reference | undefined;
 }
 
-/** argon2id verifications timed in the bench process (src/accounts/passwords.ts, the service's parameters). */
+/** argon2id verifications timed in the bench process (src/auth-service/passwords.ts, the service's parameters). */
 export interface Argon2Reference {
   readonly count: number;
   readonly p50Ms: number;

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../protocol/errors.js';
 
 /** The parts of a Socket.IO handshake a token can arrive in. */
 export interface HandshakeCredentials {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { IntrospectionConfig } from '../config/config.js';
-import { GatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../protocol/errors.js';
 import type { AuthEvent, AuthStrategy, Identity } from './auth-strategy.js';
 
 /** Most positive answers kept at once; past it the oldest is dropped. */

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtConfig } from '../config/config.js';
-import { GatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../protocol/errors.js';
 import type { AuthEvent, AuthStrategy, Identity } from './auth-strategy.js';
 
 /**

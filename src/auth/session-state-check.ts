@@ -1,5 +1,5 @@
-import type { SessionState } from '../accounts/account-store.js';
-import { GatewayError } from '../errors/catalog.js';
+import type { SessionState } from '../stores/account-store.js';
+import { GatewayError } from '../protocol/errors.js';
 import type { Identity } from './auth-strategy.js';
 
 /** Where session states are read (the auth service's account store). */

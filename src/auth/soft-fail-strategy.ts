@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isGatewayError } from '../errors/catalog.js';
+import { isGatewayError } from '../protocol/errors.js';
 import type { AuthEvent, AuthStrategy, Identity } from './auth-strategy.js';
 import { anonymousIdentity } from './none-strategy.js';
 

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { UserExistsError, type AccountStore, type UserRecord } from '../accounts/account-store.js';
-import { createAccountStore, type AccountStoreOptions } from '../accounts/create-account-store.js';
-import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/passwords.js';
+import { UserExistsError, type AccountStore, type UserRecord } from '../stores/account-store.js';
+import { createAccountStore, type AccountStoreOptions } from '../stores/create-account-store.js';
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth-service/passwords.js';
 import { envSchema } from '../config/env-schema.js';
 import { emptyToUndefined } from '../config/load-config.js';
 import { DOTENV_UNSUPPORTED, loadDotEnv } from '../config/load-dotenv.js';
-import { ADMIN_USER_ID } from '../accounts/auth-service.js';
+import { ADMIN_USER_ID } from '../auth-service/auth-service.js';
 
 /**
  * `npm run users -- <command>`: manages the built-in auth service's users in the store the gateway uses

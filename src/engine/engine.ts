@@ -1,7 +1,7 @@
 import type { ServerOptions } from 'socket.io';
-import type { LoginThrottle, ThrottleLimits } from '../accounts/login-throttle.js';
-import type { ClientRegistry } from '../tenants/client-registry.js';
-import type { GatewayNamespace } from '../types/socket.js';
+import type { LoginThrottle, ThrottleLimits } from '../stores/login-throttle.js';
+import type { ClientRegistry } from '../stores/client-registry.js';
+import type { GatewayNamespace } from '../protocol/socket-types.js';
 
 /** What the gateway knows about one connected socket (kept in `socket.data`). */
 export interface ConnectionInfo {

@@ -1,15 +1,15 @@
-import type { LoginThrottle, ThrottleLimits } from '../accounts/login-throttle.js';
-import { MemoryLoginThrottle } from '../accounts/memory-login-throttle.js';
-import { userRoom, type GatewayNamespace } from '../types/socket.js';
+import type { LoginThrottle, ThrottleLimits } from '../stores/login-throttle.js';
+import { MemoryLoginThrottle } from '../stores/memory-login-throttle.js';
+import { userRoom, type GatewayNamespace } from '../protocol/socket-types.js';
 import type {
   ConnectionInfo, Engine, PresenceReader, PresenceStats, RoomInfo, RoomMember, SessionStore, UserPresence,
 } from './engine.js';
-import { countMembers } from './count-members.js';
-import { MemoryHistory } from './memory-history.js';
-import { MemoryMembership } from './memory-membership.js';
-import type { ClientRegistry } from '../tenants/client-registry.js';
-import { LazyClientRegistry } from '../tenants/lazy-client-registry.js';
-import { SqliteClientRegistry } from '../tenants/sqlite-client-registry.js';
+import { countMembers } from '../stores/count-members.js';
+import { MemoryHistory } from '../stores/memory-history.js';
+import { MemoryMembership } from '../stores/memory-membership.js';
+import type { ClientRegistry } from '../stores/client-registry.js';
+import { LazyClientRegistry } from '../stores/lazy-client-registry.js';
+import { SqliteClientRegistry } from '../stores/sqlite-client-registry.js';
 
 /**
  * The in-memory engine: the embedded default and the test stand-in. One node only — nothing is shared

@@ -1,18 +1,18 @@
-import type { LoginThrottle, ThrottleLimits } from '../accounts/login-throttle.js';
-import { RedisLoginThrottle } from './redis-login-throttle.js';
+import type { LoginThrottle, ThrottleLimits } from '../stores/login-throttle.js';
+import { RedisLoginThrottle } from '../stores/redis-login-throttle.js';
 import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/config.js';
-import type { GatewayNamespace } from '../types/socket.js';
+import type { GatewayNamespace } from '../protocol/socket-types.js';
 import type { AdapterConstructor, Engine } from './engine.js';
-import { CrashRecovery } from './crash-recovery.js';
-import { RedisHistory } from './redis-history.js';
-import { RedisMembership } from './redis-membership.js';
-import { RedisClientRegistry } from '../tenants/redis-client-registry.js';
-import { RedisPresence } from './redis-presence.js';
-import { RedisSessionStore } from './redis-session-store.js';
+import { CrashRecovery } from './redis-crash-recovery.js';
+import { RedisHistory } from '../stores/redis-history.js';
+import { RedisMembership } from '../stores/redis-membership.js';
+import { RedisClientRegistry } from '../stores/redis-client-registry.js';
+import { RedisPresence } from '../stores/redis-presence.js';
+import { RedisSessionStore } from '../stores/redis-active-sessions.js';
 
 export interface RedisEngineOptions {
   readonly nodeId: string;

@@ -3,10 +3,10 @@ import type { Engine } from '../engine/engine.js';
 import type { Publisher } from '../realtime/publisher.js';
 import type { SessionControl } from '../realtime/session-control.js';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
-import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import type { Lifecycle } from '../runtime/lifecycle.js';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
-import type { ClientRegistry } from '../tenants/client-registry.js';
-import type { GatewayServer } from '../types/socket.js';
+import type { ClientRegistry } from '../stores/client-registry.js';
+import type { GatewayServer } from '../protocol/socket-types.js';
 
 /** What the HTTP surfaces need from the rest of the gateway; built by the composition root. */
 export interface ApiContext {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import { stripBearer } from '../auth/extract-token.js';
-import { GatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../protocol/errors.js';
 
 /**
  * An onRequest hook (it runs before the body is read) that admits a request carrying a configured API key as `Authorization: Bearer <key>` or

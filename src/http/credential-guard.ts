@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { PERMISSIONS, hasPermission } from '../auth/permissions.js';
-import { GatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../protocol/errors.js';
 import { presentedKey } from './api-key-guard.js';
 
 declare module 'fastify' {

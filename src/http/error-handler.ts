@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, isGatewayError, type ErrorCode } from '../errors/catalog.js';
+import { GatewayError, isGatewayError, type ErrorCode } from '../protocol/errors.js';
 
 /** Fastify's own error codes for malformed requests, mapped onto the catalog. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {

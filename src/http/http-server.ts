@@ -1,16 +1,16 @@
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { OriginPolicy } from '../security/origin-policy.js';
-import { GatewayError } from '../errors/catalog.js';
+import type { OriginPolicy } from '../auth/origin-policy.js';
+import { GatewayError } from '../protocol/errors.js';
 import type { ApiContext } from './api-context.js';
 import { errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
-import { MAX_NAME_LENGTH } from './common-schemas.js';
-import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import { MAX_NAME_LENGTH } from '../protocol/names.js';
+import type { Lifecycle } from '../runtime/lifecycle.js';
 import { healthRoutes } from './health-routes.js';
 import { internalSurface } from './internal/internal-surface.js';
-import { channelEventsSurface } from './seed001/channel-events-surface.js';
-import { eventGatewaySurface } from './seed002/event-gateway-surface.js';
-import { transactionsSurface } from './seed000/transactions-surface.js';
+import { channelEventsSurface } from './channel-events/channel-events-surface.js';
+import { eventGatewaySurface } from './event-gateway/event-gateway-surface.js';
+import { transactionsSurface } from './transactions/transactions-surface.js';
 import { v1Surface } from './v1/v1-surface.js';
 import { validatorCompiler } from './validation.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { GatewayError, isGatewayError } from '../errors/catalog.js';
-import type { GatewaySocket } from '../types/socket.js';
+import { GatewayError, isGatewayError } from '../protocol/errors.js';
+import type { GatewaySocket } from '../protocol/socket-types.js';
 
 /** A listener Socket.IO calls with `this` bound to the socket (shared by all sockets). */
 export type SocketListener = (this: GatewaySocket, ...args: unknown[]) => void;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { MembershipStore } from '../engine/engine.js';
-import { GatewayError } from '../errors/catalog.js';
-import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
-import { userRoom, type GatewayServer, type GatewaySocket } from '../types/socket.js';
-import { resolveTarget } from './publication.js';
+import { GatewayError } from '../protocol/errors.js';
+import { MAX_NAME_LENGTH } from '../protocol/names.js';
+import { userRoom, type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
+import { resolveTarget } from '../protocol/publication.js';
 import type { Publisher } from './publisher.js';
 import { roomOf } from './room-events.js';
 

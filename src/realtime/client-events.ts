@@ -2,16 +2,16 @@ import type { Logger } from 'pino';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import { hasPermission } from '../auth/permissions.js';
-import type { RoomPattern } from '../rooms/room-pattern.js';
+import type { RoomPattern } from '../protocol/room-pattern.js';
 import type { HistoryPage, HistoryStore } from '../engine/engine.js';
-import { GatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../protocol/errors.js';
 import { chatHandlers, type ChatEventDeps } from './chat-events.js';
 import { isClientRoomEvent, relayClientEvent, type ClientRoomEventDeps } from './client-room-events.js';
 import type { ClientRateLimiter } from './client-rate-limit.js';
 import { handle, type SocketListener } from './acknowledged-handler.js';
 import { createRoomEventListeners, type RoomEventDeps } from './room-events.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
-import type { GatewaySocket } from '../types/socket.js';
+import type { GatewaySocket } from '../protocol/socket-types.js';
 
 /** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */
 type Ack = (reply: unknown) => void;

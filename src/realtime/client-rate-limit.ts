@@ -1,4 +1,4 @@
-import type { GatewaySocket } from '../types/socket.js';
+import type { GatewaySocket } from '../protocol/socket-types.js';
 
 /** Per-socket bucket state, created on a socket's first client event (most sockets never send any). */
 interface Bucket {

@@ -1,9 +1,9 @@
-import { GatewayError } from '../errors/catalog.js';
-import { anyMatches, RoomPattern } from '../rooms/room-pattern.js';
-import type { GatewayServer, GatewaySocket } from '../types/socket.js';
+import { GatewayError } from '../protocol/errors.js';
+import { anyMatches, RoomPattern } from '../protocol/room-pattern.js';
+import type { GatewayServer, GatewaySocket } from '../protocol/socket-types.js';
 import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
-import { assertPublishable } from './publication.js';
+import { assertPublishable } from '../protocol/publication.js';
 
 export interface ClientRoomEventDeps {
   readonly io: GatewayServer;

@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import type { ExtendedError } from 'socket.io';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { extractHandshakeToken } from '../auth/extract-token.js';
-import { GatewayError, isGatewayError } from '../errors/catalog.js';
-import type { OriginPolicy } from '../security/origin-policy.js';
+import { GatewayError, isGatewayError } from '../protocol/errors.js';
+import type { OriginPolicy } from '../auth/origin-policy.js';
 import type { SessionControl } from './session-control.js';
-import type { GatewaySocket } from '../types/socket.js';
+import type { GatewaySocket } from '../protocol/socket-types.js';
 
 export interface HandshakeDeps {
   readonly strategy: AuthStrategy;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine, HistoryPosition } from '../engine/engine.js';
-import { GatewayError } from '../errors/catalog.js';
-import { assertPublishable, type Target } from './publication.js';
-import type { GatewayServer } from '../types/socket.js';
+import { GatewayError } from '../protocol/errors.js';
+import { assertPublishable, type Target } from '../protocol/publication.js';
+import type { GatewayServer } from '../protocol/socket-types.js';
 
 /** Where a message landed in the history of each targeted room (absent for broadcasts or with history off). */
 export type HistoryPositions = Record<string, HistoryPosition>;

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import { GatewayError, isGatewayError } from '../errors/catalog.js';
+import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import { handle, type SocketListener } from './acknowledged-handler.js';
-import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
+import { MAX_NAME_LENGTH } from '../protocol/names.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
 import type { RoomPresence } from './room-presence.js';
-import type { GatewaySocket } from '../types/socket.js';
+import type { GatewaySocket } from '../protocol/socket-types.js';
 
 export interface RoomEventDeps {
   readonly policy: RoomPolicy;

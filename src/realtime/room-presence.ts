@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { MembershipStore } from '../engine/engine.js';
-import { GatewayError, isGatewayError } from '../errors/catalog.js';
-import type { GatewaySocket, GatewayServer } from '../types/socket.js';
+import { GatewayError, isGatewayError } from '../protocol/errors.js';
+import type { GatewaySocket, GatewayServer } from '../protocol/socket-types.js';
 import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
 
 /** Disconnect reasons Socket.IO can recover from (socket.io's RECOVERABLE_DISCONNECT_REASONS). */

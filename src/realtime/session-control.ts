@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { SessionPolicy } from '../config/config.js';
 import type { SessionStore } from '../engine/engine.js';
-import { GatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../protocol/errors.js';
 import type { Identity } from '../auth/auth-strategy.js';
-import { sessionRoom, userRoom, type GatewayNamespace, type GatewayServer, type GatewaySocket } from '../types/socket.js';
+import { sessionRoom, userRoom, type GatewayNamespace, type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
 
 /** The inter-node event asking every node to enforce `latest` for one user. */
 const ENFORCE_LATEST_EVENT = 'switchboard:enforce-latest';

@@ -2,14 +2,14 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Engine } from '../engine/engine.js';
-import type { OriginPolicy } from '../security/origin-policy.js';
+import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createClientEventListeners, type ClientEventDeps } from './client-events.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
-import { attachClientNamespaces } from '../tenants/client-namespaces.js';
-import type { ClientRegistry } from '../tenants/client-registry.js';
+import { attachClientNamespaces } from '../http/transactions/client-namespaces.js';
+import type { ClientRegistry } from '../stores/client-registry.js';
 import type { SessionControl } from './session-control.js';
-import { isGatewayError } from '../errors/catalog.js';
-import { baseRooms, joinedRooms, type GatewayServer, type GatewaySocket, type SocketData } from '../types/socket.js';
+import { isGatewayError } from '../protocol/errors.js';
+import { baseRooms, joinedRooms, type GatewayServer, type GatewaySocket, type SocketData } from '../protocol/socket-types.js';
 
 export interface SocketServerOptions {
   readonly engine: Engine;

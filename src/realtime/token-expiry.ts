@@ -1,4 +1,4 @@
-import type { GatewaySocket } from '../types/socket.js';
+import type { GatewaySocket } from '../protocol/socket-types.js';
 
 const TICK_MS = 1000;
 

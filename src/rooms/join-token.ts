@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { GatewayError } from '../errors/catalog.js';
-import { MAX_NAME_LENGTH } from '../http/common-schemas.js';
+import { GatewayError } from '../protocol/errors.js';
+import { MAX_NAME_LENGTH } from '../protocol/names.js';
 
 /** What a valid join token grants. */
 export interface JoinGrant {

@@ -1,6 +1,6 @@
-import { GatewayError } from '../errors/catalog.js';
-import { joinedRooms, ownRooms, roleRoom, sessionRoom, userRoom, type GatewaySocket } from '../types/socket.js';
-import { anyMatches, RoomPattern } from './room-pattern.js';
+import { GatewayError } from '../protocol/errors.js';
+import { joinedRooms, ownRooms, roleRoom, sessionRoom, userRoom, type GatewaySocket } from '../protocol/socket-types.js';
+import { anyMatches, RoomPattern } from '../protocol/room-pattern.js';
 
 /** How a socket asks to join: by name (room events) or with a signed join token (seed 001 `join`). */
 export type JoinVia = 'name' | 'join-token';

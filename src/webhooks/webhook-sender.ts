@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { GatewayError } from '../errors/catalog.js';
+import { GatewayError } from '../protocol/errors.js';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook } from './webhook-signature.js';
 
 export interface WebhookSenderOptions {

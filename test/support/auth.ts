@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import type { AccountStore } from '../../src/accounts/account-store.js';
-import { hashPassword } from '../../src/accounts/passwords.js';
+import type { AccountStore } from '../../src/stores/account-store.js';
+import { hashPassword } from '../../src/auth-service/passwords.js';
 import { api, startGateway, type ApiResponse, type TestGateway } from './gateway.js';
 
 export const ACCESS_TOKEN_SECRET = 'test-access-secret-2f9d1c7b5a3e8f60';

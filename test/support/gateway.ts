@@ -6,7 +6,7 @@ import { io as connect, type ManagerOptions, type Socket, type SocketOptions } f
 import { SignJWT, type JWTPayload } from 'jose';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger } from '../../src/runtime/logger.js';
 
 /** Shared test support: the real gateway in-process on port 0, stock socket.io-client, real HTTP. */
 export const TEST_API_KEY = 'test-api-key-5f3c1e9a';

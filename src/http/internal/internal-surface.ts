@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { GatewayError } from '../../errors/catalog.js';
-import { resolveTarget } from '../../realtime/publication.js';
+import { GatewayError } from '../../protocol/errors.js';
+import { resolveTarget } from '../../protocol/publication.js';
 import type { SurfaceOptions } from '../api-context.js';
 import { apiKeyGuard } from '../api-key-guard.js';
-import { Name } from '../common-schemas.js';
+import { Name } from '../../protocol/names.js';
 
 const EmitBody = Type.Object({ userId: Name, event: Type.String(), payload: Type.Optional(Type.Unknown()) });
 type EmitBody = Static<typeof EmitBody>;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { GatewayError } from '../../errors/catalog.js';
+import { GatewayError } from '../../protocol/errors.js';
 import type { SurfaceOptions } from '../api-context.js';
 import { HistoryQuery, RoomParams } from './schemas.js';
 

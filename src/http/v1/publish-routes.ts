@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PERMISSIONS } from '../../auth/permissions.js';
-import { GatewayError, isGatewayError, type ErrorBody } from '../../errors/catalog.js';
-import { resolveTarget } from '../../realtime/publication.js';
+import { GatewayError, isGatewayError, type ErrorBody } from '../../protocol/errors.js';
+import { resolveTarget } from '../../protocol/publication.js';
 import type { PublishResult, Publisher } from '../../realtime/publisher.js';
 import type { SurfaceOptions } from '../api-context.js';
 import { compileBodyValidator } from '../validation.js';

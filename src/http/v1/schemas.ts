@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Name } from '../common-schemas.js';
+import { Name } from '../../protocol/names.js';
 
 
 const Names = Type.Array(Name, { maxItems: 10_000 });

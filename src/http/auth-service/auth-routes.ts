@@ -1,0 +1,94 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuthStrategy } from '../../auth/auth-strategy.js';
+import { stripBearer } from '../../auth/extract-token.js';
+import { GatewayError } from '../../protocol/errors.js';
+import { fromFastifyError, sendError } from '../error-handler.js';
+import type { AuthService, Caller } from '../../auth-service/auth-service.js';
+
+const LoginBody = Type.Object({
+  accessKey: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  password: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  deviceId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+});
+type LoginBody = Static<typeof LoginBody>;
+
+const PasswordBody = Type.Object({
+  oldPassword: Type.String({ minLength: 1, maxLength: 4096 }),
+  newPassword: Type.String({ minLength: 1, maxLength: 4096 }),
+  confirmPassword: Type.String({ minLength: 1, maxLength: 4096 }),
+});
+type PasswordBody = Static<typeof PasswordBody>;
+
+export interface AuthRoutesOptions {
+  readonly service: AuthService;
+  /** Checks access tokens for the authenticated routes: signature, expiry, and the session still active. */
+  readonly accessTokens: AuthStrategy;
+}
+
+/**
+ * The auth service's HTTP API (seed 000's auth-server, on AUTH_PORT or under `/auth`): `POST /login`,
+ * `POST /token`, `DELETE /logout`, `POST /password`, `GET /me`. Request bodies are never logged.
+ */
+export async function authRoutes(app: FastifyInstance, { service, accessTokens }: AuthRoutesOptions): Promise<void> {
+  // A failure that is not a refusal here is the store or the throttle being unreachable: 503, try again.
+  app.setErrorHandler((error, request, reply) => {
+    const refusal = fromFastifyError(error as Error);
+    if (refusal.code !== 'INTERNAL') return sendError(reply, refusal);
+    request.log.error({ err: error, url: request.routeOptions.url }, 'auth service request failed');
+    return sendError(reply, new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again', { retryAfterS: 1 }));
+  });
+  app.post<{ Body: LoginBody }>('/login', { schema: { body: LoginBody } }, async (request) => {
+    const { accessKey, username, password, deviceId } = request.body;
+    const context = { ip: request.ip, deviceId: deviceId ?? '' };
+    if (accessKey !== undefined && username === undefined && password === undefined) return service.loginWithAccessKey(accessKey, context);
+    if (accessKey === undefined && username !== undefined && password !== undefined) return service.loginWithPassword(username, password, context);
+    throw new GatewayError('INVALID_BODY', 'Send { accessKey } or { username, password }');
+  });
+
+  app.post('/token', async (request) => service.refresh(refreshTokenOf(request.body)));
+
+  app.delete('/logout', async (request, reply) => {
+    await service.logout(refreshTokenOf(request.body));
+    return reply.code(204).send();
+  });
+
+  app.post<{ Body: PasswordBody }>('/password', { schema: { body: PasswordBody } }, async (request) => {
+    const caller = await authenticate(request, accessTokens);
+    const { oldPassword, newPassword, confirmPassword } = request.body;
+    return { ok: true, sessionsRevoked: await service.changePassword(caller, oldPassword, newPassword, confirmPassword) };
+  });
+
+  app.get('/me', async (request) => {
+    const identity = await accessTokens.authenticate({ token: bearerOf(request) });
+    return {
+      userId: identity.userId,
+      sessionId: identity.sessionId ?? null,
+      roles: identity.roles ?? [],
+      permissions: identity.permissions ?? [],
+      expiresAt: identity.expiresAt ?? null,
+    };
+  });
+}
+
+/** `{ token }` (the seed's shape) or `{ refreshToken }`; missing is 401, not a string is 400. */
+function refreshTokenOf(body: unknown): string {
+  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  const token = fields.token ?? fields.refreshToken;
+  if (token === undefined || token === null || token === '') throw new GatewayError('TOKEN_MISSING', 'Send the refresh token as { "token": "…" }');
+  if (typeof token !== 'string' || token.length > 8192) throw new GatewayError('INVALID_BODY', 'token must be a string', { details: { field: 'token' } });
+  return token;
+}
+
+function bearerOf(request: FastifyRequest): string {
+  const authorization = request.headers.authorization;
+  if (authorization === undefined || !/^bearer\s+\S/i.test(authorization)) throw new GatewayError('TOKEN_MISSING', 'Send the access token as Authorization: Bearer <token>');
+  return stripBearer(authorization);
+}
+
+async function authenticate(request: FastifyRequest, accessTokens: AuthStrategy): Promise<Caller> {
+  const identity = await accessTokens.authenticate({ token: bearerOf(request) });
+  if (identity.sessionId === undefined) throw new GatewayError('TOKEN_INVALID', 'The token names no session');
+  return { userId: identity.userId, sessionId: identity.sessionId };
+}

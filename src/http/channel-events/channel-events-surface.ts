@@ -1,0 +1,22 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { resolveTarget } from '../../protocol/publication.js';
+import type { SurfaceOptions } from '../api-context.js';
+import { apiKeyGuard } from '../api-key-guard.js';
+import { Name } from '../../protocol/names.js';
+
+const ChannelEventBody = Type.Object({ channel: Name, event: Type.String(), data: Type.Optional(Type.Unknown()) });
+type ChannelEventBody = Static<typeof ChannelEventBody>;
+
+/**
+ * Seed 001's channel API, as it documents it: `POST /api/socket/events` with `X-Api-Key` and a JSON body
+ * `{ channel, event, data? }` broadcasts `event` with `data` to the channel and answers `{ status: "ok" }`.
+ */
+export async function channelEventsSurface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
+  app.addHook('onRequest', apiKeyGuard(context.apiKeys));
+  app.post<{ Body: ChannelEventBody }>('/events', { schema: { body: ChannelEventBody } }, async (request) => {
+    const { channel, event, data } = request.body;
+    const { id } = await context.publisher.publish(event, data, resolveTarget({ rooms: [channel] }));
+    return { status: 'ok', id };
+  });
+}

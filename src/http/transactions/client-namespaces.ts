@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import type { ExtendedError, Namespace } from 'socket.io';
+import { GatewayError, isGatewayError } from '../../protocol/errors.js';
+import { toConnectError } from '../../realtime/handshake.js';
+import type { GatewayServer, GatewaySocket } from '../../protocol/socket-types.js';
+import type { ClientRegistry } from '../../stores/client-registry.js';
+
+/** Characters of a client id and of a transaction event name (URL-safe, so namespace names never need decoding). */
+export const CLIENT_ID_PATTERN = '^[A-Za-z0-9._~-]{1,128}$';
+const SEGMENT = '[A-Za-z0-9._~-]{1,128}';
+
+/** `/{clientId}` (every event the client subscribes to) or `/{clientId}/{eventName}` (one event). */
+export const CLIENT_NAMESPACE = new RegExp(`^/(${SEGMENT})(?:/(${SEGMENT}))?$`);
+
+type Middleware = (socket: GatewaySocket, next: (err?: ExtendedError) => void) => void | Promise<void>;
+
+/** The role that may connect to every client's namespaces and call the seed-000 routes with a JWT. */
+export const ADMIN_ROLE = 'admin';
+
+export interface ClientNamespaceDeps {
+  /** The handshake of `/` without the session policy (namespace sockets do not claim sessions). */
+  readonly handshake: Middleware;
+  /** What `/` does for a new socket that namespace sockets need too (token expiry, handshake release). */
+  readonly onConnection: (socket: GatewaySocket) => void;
+  readonly registry: ClientRegistry;
+  readonly logger: Logger;
+}
+
+/**
+ * Seed 000's dynamic namespaces: nothing is declared at start-up; a connection to `/{clientId}` or
+ * `/{clientId}/{eventName}` passes the handshake of `/` (token, origin), then needs a registered client
+ * (`UNKNOWN_CLIENT`), a subscribed event (`EVENT_NOT_SUBSCRIBED`), and a token whose `clientId` claim is
+ * that client or that has the `admin` role (`CLIENT_FORBIDDEN`). Socket.IO creates a child namespace
+ * before any middleware runs, so a refused connection's empty namespace is removed again at once — no
+ * one can grow the server's namespace table by asking for made-up clients.
+ */
+export function attachClientNamespaces(io: GatewayServer, deps: ClientNamespaceDeps): void {
+  const parent = io.of(CLIENT_NAMESPACE);
+  parent.use(deps.handshake);
+  parent.use(async (socket, next) => {
+    try {
+      const [, clientId = '', eventName] = CLIENT_NAMESPACE.exec(socket.nsp.name) ?? [];
+      const client = await deps.registry.get(clientId);
+      if (client === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${clientId}" is registered`);
+      if (eventName !== undefined && !client.subscriptions.includes(eventName)) {
+        throw new GatewayError('EVENT_NOT_SUBSCRIBED', `Client "${clientId}" does not subscribe to "${eventName}"`);
+      }
+      if (socket.data.clientId !== client.clientId && socket.data.roles?.includes(ADMIN_ROLE) !== true) throw new GatewayError('CLIENT_FORBIDDEN');
+      next();
+    } catch (error) {
+      if (!isGatewayError(error)) deps.logger.error({ err: error }, 'client namespace check failed');
+      next(toConnectError(isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE')));
+      setImmediate(() => dropIfEmpty(io, parent as unknown as { children: Set<unknown> }, socket.nsp));
+    }
+  });
+  parent.on('connection', deps.onConnection);
+}
+
+/** The namespaces a client's sockets can be in: its own, and one per transaction event. */
+export function clientNamespaces(clientId: string, events: readonly string[]): string[] {
+  return [`/${clientId}`, ...events.map((event) => `/${clientId}/${event}`)];
+}
+
+/**
+ * Removes a child namespace nobody is in, as Socket.IO's own `cleanupEmptyChildNamespaces` does — which
+ * only runs when a socket leaves, never for a refused one. Socket.IO keeps the table in private fields.
+ */
+function dropIfEmpty(io: GatewayServer, parent: { children: Set<unknown> }, namespace: Namespace | GatewaySocket['nsp']): void {
+  if (namespace.sockets.size > 0) return;
+  namespace.adapter.close();
+  (io as unknown as { _nsps: Map<string, unknown> })._nsps.delete(namespace.name);
+  parent.children.delete(namespace);
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../../protocol/errors.js';
+import { assertPublishable } from '../../protocol/publication.js';
+import type { ClientRecord } from '../../stores/client-registry.js';
+import type { SurfaceOptions } from '../api-context.js';
+import { CLIENT_ID_PATTERN, clientNamespaces } from './client-namespaces.js';
+import { adminGuard } from './admin-guard.js';
+
+/** A client id: URL-safe characters only, so it is exactly the namespace name's segment. */
+const ClientId = Type.String({ pattern: CLIENT_ID_PATTERN });
+
+const AddClientBody = Type.Object({
+  clientId: ClientId,
+  payload: Type.Optional(Type.Object({
+    id: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String({ maxLength: 512 })),
+    subscriptions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
+  })),
+});
+const ClientQuery = Type.Object({ id: ClientId });
+const EventBody = Type.Object({ clientId: ClientId, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
+const EventQuery = Type.Object({ clientId: ClientId, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
+const TransactionBody = Type.Object({ clientId: ClientId, payload: Type.Optional(Type.Unknown()) });
+
+/**
+ * Seed 000, as it documents it: the client registry (`POST /client`, `DELETE /client?id=`, `POST /event`,
+ * `DELETE /event?clientId=&eventName=`) and the transaction events (`POST /completed`, `/cancelled`,
+ * `/denied`, `/declined`), which reach the client's namespaces `/{clientId}` and `/{clientId}/{event}` on
+ * every node. Protected by an admin JWT or an API key.
+ */
+export async function transactionsSurface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
+  const { registry, io } = context.tenants;
+  const known = new Set(context.config.transactionEvents);
+  const assertKnownEvent = (event: string) => {
+    if (!known.has(event)) {
+      throw new GatewayError('INVALID_BODY', `"${event}" is not a transaction event; known: ${[...known].join(', ')}`, { details: { field: 'eventName', allowed: [...known] } });
+    }
+  };
+  const disconnect = (names: readonly string[]) => {
+    // Only these namespaces: the clients' other namespaces on the same connection stay.
+    for (const name of names) io.of(name).disconnectSockets(false);
+  };
+  app.addHook('onRequest', adminGuard(context.apiKeys, context.tenants.strategy));
+
+  app.post<{ Body: Static<typeof AddClientBody> }>('/client', { schema: { body: AddClientBody } }, async (request) => {
+    const subscriptions = [...new Set(request.body.payload?.subscriptions ?? [])];
+    for (const event of subscriptions) assertKnownEvent(event);
+    const record: ClientRecord = { clientId: request.body.clientId, name: request.body.payload?.name, subscriptions };
+    await registry.put(record);
+    return record;
+  });
+
+  app.delete<{ Querystring: Static<typeof ClientQuery> }>('/client', { schema: { querystring: ClientQuery } }, async (request) => {
+    if (!(await registry.remove(request.query.id))) throw new GatewayError('UNKNOWN_CLIENT', `No client "${request.query.id}" is registered`);
+    disconnect(clientNamespaces(request.query.id, [...known]));
+    return { removed: request.query.id };
+  });
+
+  app.post<{ Body: Static<typeof EventBody> }>('/event', { schema: { body: EventBody } }, async (request) => {
+    assertKnownEvent(request.body.eventName);
+    const record = await registry.subscribe(request.body.clientId, request.body.eventName);
+    if (record === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${request.body.clientId}" is registered`);
+    return record;
+  });
+
+  app.delete<{ Querystring: Static<typeof EventQuery> }>('/event', { schema: { querystring: EventQuery } }, async (request) => {
+    const { clientId, eventName } = request.query;
+    assertKnownEvent(eventName);
+    const record = await registry.unsubscribe(clientId, eventName);
+    if (record === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${clientId}" is registered`);
+    disconnect([`/${clientId}/${eventName}`]);
+    return record;
+  });
+
+  // One route per TRANSACTION_EVENTS name, emitting that name (`/denied` → `denied`, `/declined` → `declined`).
+  for (const event of known) {
+    app.post<{ Body: Static<typeof TransactionBody> }>(`/${event}`, { schema: { body: TransactionBody } }, async (request) => {
+      const { clientId, payload } = request.body;
+      const client = await registry.get(clientId);
+      if (client === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${clientId}" is registered`);
+      if (!client.subscriptions.includes(event)) return { delivered: false, reason: `client "${clientId}" does not subscribe to "${event}"` };
+      assertPublishable(event, payload);
+      const id = randomUUID();
+      io.of(`/${clientId}`).emit(event, payload, { id });
+      io.of(`/${clientId}/${event}`).emit(event, payload, { id });
+      return { delivered: true, id };
+    });
+  }
+}

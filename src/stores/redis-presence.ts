@@ -1,0 +1,169 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { GatewayError } from '../protocol/errors.js';
+import { userRoom, type GatewayNamespace } from '../protocol/socket-types.js';
+import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from '../engine/engine.js';
+import { countMembers } from './count-members.js';
+import { FORGET_NODE_SCRIPT } from './redis-membership.js';
+
+/** How often changed sockets are written to Redis, in one pipeline. */
+const FLUSH_MS = 50;
+
+/** One socket as stored in its node's hash: `[userId, sessionId | null, connectedAt, rooms]`. */
+type StoredSocket = [string, string | null, number, string[]];
+
+interface PresenceEntry extends ConnectionInfo {
+  readonly rooms: readonly string[];
+}
+
+/**
+ * Cluster-wide presence in Redis. Each node keeps a hash of its own sockets
+ * (`{prefix}presence:node:{nodeId}`: socket id → user, session, connected-at, rooms) and beats in a
+ * sorted set (`{prefix}presence:nodes`, score = last beat). Readers only trust nodes that beat within
+ * 2× the heartbeat, so a node killed with SIGKILL drops out of every answer within that time, and any
+ * node deletes the leftovers of such a node. Writes follow the adapter's `join-room`/`leave-room`
+ * events and are batched; after Redis comes back (possibly empty) the node writes all its sockets again.
+ *
+ * Queries read every live socket entry: fine for the admin API, not meant for per-message use.
+ */
+export class RedisPresence implements PresenceReader {
+  private readonly nodesKey: string;
+  private readonly dirty = new Set<string>();
+  private namespace: GatewayNamespace | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly prefix: string,
+    private readonly nodeId: string,
+    private readonly heartbeatMs: number,
+    private readonly logger: Logger,
+  ) {
+    this.nodesKey = `${prefix}presence:nodes`;
+  }
+
+  /** Starts following the namespace's rooms and beating. */
+  start(namespace: GatewayNamespace): void {
+    this.namespace = namespace;
+    namespace.adapter.on('join-room', (room: string, id: string) => this.changed(room, id));
+    namespace.adapter.on('leave-room', (room: string, id: string) => this.changed(room, id));
+    this.client.on('ready', () => this.resync());
+    this.heartbeatTimer = setInterval(() => void this.beat(), this.heartbeatMs).unref();
+    if (this.client.status === 'ready') this.resync();
+  }
+
+  /** Stops beating and removes this node's entries (a graceful stop leaves nothing behind). */
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.flushTimer);
+    if (this.client.status !== 'ready') return;
+    await this.client.multi().zrem(this.nodesKey, this.nodeId).del(this.nodeKey(this.nodeId))
+      .eval(FORGET_NODE_SCRIPT, 0, this.prefix, this.nodeId).exec();
+  }
+
+  async rooms(prefix = '', limit = 1000): Promise<RoomInfo[]> {
+    const counts = new Map<string, number>();
+    for (const entry of await this.entries()) {
+      for (const room of entry.rooms) if (room.startsWith(prefix)) counts.set(room, (counts.get(room) ?? 0) + 1);
+    }
+    return [...counts].slice(0, limit).map(([room, sockets]) => ({ room, sockets }));
+  }
+
+  async roomSize(room: string): Promise<number> {
+    return (await this.entries()).filter((entry) => entry.rooms.includes(room)).length;
+  }
+
+  async roomMembers(room: string): Promise<RoomMember[]> {
+    return countMembers((await this.entries()).filter((entry) => entry.rooms.includes(room)).map((entry) => entry.userId));
+  }
+
+  async user(userId: string): Promise<UserPresence> {
+    const connections = (await this.entries())
+      .filter((entry) => entry.userId === userId)
+      .map(({ socketId, sessionId, connectedAt }) => ({ socketId, userId, sessionId, connectedAt }));
+    const sessions = [...new Set(connections.flatMap((c) => (c.sessionId === undefined ? [] : [c.sessionId])))];
+    return { userId, connections, sessions };
+  }
+
+  async stats(): Promise<PresenceStats> {
+    const entries = await this.entries();
+    const rooms = new Set(entries.flatMap((entry) => entry.rooms));
+    const users = [...rooms].filter((room) => room.startsWith(userRoom(''))).length;
+    return { connections: entries.length, users, rooms: rooms.size };
+  }
+
+  /** Every socket entry of the nodes that beat recently. */
+  private async entries(): Promise<PresenceEntry[]> {
+    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    const nodes = await this.client.zrangebyscore(this.nodesKey, Date.now() - 2 * this.heartbeatMs, '+inf');
+    const pipeline = this.client.pipeline();
+    for (const node of nodes) pipeline.hgetall(this.nodeKey(node));
+    const replies = (await pipeline.exec()) ?? [];
+    const entries: PresenceEntry[] = [];
+    for (const [error, hash] of replies) {
+      if (error !== null || hash === null || typeof hash !== 'object') continue;
+      for (const [socketId, raw] of Object.entries(hash as Record<string, string>)) {
+        const [userId, sessionId, connectedAt, rooms] = JSON.parse(raw) as StoredSocket;
+        entries.push({ socketId, userId, sessionId: sessionId ?? undefined, connectedAt, rooms });
+      }
+    }
+    return entries;
+  }
+
+  private changed(room: string, socketId: string): void {
+    if (room === socketId) return;
+    this.dirty.add(socketId);
+    this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  private resync(): void {
+    for (const socketId of this.namespace?.sockets.keys() ?? []) this.dirty.add(socketId);
+    void this.beat();
+    void this.flush();
+  }
+
+  /** Writes the changed sockets: present ones with their rooms, gone ones deleted. */
+  private async flush(): Promise<void> {
+    this.flushTimer = undefined;
+    const namespace = this.namespace;
+    if (namespace === undefined || this.dirty.size === 0 || this.client.status !== 'ready') return;
+    const key = this.nodeKey(this.nodeId);
+    const pipeline = this.client.pipeline();
+    for (const socketId of this.dirty) {
+      const socket = namespace.sockets.get(socketId);
+      const rooms = [...(namespace.adapter.sids.get(socketId) ?? [])].filter((room) => room !== socketId);
+      if (socket === undefined || rooms.length === 0) {
+        pipeline.hdel(key, socketId);
+      } else {
+        const { userId, sessionId, connectedAt } = socket.data;
+        pipeline.hset(key, socketId, JSON.stringify([userId, sessionId ?? null, connectedAt, rooms] satisfies StoredSocket));
+      }
+    }
+    this.dirty.clear();
+    pipeline.pexpire(key, 3 * this.heartbeatMs);
+    try {
+      await pipeline.exec();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'presence write failed; will resync when Redis is back');
+    }
+  }
+
+  /** Marks this node alive, keeps its hash from expiring, and removes nodes that stopped beating. */
+  private async beat(): Promise<void> {
+    if (this.client.status !== 'ready') return;
+    const now = Date.now();
+    try {
+      const dead = await this.client.zrangebyscore(this.nodesKey, '-inf', `(${now - 2 * this.heartbeatMs}`);
+      const pipeline = this.client.pipeline().zadd(this.nodesKey, now, this.nodeId).pexpire(this.nodeKey(this.nodeId), 3 * this.heartbeatMs);
+      for (const node of dead) pipeline.zrem(this.nodesKey, node).del(this.nodeKey(node)).eval(FORGET_NODE_SCRIPT, 0, this.prefix, node);
+      await pipeline.exec();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'presence heartbeat failed');
+    }
+  }
+
+  private nodeKey(nodeId: string): string {
+    return `${this.prefix}presence:node:${nodeId}`;
+  }
+}
