@@ -7,8 +7,24 @@ import { createAuthStrategy } from './auth/create-auth-strategy.js';
 import { JwtStrategy } from './auth/jwt-strategy.js';
 import { SessionStateCheck } from './auth/session-state-check.js';
 import { TokenStateStrategy } from './auth/token-state-strategy.js';
+import { AccountEventFeed } from './auth-service/account-event-feed.js';
+import { AuthService } from './auth-service/auth-service.js';
+import { prepareDummyHash } from './auth-service/passwords.js';
+import { RemoteUserVerifier } from './auth-service/remote-user-verifier.js';
+import { Revocations } from './auth-service/revocations.js';
+import { TokenIssuer } from './auth-service/token-issuer.js';
+import { StoreUserVerifier } from './auth-service/user-verifier.js';
 import { createAccountStore } from './stores/create-account-store.js';
-import { createAuthServer } from './auth-service/auth-server.js';
+import { mountAuthService, type AuthListener } from './http/auth-service/auth-listener.js';
+import { attachClientNamespaces } from './http/transactions/client-namespaces.js';
+import type { ClientRegistry } from './stores/client-registry.js';
+import { LazyClientRegistry } from './stores/lazy-client-registry.js';
+import type { LoginThrottle, ThrottleLimits } from './stores/login-throttle.js';
+import { MemoryLoginThrottle } from './stores/memory-login-throttle.js';
+import { RedisClientRegistry } from './stores/redis-client-registry.js';
+import { RedisConnection } from './stores/redis-connection.js';
+import { RedisLoginThrottle } from './stores/redis-login-throttle.js';
+import { SqliteClientRegistry } from './stores/sqlite-client-registry.js';
 import { RoomPattern } from './protocol/room-pattern.js';
 import type { AuthServiceConfig, Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
@@ -55,15 +71,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const log = logger.child({ node: nodeId.slice(0, 8) });
   const lifecycle = new Lifecycle();
   const isDraining = () => lifecycle.isDraining;
-  const engine: Engine = config.redis === undefined
-    ? new MemoryEngine(config.historySize, config.historyTtlMs, config.dataDir)
-    : new RedisEngine(config.redis, {
-      nodeId,
-      heartbeatMs: config.presenceHeartbeatMs,
-      historySize: config.historySize,
-      historyTtlMs: config.historyTtlMs,
-      recoveryWindowMs: config.recoveryWindowMs,
-    }, log.child({ component: 'engine' }));
+  const shared = openSharedState(config, nodeId, log.child({ component: 'engine' }));
+  const { engine } = shared;
   const authLog = log.child({ component: 'auth' });
   const accounts = config.authService === undefined ? undefined : await openAccounts(config, config.authService);
   const strategy: AuthStrategy = createAuthStrategy(config, authLog, (inner) =>
@@ -80,7 +89,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const webhookSender = new WebhookSender({ secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts }, log.child({ component: 'webhooks' }));
   const backendWebhooks = config.webhooks.url === undefined ? undefined : new BackendWebhooks(webhookSender, webhookSender.check(config.webhooks.url).href);
   const roomPresence = new RoomPresence(io, engine.membership, backendWebhooks, config.recoveryWindowMs, realtimeLog);
-  attachRealtime(io, {
+  const namespaceHooks = attachRealtime(io, {
     strategy,
     originPolicy,
     sessionControl,
@@ -92,7 +101,6 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     publisher,
     limiter: new ClientRateLimiter(config.clientEventsPerSecond),
     roomPresence,
-    clients: engine.clients,
     webhookSender,
     tokenWebhooksNeedAllowList: config.nodeEnv === 'production' && config.webhooks.allowedHosts.length === 0,
     backendWebhooks,
@@ -105,15 +113,16 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     isDraining,
     logger: realtimeLog,
   });
+  attachClientNamespaces(io, { ...namespaceHooks, registry: shared.clients, logger: realtimeLog });
   await registerSurfaces(app, {
     config, engine, publisher, sessionControl, lifecycle, nodeId,
     apiKeys: new ApiKeyVerifier(config.apiKeys),
     authStrategyName: strategy.name,
-    tenants: { registry: engine.clients, io, strategy },
+    tenants: { registry: shared.clients, io, strategy },
     userTokens: accounts?.userTokens,
   });
-  const authServer = accounts === undefined ? undefined : await createAuthServer({
-    ...accounts, config, engine, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, logger: authLog,
+  const authService = accounts === undefined ? undefined : await startAuthService({
+    ...accounts, config, shared, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, logger: authLog,
   });
   await engine.bind(io.of('/'));
   let authUrl: string | undefined;
@@ -132,7 +141,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       const { port } = app.server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-      authUrl = await authServer?.listen(url);
+      authUrl = await authService?.listen(url);
       log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy, authUrl }, 'gateway listening');
       return url;
     },
@@ -150,10 +159,10 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
     await app.close();
-    await authServer?.close();
+    await authService?.close();
     roomPresence.close();
     await webhookSender.close();
-    await engine.close();
+    await shared.close();
     await accounts?.store.close();
     lifecycle.enter('stopped');
     log.info('stopped');
@@ -173,4 +182,97 @@ async function openAccounts(config: Config, service: AuthServiceConfig) {
     sessionCheck,
   );
   return { service, store, sessionCheck, userTokens };
+}
+
+/** What the nodes of one deployment share: the engine and the stores beside it, in memory or in Redis. */
+interface SharedState {
+  readonly engine: Engine;
+  /** The transaction events' client registry (SQLite under DATA_DIR on one node, Redis when clustered). */
+  readonly clients: ClientRegistry;
+  /** The auth service's failed-login counters. */
+  loginThrottle(limits: ThrottleLimits): LoginThrottle;
+  close(): Promise<void>;
+}
+
+/** Builds the engine and the stores beside it: in memory (one node) without REDIS_URL, else on one Redis connection. */
+function openSharedState(config: Config, nodeId: string, log: Logger): SharedState {
+  if (config.redis === undefined) {
+    const engine = new MemoryEngine(config.historySize, config.historyTtlMs);
+    const clients = new LazyClientRegistry(() => new SqliteClientRegistry(config.dataDir));
+    return {
+      engine,
+      clients,
+      loginThrottle: (limits) => new MemoryLoginThrottle(limits),
+      async close() {
+        await engine.close();
+        await clients.close();
+      },
+    };
+  }
+  const { prefix } = config.redis;
+  const connection = new RedisConnection(config.redis.url, nodeId, log);
+  const engine = new RedisEngine(connection, config.redis, {
+    nodeId,
+    heartbeatMs: config.presenceHeartbeatMs,
+    historySize: config.historySize,
+    historyTtlMs: config.historyTtlMs,
+    recoveryWindowMs: config.recoveryWindowMs,
+  }, log);
+  return {
+    engine,
+    clients: new RedisClientRegistry(connection.client, prefix),
+    loginThrottle: (limits) => new RedisLoginThrottle(connection.client, prefix, limits),
+    async close() {
+      // The adapter's in-flight commands are answered before the connections go.
+      await engine.close();
+      await connection.close();
+    },
+  };
+}
+
+/**
+ * Builds the auth service (login, refresh, logout, password change) from its parts: token issuer, user
+ * verifier (the store, or VERIFY_USER_URL), login throttle (memory or Redis), revocations reaching every
+ * node's sockets, the account-event feed; and serves its routes on their own port or under `/auth`.
+ */
+async function startAuthService(deps: {
+  readonly config: Config;
+  readonly service: AuthServiceConfig;
+  readonly store: Awaited<ReturnType<typeof createAccountStore>>;
+  readonly sessionCheck: SessionStateCheck;
+  readonly userTokens: AuthStrategy;
+  readonly shared: SharedState;
+  readonly io: GatewayServer;
+  readonly sessionControl: SessionControl;
+  readonly gatewayApp: Awaited<ReturnType<typeof createHttpApp>>;
+  readonly originPolicy: OriginPolicy;
+  readonly lifecycle: Lifecycle;
+  readonly logger: Logger;
+}): Promise<AuthListener> {
+  const { config, service, store, logger } = deps;
+  const issuer = new TokenIssuer(service.accessTokenSecret, service.refreshTokenSecret, config.jwt);
+  const verifier = service.verifyUser === undefined
+    ? new StoreUserVerifier(store)
+    : new RemoteUserVerifier(service.verifyUser.url, service.verifyUser.timeoutMs, logger);
+  const throttle = deps.shared.loginThrottle({ maxFailures: service.loginMaxFailures, windowMs: service.loginFailureWindowMs });
+  const revocations = new Revocations(deps.io, deps.sessionControl, deps.sessionCheck, deps.shared.engine.adapter !== undefined, logger);
+  const authService = new AuthService(service, store, issuer, verifier, throttle, revocations, logger);
+  if (verifier.managesPasswords) await prepareDummyHash();
+  const feed = new AccountEventFeed(store, service.accountEventsPollMs, (event) => revocations.apply(event), logger);
+  const listener = await mountAuthService({
+    service: authService, accessTokens: deps.userTokens, port: service.port, host: config.host, gatewayApp: deps.gatewayApp,
+    originPolicy: deps.originPolicy, lifecycle: deps.lifecycle, trustProxy: config.trustProxy, logger,
+  });
+  logger.info({ store: store.name, users: verifier.name, port: service.port }, 'auth service configured');
+  return {
+    async listen(gatewayUrl) {
+      await feed.start();
+      return listener.listen(gatewayUrl);
+    },
+    async close() {
+      await feed.stop();
+      await listener.close();
+      await throttle.close();
+    },
+  };
 }

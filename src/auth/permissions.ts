@@ -1,5 +1,8 @@
 import type { Identity } from './auth-strategy.js';
 
+/** The role that may connect to every client's namespaces and call the transaction routes with a JWT; the access-key login's role. */
+export const ADMIN_ROLE = 'admin';
+
 /** The permission that grants every other one (the admin session of the auth service holds it). */
 export const ALL_PERMISSIONS = '*';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MembershipStore } from '../engine/engine.js';
+import type { MembershipStore } from '../stores/membership.js';
 import { GatewayError } from '../protocol/errors.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
 import { userRoom, type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';

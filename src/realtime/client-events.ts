@@ -3,7 +3,7 @@ import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { RoomPattern } from '../protocol/room-pattern.js';
-import type { HistoryPage, HistoryStore } from '../engine/engine.js';
+import type { HistoryPage, HistoryStore } from '../stores/history.js';
 import { GatewayError } from '../protocol/errors.js';
 import { chatHandlers, type ChatEventDeps } from './chat-events.js';
 import { isClientRoomEvent, relayClientEvent, type ClientRoomEventDeps } from './client-room-events.js';

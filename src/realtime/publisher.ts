@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Engine, HistoryPosition } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import type { HistoryPosition } from '../stores/history.js';
 import { GatewayError } from '../protocol/errors.js';
 import { assertPublishable, type Target } from '../protocol/publication.js';
 import type { GatewayServer } from '../protocol/socket-types.js';

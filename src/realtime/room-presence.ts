@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MembershipStore } from '../engine/engine.js';
+import type { MembershipStore } from '../stores/membership.js';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import type { GatewaySocket, GatewayServer } from '../protocol/socket-types.js';
 import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';

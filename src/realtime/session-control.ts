@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SessionPolicy } from '../config/config.js';
-import type { SessionStore } from '../engine/engine.js';
+import type { ActiveSessionStore } from '../stores/active-sessions.js';
 import { GatewayError } from '../protocol/errors.js';
 import type { Identity } from '../auth/auth-strategy.js';
 import { sessionRoom, userRoom, type GatewayNamespace, type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
@@ -25,7 +25,7 @@ export class SessionControl {
    */
   constructor(
     private readonly io: GatewayServer,
-    private readonly sessions: SessionStore,
+    private readonly sessions: ActiveSessionStore,
     private readonly policy: SessionPolicy,
     private readonly clustered: boolean,
     private readonly logger: Logger,

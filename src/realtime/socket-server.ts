@@ -5,8 +5,6 @@ import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createClientEventListeners, type ClientEventDeps } from './client-events.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
-import { attachClientNamespaces } from '../http/transactions/client-namespaces.js';
-import type { ClientRegistry } from '../stores/client-registry.js';
 import type { SessionControl } from './session-control.js';
 import { isGatewayError } from '../protocol/errors.js';
 import { baseRooms, joinedRooms, type GatewayServer, type GatewaySocket, type SocketData } from '../protocol/socket-types.js';
@@ -23,8 +21,6 @@ export interface SocketServerOptions {
 /** Everything the realtime layer needs besides the server itself. */
 export interface RealtimeDeps extends Omit<ClientEventDeps, 'io'>, HandshakeDeps {
   readonly sessionControl: SessionControl;
-  /** Seed 000's client registry, for the dynamic client namespaces. */
-  readonly clients: ClientRegistry;
   /**
    * Re-checks the identity of a socket restored by connection-state recovery (which skips the handshake):
    * rejects when its session was revoked meanwhile. `undefined` = nothing to re-check.
@@ -56,12 +52,20 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   return io;
 }
 
+/** What a surface with namespaces of its own (the transaction events' client namespaces) reuses from `/`. */
+export interface NamespaceHooks {
+  /** The handshake of `/` without the session policy (namespace sockets do not claim sessions). */
+  readonly handshake: ReturnType<typeof createHandshakeMiddleware>;
+  /** What `/` does for a new socket that namespace sockets need too: token expiry, handshake release, own rooms. */
+  readonly onConnection: (socket: GatewaySocket) => void;
+}
+
 /**
  * Puts the gateway's behaviour on the server: every socket is authenticated by the handshake middleware,
  * joins `user:{userId}` and `session:{sessionId}`, and drops its reference to the handshake HTTP request
- * (kilobytes per connection).
+ * (kilobytes per connection). Answers the hooks other namespaces reuse.
  */
-export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
+export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): NamespaceHooks {
   const listenToClient = createClientEventListeners({ ...deps, io });
   // Shared by every socket (called with `this` bound to it): no per-connection closure.
   function onDisconnect(this: GatewaySocket): void {
@@ -90,19 +94,6 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
   }
 
   io.use(createHandshakeMiddleware(deps));
-  attachClientNamespaces(io, {
-    handshake: createHandshakeMiddleware({ ...deps, sessionControl: undefined }),
-    // Namespace sockets only receive transaction events: they expire with their token like any socket,
-    // and join their user and session rooms in their namespace, where logouts find them.
-    onConnection: (socket) => {
-      releaseHandshakeRequest(socket);
-      socket.on('disconnect', onDisconnect);
-      deps.expiry.watch(socket);
-      void socket.join(baseRooms(socket.data));
-    },
-    registry: deps.clients,
-    logger: deps.logger,
-  });
   io.on('connection', (socket) => {
     onConnection(socket).catch((error: unknown) => {
       // E.g. Redis away while the session is re-checked. Closing the transport (not a Socket.IO disconnect)
@@ -111,6 +102,17 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): void {
       socket.conn.close();
     });
   });
+  return {
+    handshake: createHandshakeMiddleware({ ...deps, sessionControl: undefined }),
+    // Namespace sockets only receive what is published to them: they expire with their token like any
+    // socket, and join their user and session rooms in their namespace, where logouts find them.
+    onConnection: (socket) => {
+      releaseHandshakeRequest(socket);
+      socket.on('disconnect', onDisconnect);
+      deps.expiry.watch(socket);
+      void socket.join(baseRooms(socket.data));
+    },
+  };
 }
 
 /**

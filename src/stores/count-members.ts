@@ -1,4 +1,4 @@
-import type { RoomMember } from '../engine/engine.js';
+import type { RoomMember } from './presence.js';
 
 /** Groups the user ids of a room's sockets into members with their connection counts. */
 export function countMembers(userIds: readonly string[]): RoomMember[] {

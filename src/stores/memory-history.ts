@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HistoryMessage, HistoryPage, HistoryPosition, HistoryStore } from '../engine/engine.js';
+import type { HistoryMessage, HistoryPage, HistoryPosition, HistoryStore } from './history.js';
 
 interface RoomHistory {
   readonly epoch: string;

@@ -1,4 +1,5 @@
-import type { MembershipChange, MembershipStore, RoomMember } from '../engine/engine.js';
+import type { MembershipChange, MembershipStore } from './membership.js';
+import type { RoomMember } from './presence.js';
 
 /** Room membership counts in this process (one node). */
 export class MemoryMembership implements MembershipStore {

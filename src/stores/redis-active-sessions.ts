@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../protocol/errors.js';
-import type { SessionStore } from '../engine/engine.js';
+import type { ActiveSessionStore } from './active-sessions.js';
 
 /**
  * Active sessions in Redis, one string key per user (`{prefix}active-session:{userId}`), shared by every
  * node. `claimSession` is a single `SET … GET`, so two logins racing on two nodes leave exactly one winner.
  * While Redis is unreachable every call fails at once with ENGINE_UNAVAILABLE instead of queueing.
  */
-export class RedisSessionStore implements SessionStore {
+export class RedisSessionStore implements ActiveSessionStore {
   constructor(
     private readonly client: Redis,
     private readonly prefix: string,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../protocol/errors.js';
-import type { HistoryMessage, HistoryPage, HistoryPosition, HistoryStore } from '../engine/engine.js';
+import type { HistoryMessage, HistoryPage, HistoryPosition, HistoryStore } from './history.js';
 import { pageOf } from './memory-history.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../protocol/errors.js';
-import type { MembershipChange, MembershipStore, RoomMember } from '../engine/engine.js';
+import type { MembershipChange, MembershipStore } from './membership.js';
+import type { RoomMember } from './presence.js';
 
 /**
  * Adds `delta` (+1 join, -1 leave) to this node's count of `user` in `room`, then sums the user's and the

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
 import type { AuthStrategy } from '../../auth/auth-strategy.js';
+import { ADMIN_ROLE } from '../../auth/permissions.js';
 import { GatewayError } from '../../protocol/errors.js';
 import { presentedKey } from '../api-key-guard.js';
-import { ADMIN_ROLE } from './client-namespaces.js';
 
 /**
  * Seed 000's protection: a `Bearer` JWT with the `admin` role (as its auth server issues them; any valid

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
-import type { ExtendedError, Namespace } from 'socket.io';
+import type { Namespace } from 'socket.io';
+import { ADMIN_ROLE } from '../../auth/permissions.js';
 import { GatewayError, isGatewayError } from '../../protocol/errors.js';
 import { toConnectError } from '../../realtime/handshake.js';
+import type { NamespaceHooks } from '../../realtime/socket-server.js';
 import type { GatewayServer, GatewaySocket } from '../../protocol/socket-types.js';
 import type { ClientRegistry } from '../../stores/client-registry.js';
 
@@ -12,16 +14,7 @@ const SEGMENT = '[A-Za-z0-9._~-]{1,128}';
 /** `/{clientId}` (every event the client subscribes to) or `/{clientId}/{eventName}` (one event). */
 export const CLIENT_NAMESPACE = new RegExp(`^/(${SEGMENT})(?:/(${SEGMENT}))?$`);
 
-type Middleware = (socket: GatewaySocket, next: (err?: ExtendedError) => void) => void | Promise<void>;
-
-/** The role that may connect to every client's namespaces and call the seed-000 routes with a JWT. */
-export const ADMIN_ROLE = 'admin';
-
-export interface ClientNamespaceDeps {
-  /** The handshake of `/` without the session policy (namespace sockets do not claim sessions). */
-  readonly handshake: Middleware;
-  /** What `/` does for a new socket that namespace sockets need too (token expiry, handshake release). */
-  readonly onConnection: (socket: GatewaySocket) => void;
+export interface ClientNamespaceDeps extends NamespaceHooks {
   readonly registry: ClientRegistry;
   readonly logger: Logger;
 }

@@ -1,0 +1,41 @@
+/** What the gateway knows about one connected socket (kept in `socket.data`). */
+export interface ConnectionInfo {
+  readonly socketId: string;
+  readonly userId: string;
+  readonly sessionId: string | undefined;
+  /** Unix milliseconds. */
+  readonly connectedAt: number;
+}
+
+export interface RoomInfo {
+  readonly room: string;
+  readonly sockets: number;
+}
+
+export interface UserPresence {
+  readonly userId: string;
+  readonly connections: readonly ConnectionInfo[];
+  /** Distinct session ids among the connections. */
+  readonly sessions: readonly string[];
+}
+
+/** One member of a room: a user and how many of their sockets are in it (three tabs are one member). */
+export interface RoomMember {
+  readonly userId: string;
+  readonly connections: number;
+}
+
+export interface PresenceStats {
+  readonly connections: number;
+  readonly users: number;
+  readonly rooms: number;
+}
+
+/** Read-only presence queries; the answers cover every node the engine spans. */
+export interface PresenceReader {
+  rooms(prefix?: string, limit?: number): Promise<RoomInfo[]>;
+  roomSize(room: string): Promise<number>;
+  roomMembers(room: string): Promise<RoomMember[]>;
+  user(userId: string): Promise<UserPresence>;
+  stats(): Promise<PresenceStats>;
+}

@@ -1,0 +1,77 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/** Upper bound on one of our own Redis commands (sessions, presence, history, registry, throttle). */
+const COMMAND_TIMEOUT_MS = 2000;
+
+/** How long a closing node waits for Redis to answer its QUIT. */
+const QUIT_TIMEOUT_MS = 1000;
+
+/** Longest wait between two reconnection attempts to Redis. */
+const MAX_RECONNECT_DELAY_MS = 2000;
+
+/**
+ * One node's connections to Redis, shared by every Redis store: the command connection (our own commands
+ * fail fast while Redis is away, so no request hangs) and, on demand, connections that wait for Redis
+ * instead (the Socket.IO adapter's stream writer, reader and subscriber, which resume after an outage).
+ * An unreachable Redis never crashes the node: the clients retry with backoff and one line per outage is logged.
+ */
+export class RedisConnection {
+  readonly client: Redis;
+  private readonly waiting: Redis[] = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly nodeId: string,
+    logger: Logger,
+  ) {
+    this.client = new Redis(url, { ...this.common(), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
+    let reported = false;
+    this.client.on('error', (error: Error) => {
+      // ioredis reports every failed reconnection attempt; one line per outage is enough.
+      if (!reported) logger.warn({ err: { message: error.message } }, 'redis unavailable; retrying');
+      reported = true;
+    });
+    this.client.on('ready', () => {
+      if (reported) logger.info('redis available again');
+      reported = false;
+    });
+  }
+
+  /** A connection whose commands wait for Redis to come back (for the adapter); closed with this one. */
+  waitingClient(): Redis {
+    const client = new Redis(this.url, { ...this.common(), maxRetriesPerRequest: null });
+    client.on('error', () => undefined); // reported once through the command connection
+    this.waiting.push(client);
+    return client;
+  }
+
+  /** True while the command connection is up: stores answer ENGINE_UNAVAILABLE otherwise. */
+  isReady(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.waiting, this.client].map(closeClient));
+  }
+
+  private common() {
+    return {
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+      connectionName: `switchboard:${this.nodeId.slice(0, 8)}`,
+    };
+  }
+}
+
+/** QUIT (pending replies arrive first) within a bound; a client that is not connected is just dropped. */
+async function closeClient(client: Redis): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
+  await Promise.race([client.quit().then(() => undefined, () => undefined), bound]);
+  clearTimeout(timer);
+  client.disconnect(); // no-op once QUIT ended it; cuts it off when Redis did not answer in time
+}
