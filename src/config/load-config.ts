@@ -1,6 +1,5 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { GATEWAY_EVENTS } from '../realtime/client-room-events.js';
-import { RESERVED_EVENT_NAMES } from '../protocol/publication.js';
+import { GATEWAY_EVENTS, RESERVED_EVENT_NAMES } from '../protocol/events.js';
 import { RoomPattern } from '../protocol/room-pattern.js';
 import type { Config, EventPermission } from './config.js';
 import { envSchema, type Env } from './env-schema.js';

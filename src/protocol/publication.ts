@@ -1,4 +1,5 @@
 import { GatewayError } from './errors.js';
+import { RESERVED_EVENT_NAMES } from './events.js';
 import { sessionRoom, userRoom } from './socket-types.js';
 
 /**
@@ -43,12 +44,6 @@ export function resolveTarget(spec: TargetSpec): Target {
     broadcast,
   });
 }
-
-/** Names Socket.IO uses itself; an app event with one of them would be swallowed or break clients. */
-export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
-  'connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener',
-  'error', 'ping', 'pong', 'reconnect', 'reconnect_attempt', 'reconnect_error', 'reconnect_failed',
-]);
 
 export const MAX_EVENT_NAME_LENGTH = 200;
 

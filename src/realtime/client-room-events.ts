@@ -1,4 +1,5 @@
 import { GatewayError } from '../protocol/errors.js';
+import { GATEWAY_EVENTS } from '../protocol/events.js';
 import { anyMatches, RoomPattern } from '../protocol/room-pattern.js';
 import type { GatewayServer, GatewaySocket } from '../protocol/socket-types.js';
 import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
@@ -12,16 +13,6 @@ export interface ClientRoomEventDeps {
   readonly webhookSender: WebhookSender;
   readonly backendWebhooks: BackendWebhooks | undefined;
 }
-
-/**
- * Events the gateway itself sends clients: no CLIENT_EVENTS pattern may match one (checked at start-up
- * and again per event), so no client can impersonate the server.
- */
-export const GATEWAY_EVENTS: readonly string[] = [
-  'auth:logout', 'auth:expired', 'auth:refreshed', 'auth:error', 'join:error', 'leave:error',
-  'room/joined-room', 'room/left-room', 'joined-room', 'left-room', 'room/user-connected', 'room/user-disconnected',
-  'single-chat/receive-message',
-];
 
 /** Largest `data` a client may send to a room (bytes of JSON), like Pusher's client events. */
 export const MAX_CLIENT_EVENT_BYTES = 10 * 1024;

@@ -1,0 +1,15 @@
+/** Names Socket.IO uses itself; an app event with one of them would be swallowed or break clients. */
+export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
+  'connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener',
+  'error', 'ping', 'pong', 'reconnect', 'reconnect_attempt', 'reconnect_error', 'reconnect_failed',
+]);
+
+/**
+ * Events the gateway itself sends clients: no CLIENT_EVENTS pattern may match one (checked at start-up
+ * and again per event), so no client can impersonate the server.
+ */
+export const GATEWAY_EVENTS: readonly string[] = [
+  'auth:logout', 'auth:expired', 'auth:refreshed', 'auth:error', 'join:error', 'leave:error',
+  'room/joined-room', 'room/left-room', 'joined-room', 'left-room', 'room/user-connected', 'room/user-disconnected',
+  'single-chat/receive-message',
+];
