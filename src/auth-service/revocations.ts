@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { SessionStateCheck } from '../auth/session-state-check.js';
 import type { LogoutReason, SessionControl } from '../realtime/session-control.js';
-import { sessionRoom, userRoom, type GatewayServer } from '../protocol/socket-types.js';
+import { type GatewayServer } from '../protocol/socket-types.js';
+import { sessionRoom, userRoom } from '../protocol/own-rooms.js';
 import type { AccountEvent } from '../stores/account-store.js';
 
 /** Inter-node event: these sessions were revoked; drop any cached state about them. */

@@ -1,6 +1,6 @@
 import { GatewayError } from './errors.js';
 import { RESERVED_EVENT_NAMES } from './events.js';
-import { sessionRoom, userRoom } from './socket-types.js';
+import { sessionRoom, userRoom } from './own-rooms.js';
 
 /**
  * Where a publication goes, resolved once from the request: the rooms it targets (users and sessions

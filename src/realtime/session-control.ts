@@ -3,7 +3,8 @@ import type { SessionPolicy } from '../config/config.js';
 import type { ActiveSessionStore } from '../stores/active-sessions.js';
 import { GatewayError } from '../protocol/errors.js';
 import type { Identity } from '../auth/auth-strategy.js';
-import { sessionRoom, userRoom, type GatewayNamespace, type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
+import { type GatewayNamespace, type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
+import { sessionRoom, userRoom } from '../protocol/own-rooms.js';
 
 /** The inter-node event asking every node to enforce `latest` for one user. */
 const ENFORCE_LATEST_EVENT = 'switchboard:enforce-latest';

@@ -7,7 +7,8 @@ import { createClientEventListeners, type ClientEventDeps } from './client-event
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import type { SessionControl } from './session-control.js';
 import { isGatewayError } from '../protocol/errors.js';
-import { baseRooms, joinedRooms, type GatewayServer, type GatewaySocket, type SocketData } from '../protocol/socket-types.js';
+import { type GatewayServer, type GatewaySocket, type SocketData } from '../protocol/socket-types.js';
+import { baseRooms, joinedRooms } from '../protocol/own-rooms.js';
 
 export interface SocketServerOptions {
   readonly engine: Engine;

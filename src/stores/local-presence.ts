@@ -1,4 +1,5 @@
-import { userRoom, type GatewayNamespace } from '../protocol/socket-types.js';
+import { type GatewayNamespace } from '../protocol/socket-types.js';
+import { userRoom } from '../protocol/own-rooms.js';
 import { countMembers } from './count-members.js';
 import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from './presence.js';
 

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { GatewayError } from '../protocol/errors.js';
-import { userRoom, type GatewayNamespace } from '../protocol/socket-types.js';
+import { type GatewayNamespace } from '../protocol/socket-types.js';
+import { userRoom } from '../protocol/own-rooms.js';
 import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from './presence.js';
 import { countMembers } from './count-members.js';
 import { FORGET_NODE_SCRIPT } from './redis-membership.js';

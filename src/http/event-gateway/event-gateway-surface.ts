@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../protocol/errors.js';
 import { resolveTarget } from '../../protocol/publication.js';
-import { roleRoom } from '../../protocol/socket-types.js';
+import { roleRoom } from '../../protocol/own-rooms.js';
 import type { SurfaceOptions } from '../api-context.js';
 import { apiKeyGuard } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
