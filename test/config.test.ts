@@ -11,6 +11,18 @@ import { spawnGateway } from './support/process.js';
 
 
 describe('configuration', () => {
+  it('lists every problem in one pass: invalid values and the rules across variables', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', PORT: 'eighty' });
+    expect(problems).toEqual([
+      'PORT: must be a whole number',
+      'API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY, HTTP_API_KEY) is required when NODE_ENV=production',
+      'JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL or ACCESS_TOKEN_SECRET is required when NODE_ENV=production',
+    ]);
+    // A rule that reads a variable which failed on its own is skipped rather than guessed.
+    expect(problemsOf({ NODE_ENV: 'prod' })).toEqual([expect.stringMatching(/^NODE_ENV: /)]);
+    expect(problemsOf({ NODE_ENV: 'production', API_KEYS: 'k'.repeat(16), IDAE_SOCKET_AUTH_STRATEGY: 'magic' })).toEqual([expect.stringMatching(/^IDAE_SOCKET_AUTH_STRATEGY: /)]);
+  });
+
   it('lists every invalid value, one problem each', () => {
     const problems = problemsOf({ PORT: 'eighty', SESSION_POLICY: 'sometimes', MAX_PAYLOAD_BYTES: '-1', LOG_LEVEL: 'loud' });
     expect(problems).toHaveLength(4);
