@@ -89,6 +89,9 @@ function toConfig(parsed: Env) {
     dataDir: env.DATA_DIR,
     transactionEvents: env.TRANSACTION_EVENTS,
     transactionsApi: env.TRANSACTIONS_API,
+    internalApi: env.INTERNAL_API,
+    channelEventsApi: env.CHANNEL_EVENTS_API,
+    eventGatewayApi: env.EVENT_GATEWAY_API,
     webhooks: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowedHosts: env.WEBHOOK_ALLOWED_HOSTS ?? [] },
     /** `undefined` selects the in-memory engine. */
     redis: redisConfig(env),

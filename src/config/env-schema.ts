@@ -150,6 +150,9 @@ export const envSchema = z.object({
   DATA_DIR: text.prefault('./data').describe('seed 000: directory of the SQLite client registry (memory engine)'),
   TRANSACTION_EVENTS: transactionEvents.prefault('completed,cancelled,denied,declined').describe('seed 000: transaction events clients may subscribe to'),
   TRANSACTIONS_API: boolean.prefault('true').describe('seed 000: mount `/client`, `/event`, `/completed`, … at the root'),
+  INTERNAL_API: boolean.prefault('true').describe('seed 003: mount the `/internal` routes'),
+  CHANNEL_EVENTS_API: boolean.prefault('true').describe('seed 001: mount the `/api/socket` routes'),
+  EVENT_GATEWAY_API: boolean.prefault('true').describe('seed 002: mount `POST /{eventName}` under GATEWAY_BASE_PATH'),
   JWT_CLIENT_ID_CLAIM: text.prefault('clientId').describe('seed 000: claim naming the client whose namespaces a token may connect to'),
   GATEWAY_BASE_PATH: z.string().regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, { message: 'must be / or a path like /events' }).prefault('/events')
     .describe('where seed 002\'s `POST /{eventName}` route is mounted (`/` = the root)'),
