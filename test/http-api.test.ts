@@ -279,6 +279,18 @@ describe('POST /v1/publish', () => {
   });
 });
 
+describe('compatibility surface switches', () => {
+  it.each([
+    ['INTERNAL_API', '/internal/emit', { userId: 'alice', event: 'profile:update', payload: {} }],
+    ['CHANNEL_EVENTS_API', '/api/socket/events', { channel: 'news', event: 'note' }],
+    ['EVENT_GATEWAY_API', '/events/note', { rooms: ['news'] }],
+  ])('with %s=false answers %s 404 NOT_FOUND and still serves /v1', async (variable, route, body) => {
+    const { url } = await startGateway({ [variable]: 'false' });
+    expectRefusal(await api(url, route, { body }), 404, 'NOT_FOUND');
+    expect((await publish(url, { event: 'note', broadcast: true })).status).toBe(200);
+  });
+});
+
 describe('GET /v1/users/{userId}', () => {
   it('lists the connections and sessions of a connected user', async () => {
     const { url } = await startGateway();

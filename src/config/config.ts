@@ -1,162 +1,145 @@
-/** The validated, frozen configuration every component receives from the composition root. */
-export type SessionPolicy = 'multi' | 'api' | 'latest';
-export type NodeEnv = 'development' | 'production' | 'test';
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+import type { z } from 'zod';
+import { authServiceOn, authStrategyOf, checkRules, isProduction, withSeedAliases } from './config-rules.js';
+import { resolveSecrets } from './dev-secrets.js';
+import { envSchema, type Env } from './env-schema.js';
 
-export interface JwtConfig {
-  /** HMAC secret (JWT_SECRET). Exactly one of secret, publicKeyPem, jwksUrl is set. */
-  readonly secret: string | undefined;
-  readonly publicKeyPem: string | undefined;
-  readonly jwksUrl: string | undefined;
-  /** Accepted `alg` values; never contains `none`. */
-  readonly algorithms: readonly string[];
-  readonly issuer: string | undefined;
-  readonly audience: string | undefined;
-  readonly clockToleranceS: number;
-  /** Claim read for the user id before falling back to `sub`. */
-  readonly userClaim: string;
-  /** Claim read for the session id before falling back to `sid`. */
-  readonly sessionClaim: string;
-  /** Claim listing the rooms (names or `*` patterns) the token lets its socket join. */
-  readonly roomsClaim: string;
-  /** Claim naming the seed-000 client (tenant) whose namespaces the token may connect to. */
-  readonly clientIdClaim: string;
-  /** Claim listing the token's permissions (`requirePermission`, EVENT_PERMISSIONS). */
-  readonly permissionsClaim: string;
-}
+/**
+ * The configuration schema: the environment variables (`env-schema.ts`), the rules across them
+ * (`config-rules.ts`, run even when some variables failed, so one pass lists every problem) and the
+ * mapping to the structured {@link Config} every component receives from the composition root.
+ */
+export const configSchema = envSchema
+  .superRefine(checkRules, { when: () => true })
+  .transform(toConfig);
 
+/** A value and everything in it read-only, as `loadConfig` freezes it. */
+export type DeepReadonly<T> = T extends readonly (infer Item)[]
+  ? readonly DeepReadonly<Item>[]
+  : T extends object ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> } : T;
+
+/** The validated, frozen configuration (see `loadConfig`). */
+export type Config = DeepReadonly<z.output<typeof configSchema>>;
+export type JwtConfig = Config['jwt'];
 /** The built-in auth service (seeds 000 and 004): login, refresh, logout, password change. */
-export interface AuthServiceConfig {
-  /** Its own listener's port (0 = any free port), or `same`: mounted under `/auth` on the gateway's port. */
-  readonly port: number | 'same';
-  readonly accessTokenSecret: string;
-  readonly refreshTokenSecret: string;
-  /** `POST /login { accessKey }` opens an admin session with this key; `undefined` = admin login off. */
-  readonly accessKey: string | undefined;
-  readonly accessTokenTtlS: number;
-  readonly refreshTokenTtlS: number;
-  /** Seed 004: a login on a device whose access token is still valid returns that token. */
-  readonly reuseAccessToken: boolean;
-  /** Your backend checks usernames and passwords (`undefined` = the built-in user store). */
-  readonly verifyUser: { readonly url: string; readonly timeoutMs: number } | undefined;
-  readonly loginMaxFailures: number;
-  readonly loginFailureWindowMs: number;
-  /** How often this node polls account events (users disabled from the CLI). */
-  readonly accountEventsPollMs: number;
-}
-
-/** A client event (name or `*` pattern) that needs a permission. */
-export interface EventPermission {
-  readonly event: string;
-  readonly permission: string;
-}
-
-/** How clients are authenticated: see `src/auth/create-auth-strategy.ts`. */
-export type AuthStrategyName = 'jwt' | 'introspection' | 'none';
-
+export type AuthServiceConfig = NonNullable<Config['authService']>;
 /** The RFC 7662-style token introspection endpoint used by AUTH_STRATEGY=introspection. */
-export interface IntrospectionConfig {
-  /** Endpoint that receives `POST { "token": … }` as JSON. */
-  readonly url: string;
-  /** Upper bound on one introspection request; past it the check is AUTH_UNAVAILABLE. */
-  readonly timeoutMs: number;
-  /** How long a positive answer is reused (never past the token's `exp`); 0 = no cache. */
-  readonly cacheTtlMs: number;
-}
-
+export type IntrospectionConfig = NonNullable<Config['introspection']>;
 /** Where the Redis engine connects; absent when the in-memory engine is used. */
-export interface RedisConfig {
-  /** `redis://` or `rediss://` URL (built from REDIS_HOST/PORT/PASS when REDIS_URL is not set). */
-  readonly url: string;
-  /** Prefix of every key and channel, so several deployments can share one Redis. */
-  readonly prefix: string;
-  /**
-   * Socket.IO adapter for fan-out: `streams` (Redis Streams; survives Redis blips and serves recovery on
-   * any node) or `pubsub` (classic pub/sub; cheaper, but loses messages across Redis outages and recovers
-   * clients only on the node they left).
-   */
-  readonly adapter: 'streams' | 'pubsub';
+export type RedisConfig = NonNullable<Config['redis']>;
+/** A client event (name or `*` pattern) that needs a permission. */
+export type EventPermission = Config['eventPermissions'][number];
+/** How clients are authenticated: see `src/auth/create-auth-strategy.ts`. */
+export type AuthStrategyName = Config['authStrategy'];
+export type SessionPolicy = Config['sessionPolicy'];
+export type NodeEnv = Config['nodeEnv'];
+export type LogLevel = Config['logLevel'];
+
+/** Maps a valid environment (every rule passed) to the configuration; generates development secrets. */
+function toConfig(parsed: Env) {
+  const env = withSeedAliases(parsed);
+  const production = isProduction(env);
+  const authStrategy = authStrategyOf(env);
+  const secrets = resolveSecrets(env);
+  const { accessTokenSecret, refreshTokenSecret } = secrets;
+  return {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    authStrategy,
+    authSoftFail: env.AUTH_SOFT_FAIL,
+    jwt: {
+      /** HMAC secret; at most one of secret, publicKeyPem, jwksUrl is set. */
+      secret: secrets.jwtSecret,
+      publicKeyPem: env.JWT_PUBLIC_KEY,
+      jwksUrl: env.JWT_JWKS_URL,
+      /** Accepted `alg` values; never contains `none`. */
+      algorithms: env.JWT_ALGORITHMS,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      clockToleranceS: env.JWT_CLOCK_TOLERANCE,
+      userClaim: env.JWT_USER_CLAIM,
+      sessionClaim: env.JWT_SESSION_CLAIM,
+      roomsClaim: env.JWT_ROOMS_CLAIM,
+      clientIdClaim: env.JWT_CLIENT_ID_CLAIM,
+      permissionsClaim: env.JWT_PERMISSIONS_CLAIM,
+    },
+    /** Set when `authStrategy` is `introspection`. */
+    introspection: authStrategy === 'introspection' && env.INTROSPECTION_URL !== undefined
+      ? { url: env.INTROSPECTION_URL, timeoutMs: env.INTROSPECTION_TIMEOUT_MS, cacheTtlMs: env.INTROSPECTION_CACHE_S * 1000 }
+      : undefined,
+    apiKeys: secrets.apiKeys,
+    // With seed 001's ALLOW_REQUEST_DOMAINS alone, those domains decide (no CORS_ORIGIN list needed).
+    corsOrigin: env.CORS_ORIGIN ?? (production && env.ALLOW_REQUEST_DOMAINS === undefined ? [] : '*'),
+    allowRequestDomains: env.ALLOW_REQUEST_DOMAINS ?? [],
+    allowQueryToken: env.ALLOW_QUERY_TOKEN,
+    internalEvents: env.INTERNAL_EVENTS,
+    sessionPolicy: env.SESSION_POLICY,
+    maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    maxBatchSize: env.MAX_BATCH_SIZE,
+    tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    publicRooms: env.PUBLIC_ROOMS ?? (production ? [] : ['*']),
+    maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
+    clientEventsPerSecond: env.CLIENT_EVENTS_PER_SECOND,
+    clientEvents: env.CLIENT_EVENTS,
+    joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
+    gatewayBasePath: env.GATEWAY_BASE_PATH,
+    dataDir: env.DATA_DIR,
+    transactionEvents: env.TRANSACTION_EVENTS,
+    transactionsApi: env.TRANSACTIONS_API,
+    internalApi: env.INTERNAL_API,
+    channelEventsApi: env.CHANNEL_EVENTS_API,
+    eventGatewayApi: env.EVENT_GATEWAY_API,
+    webhooks: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowedHosts: env.WEBHOOK_ALLOWED_HOSTS ?? [] },
+    /** `undefined` selects the in-memory engine. */
+    redis: redisConfig(env),
+    recoveryWindowMs: env.RECOVERY_WINDOW_MS,
+    presenceHeartbeatMs: env.PRESENCE_HEARTBEAT_MS,
+    historySize: env.HISTORY_SIZE,
+    historyTtlMs: env.HISTORY_TTL_S * 1000,
+    /** `undefined` when the auth service is off. */
+    authService: authServiceOn(env) && accessTokenSecret !== undefined && refreshTokenSecret !== undefined
+      ? {
+        /** Its own listener's port (0 = any free port), or `same`: mounted under `/auth` on the gateway's port. */
+        port: env.AUTH_PORT,
+        accessTokenSecret,
+        refreshTokenSecret,
+        /** `undefined` = admin login off. */
+        accessKey: secrets.accessKey,
+        accessTokenTtlS: env.ACCESS_TOKEN_TTL,
+        refreshTokenTtlS: env.REFRESH_TOKEN_TTL,
+        reuseAccessToken: env.REUSE_ACCESS_TOKEN,
+        /** `undefined` = the built-in user store. */
+        verifyUser: env.VERIFY_USER_URL === undefined ? undefined : { url: env.VERIFY_USER_URL, timeoutMs: env.VERIFY_USER_TIMEOUT_MS },
+        loginMaxFailures: env.LOGIN_MAX_FAILURES,
+        loginFailureWindowMs: env.LOGIN_FAILURE_WINDOW_S * 1000,
+        accountEventsPollMs: env.ACCOUNT_EVENTS_POLL_MS,
+      }
+      : undefined,
+    /** `undefined` = SQLite under `dataDir`. */
+    databaseUrl: env.DATABASE_URL,
+    tokenStateCheck: env.TOKEN_STATE_CHECK,
+    tokenStateCacheMs: env.TOKEN_STATE_CACHE_MS,
+    /** Fastify's `trustProxy`; false = none. */
+    trustProxy: env.TRUST_PROXY ?? false,
+    eventPermissions: env.EVENT_PERMISSIONS,
+    /** Secrets generated for this run because none were configured (development only). */
+    generated: secrets.generated,
+  } as const;
 }
 
-export interface Config {
-  readonly nodeEnv: NodeEnv;
-  readonly port: number;
-  readonly host: string;
-  readonly logLevel: LogLevel;
-  /** The active client-authentication strategy (AUTH_STRATEGY). */
-  readonly authStrategy: AuthStrategyName;
-  /** Failed token checks let the socket in as an anonymous user instead of refusing it (never in production). */
-  readonly authSoftFail: boolean;
-  readonly jwt: JwtConfig;
-  /** Set when `authStrategy` is `introspection`. */
-  readonly introspection: IntrospectionConfig | undefined;
-  readonly apiKeys: readonly string[];
-  /** `'*'` or the exact origins (scheme://host[:port]) allowed for HTTP CORS and socket handshakes. */
-  readonly corsOrigin: '*' | readonly string[];
-  /** Seed 001's ALLOW_REQUEST_DOMAINS: lower-case domains an Origin's host must be (or be under); empty = no check. */
-  readonly allowRequestDomains: readonly string[];
-  readonly allowQueryToken: boolean;
-  readonly internalEvents: readonly string[];
-  readonly sessionPolicy: SessionPolicy;
-  readonly maxPayloadBytes: number;
-  readonly maxBatchSize: number;
-  /** How long a socket whose token expired may stay connected waiting for `auth:refresh`. */
-  readonly tokenExpiryGraceMs: number;
-  /** Time between /readyz turning 503 and the node closing its clients and listener. */
-  readonly shutdownDelayMs: number;
-  /** Upper bound on the whole shutdown; past it the process exits anyway (code 1). */
-  readonly shutdownTimeoutMs: number;
-  /** Room patterns any authenticated socket may join (`*` in development when unset, none in production). */
-  readonly publicRooms: readonly string[];
-  readonly maxRoomsPerSocket: number;
-  /** Events a socket may send per second (bursts of twice that); past it RATE_LIMITED, then disconnect. */
-  readonly clientEventsPerSecond: number;
-  /** Event names (`*` patterns) clients may send to the rooms they are in. */
-  readonly clientEvents: readonly string[];
-  /** Lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise. */
-  readonly joinTokenTtlS: number;
-  /** Seed 000: where the durable client registry lives (SQLite file) with the memory engine. */
-  readonly dataDir: string;
-  /** Seed 000: the transaction events clients may subscribe to; `undefined` routes list = API off. */
-  readonly transactionEvents: readonly string[];
-  /** Seed 000: whether the transaction routes (`/client`, `/event`, `/completed`, …) are mounted at the root. */
-  readonly transactionsApi: boolean;
-  /** Where seed 002's `POST /{eventName}` route is mounted (`/` = the root, as the seed shows). */
-  readonly gatewayBasePath: string;
-  /** Backend webhooks (member.added, room.occupied, …); `url` undefined = off. */
-  readonly webhooks: {
-    readonly url: string | undefined;
-    readonly secret: string | undefined;
-    /** Hosts any webhook may target (exact, or `*.suffix`); empty = any. */
-    readonly allowedHosts: readonly string[];
-  };
-  /** Redis engine settings; `undefined` selects the in-memory engine. */
-  readonly redis: RedisConfig | undefined;
-  /** How long a dropped client can come back and get what it missed (Socket.IO connection-state recovery); 0 = off. */
-  readonly recoveryWindowMs: number;
-  /** How often each node refreshes its presence in Redis; a node silent for 2× this is considered gone. */
-  readonly presenceHeartbeatMs: number;
-  /** Messages kept per room for history reads; 0 turns room history off. */
-  readonly historySize: number;
-  /** How long a room's history is kept after its last publish. */
-  readonly historyTtlMs: number;
-  /** The built-in auth service; `undefined` when off. */
-  readonly authService: AuthServiceConfig | undefined;
-  /** PostgreSQL for the auth service's users and sessions; `undefined` = SQLite under `dataDir`. */
-  readonly databaseUrl: string | undefined;
-  /** Seed 004's token table: also refuse tokens of revoked sessions and disabled users at the handshake and on refresh. */
-  readonly tokenStateCheck: boolean;
-  /** How long a session's state is reused (TOKEN_STATE_CHECK, user tokens on `/v1`, recovered sockets); 0 = no cache. */
-  readonly tokenStateCacheMs: number;
-  /** Fastify's `trustProxy`: which proxies' X-Forwarded-For names the client IP (login throttle); false = none. */
-  readonly trustProxy: boolean | number | readonly string[];
-  /** EVENT_PERMISSIONS: client events that need a permission. */
-  readonly eventPermissions: readonly EventPermission[];
-  /** Secrets generated for this run because none were configured (development only). */
-  readonly generated: {
-    readonly apiKey: string | undefined;
-    readonly jwtSecret: string | undefined;
-    /** The auth service's access key, when AUTH_SERVICE=on in development without ACCESS_KEY. */
-    readonly accessKey: string | undefined;
-  };
+/** REDIS_URL, else the seeds' split form REDIS_HOST / REDIS_PORT / REDIS_PASS (or REDIS_AUTH_PASSWORD). */
+function redisConfig(env: Env) {
+  const prefix = env.REDIS_DATA_PREFIX;
+  const adapter = env.REDIS_ADAPTER;
+  if (env.REDIS_URL !== undefined) return { url: env.REDIS_URL, prefix, adapter };
+  if (env.REDIS_HOST === undefined && env.REDIS_PORT === undefined) return undefined;
+  const url = new URL('redis://localhost');
+  url.hostname = env.REDIS_HOST ?? '127.0.0.1';
+  url.port = String(env.REDIS_PORT ?? 6379);
+  const password = env.REDIS_PASS ?? env.REDIS_AUTH_PASSWORD;
+  if (password !== undefined) url.password = password;
+  return { url: url.toString(), prefix, adapter };
 }

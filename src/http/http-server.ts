@@ -86,14 +86,18 @@ function useJsonOnly(app: FastifyInstance): void {
   });
 }
 
-/** Adds every HTTP surface: health, `/v1`, `/internal` (seed 003), `/api/socket` (seed 001), GATEWAY_BASE_PATH (seed 002). */
+/**
+ * Adds the HTTP surfaces: health and `/v1` always; `/internal` (seed 003), `/api/socket` (seed 001), seed
+ * 000's transaction routes and GATEWAY_BASE_PATH (seed 002) unless their switch is off.
+ */
 export async function registerSurfaces(app: FastifyInstance, context: ApiContext): Promise<void> {
+  const { config } = context;
   await app.register(healthRoutes, { context });
   await app.register(v1Surface, { prefix: '/v1', context });
-  await app.register(internalSurface, { prefix: '/internal', context });
-  await app.register(channelEventsSurface, { prefix: '/api/socket', context });
-  if (context.config.transactionsApi) await app.register(transactionsSurface, { context });
-  await app.register(eventGatewaySurface, { prefix: context.config.gatewayBasePath === '/' ? '' : context.config.gatewayBasePath, context });
+  if (config.internalApi) await app.register(internalSurface, { prefix: '/internal', context });
+  if (config.channelEventsApi) await app.register(channelEventsSurface, { prefix: '/api/socket', context });
+  if (config.transactionsApi) await app.register(transactionsSurface, { context });
+  if (config.eventGatewayApi) await app.register(eventGatewaySurface, { prefix: config.gatewayBasePath === '/' ? '' : config.gatewayBasePath, context });
 }
 
 function isValidJson(text: string): boolean {
