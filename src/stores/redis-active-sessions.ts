@@ -33,6 +33,6 @@ export class RedisSessionStore implements ActiveSessionStore {
   }
 
   private assertConnected(): void {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE');
   }
 }

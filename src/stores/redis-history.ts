@@ -47,7 +47,7 @@ export class RedisHistory implements HistoryStore {
     const positions: Record<string, HistoryPosition> = {};
     rooms.forEach((room, index) => {
       const [error, reply] = replies[index] ?? [new Error('no reply'), null];
-      if (error !== null) throw new GatewayError('ENGINE_UNAVAILABLE', 'Room history could not be written', { retryAfterS: 1 });
+      if (error !== null) throw new GatewayError('ENGINE_UNAVAILABLE', 'Room history could not be written');
       const [offset, epoch] = reply as [number, string];
       positions[room] = { epoch, offset };
     });
@@ -77,6 +77,6 @@ export class RedisHistory implements HistoryStore {
   }
 
   private assertConnected(): void {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE');
   }
 }

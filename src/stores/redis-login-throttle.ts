@@ -74,6 +74,6 @@ export class RedisLoginThrottle implements LoginThrottle {
   }
 
   private assertConnected(): void {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE');
   }
 }

@@ -88,11 +88,11 @@ export class RedisMembership implements MembershipStore {
 
   /** Redis away, timed out or failing: ENGINE_UNAVAILABLE (503 / ack), never an internal error. */
   private async unavailableOnError<T>(run: () => Promise<T>): Promise<T> {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE');
     try {
       return await run();
     } catch (error) {
-      throw new GatewayError('ENGINE_UNAVAILABLE', `Room membership is unavailable (${error instanceof Error ? error.message : 'redis error'})`, { retryAfterS: 1 });
+      throw new GatewayError('ENGINE_UNAVAILABLE', `Room membership is unavailable (${error instanceof Error ? error.message : 'redis error'})`);
     }
   }
 }

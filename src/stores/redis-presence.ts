@@ -96,7 +96,7 @@ export class RedisPresence implements PresenceReader {
 
   /** Every socket entry of the nodes that beat recently. */
   private async entries(): Promise<PresenceEntry[]> {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE');
     const nodes = await this.client.zrangebyscore(this.nodesKey, Date.now() - 2 * this.heartbeatMs, '+inf');
     const pipeline = this.client.pipeline();
     for (const node of nodes) pipeline.hgetall(this.nodeKey(node));

@@ -37,7 +37,7 @@ export async function authRoutes(app: FastifyInstance, { service, accessTokens }
     const refusal = fromFastifyError(error as Error);
     if (refusal.code !== 'INTERNAL') return sendError(reply, refusal);
     request.log.error({ err: error, url: request.routeOptions.url }, 'auth service request failed');
-    return sendError(reply, new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again', { retryAfterS: 1 }));
+    return sendError(reply, new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again'));
   });
   app.post<{ Body: LoginBody }>('/login', { schema: { body: LoginBody } }, async (request) => {
     const { accessKey, username, password, deviceId } = request.body;
