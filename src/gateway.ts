@@ -220,8 +220,8 @@ function openSharedState(config: Config, nodeId: string, log: Logger): SharedSta
   }, log);
   return {
     engine,
-    clients: new RedisClientRegistry(connection.client, prefix),
-    loginThrottle: (limits) => new RedisLoginThrottle(connection.client, prefix, limits),
+    clients: new RedisClientRegistry(connection, prefix),
+    loginThrottle: (limits) => new RedisLoginThrottle(connection, prefix, limits),
     async close() {
       // The adapter's in-flight commands are answered before the connections go.
       await engine.close();

@@ -493,7 +493,7 @@ describe('VERIFY_USER_URL', () => {
     await new Promise((resolve) => backend.close(resolve));
   });
 
-  it('delegates the check to the backend: 200 { id, role, permissions } logs in, a refusal is LOGIN_FAILED, silence or errors are 503', async () => {
+  it('delegates the check to the backend: 200 { id, role, permissions } logs in, a refusal is LOGIN_FAILED, silence or errors are 503 with Retry-After', async () => {
     const gw = await startAuthGateway({ VERIFY_USER_URL: backendUrl, VERIFY_USER_TIMEOUT_MS: '300' });
     const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'right-password' });
     expect(seen[0]).toEqual({ username: 'alice', password: 'right-password' });
@@ -504,6 +504,8 @@ describe('VERIFY_USER_URL', () => {
       const response = await login(gw.authUrl, { username, password: 'whatever' });
       expect(response.status, username).toBe(503);
       expect(response.body.error?.code).toBe('AUTH_UNAVAILABLE');
+      // AUTH_UNAVAILABLE is transient: the catalog's retry hint becomes the header.
+      expect(response.headers.get('retry-after'), username).toBe('1');
     }
     // Passwords live in the backend: they are not changed here.
     const change = await api(gw.authUrl, '/password', { body: { oldPassword: 'right-password', newPassword: 'another-one-1', confirmPassword: 'another-one-1' }, key: pair.accessToken });

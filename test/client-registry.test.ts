@@ -1,11 +1,13 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../src/protocol/errors.js';
+import { createLogger } from '../src/runtime/logger.js';
 import type { ClientRegistry } from '../src/stores/client-registry.js';
 import { RedisClientRegistry } from '../src/stores/redis-client-registry.js';
+import { RedisConnection } from '../src/stores/redis-connection.js';
 import { SqliteClientRegistry } from '../src/stores/sqlite-client-registry.js';
 import { onCleanup, randomSuffix } from './support/gateway.js';
 import { startRedis, type TestRedis } from './support/redis.js';
@@ -32,12 +34,18 @@ function openSqlite(dir: string): SqliteClientRegistry {
 
 let redis: TestRedis;
 
-/** A connected ioredis client (fail-fast options as the Redis engine's), disconnected after the test. */
-async function connectRedis(): Promise<Redis> {
-  const client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
-  onCleanup(() => client.disconnect());
-  await client.connect();
-  return client;
+/** A node's Redis connection (fail-fast commands, as the gateway's), closed after the test. */
+function openConnection(url: string): RedisConnection {
+  const connection = new RedisConnection(url, randomSuffix(), createLogger('silent'));
+  onCleanup(() => connection.close());
+  return connection;
+}
+
+/** The same, once connected. */
+async function connectRedis(): Promise<RedisConnection> {
+  const connection = openConnection(redis.url);
+  if (!connection.isReady()) await once(connection.client, 'ready');
+  return connection;
 }
 
 const stores: [string, OpenStore][] = [
@@ -161,10 +169,9 @@ describe('SqliteClientRegistry storage', () => {
 });
 
 describe('RedisClientRegistry availability', () => {
-  it('refuses with ENGINE_UNAVAILABLE while its client is not ready', async () => {
-    const client = new Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false });
-    onCleanup(() => client.disconnect());
-    const clients = new RedisClientRegistry(client, `test-${randomSuffix()}:`);
+  it('refuses with ENGINE_UNAVAILABLE while its connection is not ready', async () => {
+    // Nothing listens on port 1: the connection keeps retrying and never becomes ready.
+    const clients = new RedisClientRegistry(openConnection('redis://127.0.0.1:1'), `test-${randomSuffix()}:`);
 
     const refusal = await clients.get('merchant-8').catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(GatewayError);
@@ -181,10 +188,10 @@ describe('RedisClientRegistry availability', () => {
     await expect(clients.subscribe('merchant-9', 'payment.created')).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
   });
 
-  it('leaves the shared client open on close', async () => {
-    const client = await connectRedis();
-    await new RedisClientRegistry(client, `test-${randomSuffix()}:`).close();
-    expect(client.status).toBe('ready');
-    expect(await client.ping()).toBe('PONG');
+  it('leaves the shared connection open on close', async () => {
+    const connection = await connectRedis();
+    await new RedisClientRegistry(connection, `test-${randomSuffix()}:`).close();
+    expect(connection.isReady()).toBe(true);
+    expect(await connection.client.ping()).toBe('PONG');
   });
 });

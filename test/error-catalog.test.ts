@@ -1,15 +1,37 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOG } from '../src/protocol/errors.js';
+import { ERROR_CATALOG, GatewayError, retryAfterOf, type ErrorCode } from '../src/protocol/errors.js';
+
+/** The rows of the README's error table: code, HTTP status and the retry column. */
+function documentedErrors(): { code: string; status: number; retry: string }[] {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.split('## Errors')[1]?.split('\n## ')[0] ?? '';
+  return [...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| ([^|]+) \|/gm)]
+    .map((match) => ({ code: match[1]!, status: Number(match[2]), retry: match[3]!.trim() }));
+}
+
+const codes = Object.keys(ERROR_CATALOG) as ErrorCode[];
 
 describe('error catalog', () => {
   it('is documented in the README, code for code, with the same HTTP status', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const section = readme.split('## Errors')[1]?.split('\n## ')[0] ?? '';
-    const documented = Object.fromEntries(
-      [...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((match) => [match[1], Number(match[2])]),
-    );
+    const documented = Object.fromEntries(documentedErrors().map(({ code, status }) => [code, status]));
     const catalog = Object.fromEntries(Object.entries(ERROR_CATALOG).map(([code, entry]) => [code, entry.status]));
     expect(documented).toEqual(catalog);
+  });
+
+  it("documents each code's retry hint: `transient, after N s` with the catalog's default wait, or `final`", () => {
+    const documented = Object.fromEntries(documentedErrors().map(({ code, retry }) => [code, retry]));
+    const catalog = Object.fromEntries(codes.map((code) => {
+      const afterS = retryAfterOf(code);
+      return [code, afterS === undefined ? 'final' : `transient, after ${afterS} s`];
+    }));
+    expect(documented).toEqual(catalog);
+  });
+
+  it('gives a refusal the catalog retry hint unless the throw site passes its own', () => {
+    expect(new GatewayError('ENGINE_UNAVAILABLE').retryAfterS).toBe(1);
+    expect(new GatewayError('AUTH_UNAVAILABLE').retryAfterS).toBe(1);
+    expect(new GatewayError('TOKEN_INVALID').retryAfterS).toBeUndefined();
+    expect(new GatewayError('RATE_LIMITED', undefined, { retryAfterS: 42 }).retryAfterS).toBe(42);
   });
 });

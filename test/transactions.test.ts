@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { namespaceTable } from '../src/realtime/namespace-table.js';
 import {
   TEST_API_KEY, TEST_JWT_SECRET, api, connectClient, disconnectReason, expectConnectError, nextEvent, signToken, startGateway,
 } from './support/gateway.js';
@@ -61,7 +62,7 @@ describe('seed 000: clients and transaction events', () => {
     const { url, gateway } = await startGateway();
     expect(await register(url, 'a/completed', [])).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY' } } });
     expect(await register(url, 'a b', [])).toMatchObject({ status: 400 });
-    const namespaces = () => (gateway.io as unknown as { _nsps: Map<string, unknown> })._nsps.size;
+    const namespaces = () => namespaceTable(gateway.io).size;
     const before = namespaces();
     const token = await merchantToken('nobody');
     for (let i = 0; i < 10; i += 1) expect((await expectConnectError(`${url}/made-up-${i}`, { auth: { token } })).data?.code).toBe('UNKNOWN_CLIENT');

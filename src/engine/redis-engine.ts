@@ -42,7 +42,6 @@ export class RedisEngine implements Engine {
 
   constructor(private readonly connection: RedisConnection, config: RedisConfig, options: RedisEngineOptions, private readonly logger: Logger) {
     const { nodeId, heartbeatMs, historySize, historyTtlMs, recoveryWindowMs } = options;
-    const { client } = connection;
     // The adapter's commands wait for Redis instead of failing: its stream writer, reader and subscriber resume after.
     const adapterClient = connection.waitingClient();
     const recoveryPrefix = `${config.prefix}recovery:`;
@@ -59,10 +58,10 @@ export class RedisEngine implements Engine {
         onlyPlaintext: true,
       })
       : createPubSubAdapter(adapterClient, connection.waitingClient(), { key: `${config.prefix}sio` })) as unknown as AdapterConstructor;
-    this.sessions = new RedisSessionStore(client, config.prefix);
-    this.presence = new RedisPresence(client, config.prefix, nodeId, heartbeatMs, logger);
-    this.membership = new RedisMembership(client, config.prefix, nodeId, heartbeatMs);
-    this.history = historySize > 0 ? new RedisHistory(client, config.prefix, historySize, historyTtlMs) : undefined;
+    this.sessions = new RedisSessionStore(connection, config.prefix);
+    this.presence = new RedisPresence(connection, config.prefix, nodeId, heartbeatMs, logger);
+    this.membership = new RedisMembership(connection, config.prefix, nodeId, heartbeatMs);
+    this.history = historySize > 0 ? new RedisHistory(connection, config.prefix, historySize, historyTtlMs) : undefined;
   }
 
   async bind(namespace: GatewayNamespace): Promise<void> {

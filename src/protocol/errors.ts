@@ -1,9 +1,23 @@
+/** One entry of the catalog. */
+interface CatalogEntry {
+  readonly status: number;
+  readonly message: string;
+  /**
+   * The retry hint: present on transient refusals (the same request may succeed later) as the seconds to
+   * wait by default, which HTTP answers send as `Retry-After`; absent on final ones (retrying the same
+   * request cannot help until the caller changes something).
+   */
+  readonly retryAfterS?: number;
+}
+
 /**
- * The error catalog: every refusal Switchboard gives, with its stable code, HTTP status and default message.
+ * The error catalog: every refusal Switchboard gives, with its stable code, HTTP status, default message
+ * and retry hint (transient codes carry a default `retryAfterS`, final codes none).
  *
  * The same codes appear in HTTP answers (`{ "error": { "code", "message" } }`), in socket acks
  * (`{ "error": { "code", "message" } }`) and in `connect_error` data (`err.data.code`). Clients switch
- * on `code`; messages may be reworded. `test/error-catalog.test.ts` checks that the README lists exactly these codes.
+ * on `code`; messages may be reworded. `test/error-catalog.test.ts` checks that the README lists exactly
+ * these codes, with their status and retry hint.
  */
 export const ERROR_CATALOG = {
   // --- handshake / client authentication ---
@@ -22,7 +36,7 @@ export const ERROR_CATALOG = {
   ROOM_LIMIT_REACHED: { status: 403, message: 'This socket is in as many rooms as MAX_ROOMS_PER_SOCKET allows' },
   JOIN_TOKEN_EXPIRED: { status: 401, message: 'The join token has expired' },
   JOIN_TOKEN_INVALID: { status: 401, message: 'The join token is malformed or wrongly signed' },
-  AUTH_UNAVAILABLE: { status: 503, message: 'The token could not be checked right now; try again' },
+  AUTH_UNAVAILABLE: { status: 503, message: 'The token could not be checked right now; try again', retryAfterS: 1 },
   USER_DISABLED: { status: 403, message: 'This user is disabled' },
   // --- auth service (login, refresh, logout, password) ---
   LOGIN_FAILED: { status: 401, message: 'Wrong username or password' },
@@ -45,16 +59,17 @@ export const ERROR_CATALOG = {
   EVENT_UNKNOWN: { status: 400, message: 'The server does not handle this client event' },
   NO_TARGET: { status: 400, message: 'Name at least one of rooms, users or sessions, or set broadcast: true' },
   BATCH_TOO_LARGE: { status: 400, message: 'The batch holds more items than allowed' },
-  RATE_LIMITED: { status: 429, message: 'Too many requests or events; slow down' },
+  // A socket's event budget refills within a second; the login throttle passes the wait it computed.
+  RATE_LIMITED: { status: 429, message: 'Too many requests or events; slow down', retryAfterS: 1 },
   WEBHOOK_URL_FORBIDDEN: { status: 400, message: 'The webhook URL is not an http(s) URL to an allowed host' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is larger than MAX_PAYLOAD_BYTES' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
   NOT_FOUND: { status: 404, message: 'No such route or resource' },
   // --- server state ---
-  ENGINE_UNAVAILABLE: { status: 503, message: 'The engine is not available; retry shortly' },
-  SHUTTING_DOWN: { status: 503, message: 'This node is shutting down; reconnect to another node' },
+  ENGINE_UNAVAILABLE: { status: 503, message: 'The engine is not available; retry shortly', retryAfterS: 1 },
+  SHUTTING_DOWN: { status: 503, message: 'This node is shutting down; reconnect to another node', retryAfterS: 1 },
   INTERNAL: { status: 500, message: 'Internal error' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
@@ -68,13 +83,14 @@ export interface ErrorBody {
 
 /**
  * A refusal with a stable code from the catalog. Thrown by any layer; turned into an HTTP answer, a socket
- * ack or `connect_error` data at the edge. The message defaults to the catalog's.
+ * ack or `connect_error` data at the edge. The message and the retry hint default to the catalog's; a
+ * throw site passes `retryAfterS` only when it knows better (e.g. the login throttle's computed wait).
  */
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
-  /** Seconds a client should wait before retrying (sets Retry-After on HTTP). */
+  /** Seconds a client should wait before retrying (sets Retry-After on HTTP); undefined for a final refusal. */
   readonly retryAfterS: number | undefined;
 
   constructor(code: ErrorCode, message?: string, options: { details?: Record<string, unknown>; retryAfterS?: number } = {}) {
@@ -83,7 +99,7 @@ export class GatewayError extends Error {
     this.code = code;
     this.status = ERROR_CATALOG[code].status;
     this.details = options.details;
-    this.retryAfterS = options.retryAfterS;
+    this.retryAfterS = options.retryAfterS ?? retryAfterOf(code);
   }
 
   toBody(): ErrorBody {
@@ -91,6 +107,12 @@ export class GatewayError extends Error {
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, details: this.details };
   }
+}
+
+/** The catalog's retry hint for `code`: the default seconds to wait, or undefined when the code is final. */
+export function retryAfterOf(code: ErrorCode): number | undefined {
+  const entry: CatalogEntry = ERROR_CATALOG[code];
+  return entry.retryAfterS;
 }
 
 export function isGatewayError(value: unknown): value is GatewayError {

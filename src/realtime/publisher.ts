@@ -40,7 +40,7 @@ export class Publisher {
 
   /** Refuses with ENGINE_UNAVAILABLE (503, Retry-After) when the engine cannot fan out right now. */
   assertReady(): void {
-    if (!this.engine.isReady()) throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
+    if (!this.engine.isReady()) throw new GatewayError('ENGINE_UNAVAILABLE');
   }
 
   /**

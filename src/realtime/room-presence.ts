@@ -72,7 +72,7 @@ export class RoomPresence {
       await this.countIn(socket, room);
     } catch (error) {
       await socket.leave(room);
-      throw isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE', 'Room membership could not be recorded', { retryAfterS: 1 });
+      throw isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE', 'Room membership could not be recorded');
     }
   }
 

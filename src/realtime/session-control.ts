@@ -3,8 +3,9 @@ import type { SessionPolicy } from '../config/config.js';
 import type { ActiveSessionStore } from '../stores/active-sessions.js';
 import { GatewayError } from '../protocol/errors.js';
 import type { Identity } from '../auth/auth-strategy.js';
-import { type GatewayNamespace, type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
+import { type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
 import { sessionRoom, userRoom } from '../protocol/own-rooms.js';
+import { namespaceTable } from './namespace-table.js';
 
 /** The inter-node event asking every node to enforce `latest` for one user. */
 const ENFORCE_LATEST_EVENT = 'switchboard:enforce-latest';
@@ -113,7 +114,7 @@ export class SessionControl {
    */
   logoutLocally(rooms: readonly string[], reason: LogoutReason, { mainNamespace = true } = {}): number {
     let count = 0;
-    for (const namespace of namespacesOf(this.io)) {
+    for (const namespace of namespaceTable(this.io).values()) {
       if (namespace.name === '/' && !mainNamespace) continue;
       let here = 0;
       for (const room of rooms) here += namespace.adapter.rooms.get(room)?.size ?? 0;
@@ -146,11 +147,6 @@ export class SessionControl {
 function logout(targets: ReturnType<GatewayServer['in']>, reason: LogoutReason): void {
   targets.emit('auth:logout', { reason });
   targets.disconnectSockets(true);
-}
-
-/** Every namespace of this node: `/` and seed 000's client namespaces (Socket.IO keeps the table private). */
-function namespacesOf(io: GatewayServer): Iterable<GatewayNamespace> {
-  return (io as unknown as { _nsps: Map<string, GatewayNamespace> })._nsps.values();
 }
 
 function sessionKey(sessionId: string | undefined, socketId: string): string {

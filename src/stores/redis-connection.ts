@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { GatewayError, isGatewayError } from '../protocol/errors.js';
+import type { ScriptSource } from './redis-scripts.js';
 
 /** Upper bound on one of our own Redis commands (sessions, presence, history, registry, throttle). */
 const COMMAND_TIMEOUT_MS = 2000;
@@ -15,10 +17,14 @@ const MAX_RECONNECT_DELAY_MS = 2000;
  * fail fast while Redis is away, so no request hangs) and, on demand, connections that wait for Redis
  * instead (the Socket.IO adapter's stream writer, reader and subscriber, which resume after an outage).
  * An unreachable Redis never crashes the node: the clients retry with backoff and one line per outage is logged.
+ *
+ * Stores run their commands through {@link run} and their Lua scripts through {@link registerScripts}.
  */
 export class RedisConnection {
   readonly client: Redis;
   private readonly waiting: Redis[] = [];
+  /** The scripts defined on the command connection, by command name. */
+  private readonly scripts = new Map<string, string>();
 
   constructor(
     private readonly url: string,
@@ -49,6 +55,37 @@ export class RedisConnection {
   /** True while the command connection is up: stores answer ENGINE_UNAVAILABLE otherwise. */
   isReady(): boolean {
     return this.client.status === 'ready';
+  }
+
+  /**
+   * Runs a store's command(s) on the command connection, or answers ENGINE_UNAVAILABLE (503 / ack, with the
+   * catalog's Retry-After): at once while the connection is not ready (nothing queues), and for any failure
+   * of `commands` (an error reply, no answer within the command timeout, the connection lost) as
+   * `{unavailable} ({cause})` — never an internal error. A refusal `commands` throws itself passes as it is.
+   */
+  async run<T>(unavailable: string, commands: (client: Redis) => Promise<T>): Promise<T> {
+    if (!this.isReady()) throw new GatewayError('ENGINE_UNAVAILABLE');
+    try {
+      return await commands(this.client);
+    } catch (error) {
+      if (isGatewayError(error)) throw error;
+      throw new GatewayError('ENGINE_UNAVAILABLE', `${unavailable} (${error instanceof Error ? error.message : 'redis error'})`);
+    }
+  }
+
+  /**
+   * Defines Lua scripts on the command connection (ioredis `defineCommand`), once each however many stores
+   * register them; pipelines and transactions made afterwards can run them too. Two different scripts
+   * under one name are a bug and throw.
+   */
+  registerScripts(...scripts: readonly ScriptSource[]): void {
+    for (const { name, numberOfKeys, lua } of scripts) {
+      const registered = this.scripts.get(name);
+      if (registered === lua) continue;
+      if (registered !== undefined) throw new Error(`Another Lua script is already registered as ${name}`);
+      this.client.defineCommand(name, numberOfKeys === 'variable' ? { lua } : { numberOfKeys, lua });
+      this.scripts.set(name, lua);
+    }
   }
 
   async close(): Promise<void> {

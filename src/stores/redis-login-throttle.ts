@@ -1,12 +1,12 @@
-import type { Redis } from 'ioredis';
-import { GatewayError } from '../protocol/errors.js';
 import type { LoginThrottle, ThrottleLimits } from './login-throttle.js';
+import type { RedisConnection } from './redis-connection.js';
+import { LuaScript } from './redis-scripts.js';
 
 /**
  * Counts one attempt per key (INCR; the first starts the window's expiry) and answers the longest wait
  * in milliseconds among the keys over the limit, 0 when none is: one atomic round trip.
  */
-const TAKE = `
+const TAKE = new LuaScript<string[], [maxFailures: number, windowMs: number], number>('switchboardLoginTake', 'variable', `
 local wait = 0
 for i, key in ipairs(KEYS) do
   local attempts = redis.call('INCR', key)
@@ -17,63 +17,50 @@ for i, key in ipairs(KEYS) do
     if ttl > wait then wait = ttl end
   end
 end
-return wait`;
+return wait`);
 
 /** Un-counts one attempt, never below zero and never touching a window that already ended. */
-const FORGIVE = `
+const FORGIVE = new LuaScript<string[], [], number>('switchboardLoginForgive', 'variable', `
 for i, key in ipairs(KEYS) do
   local attempts = tonumber(redis.call('GET', key) or '0')
   if attempts > 0 then redis.call('DECR', key) end
 end
-return 0`;
+return 0`);
 
-interface ThrottleCommands {
-  switchboardLoginTake(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
-  switchboardLoginForgive(numberOfKeys: number, ...keys: string[]): Promise<number>;
-}
+const UNAVAILABLE = 'The login throttle is unavailable';
 
 /**
  * The login throttle shared by every node: one counter per key (`{prefix}login-failures:{key}`) that
- * expires with its window. While Redis is unreachable logins are refused (ENGINE_UNAVAILABLE, 503) rather
- * than let through unthrottled.
+ * expires with its window. While Redis is unreachable or failing logins are refused (ENGINE_UNAVAILABLE,
+ * which the auth routes answer as 503 AUTH_UNAVAILABLE) rather than let through unthrottled.
  */
 export class RedisLoginThrottle implements LoginThrottle {
-  private readonly commands: ThrottleCommands;
-
   constructor(
-    private readonly client: Redis,
+    private readonly connection: RedisConnection,
     private readonly prefix: string,
     private readonly limits: ThrottleLimits,
   ) {
-    client.defineCommand('switchboardLoginTake', { lua: TAKE });
-    client.defineCommand('switchboardLoginForgive', { lua: FORGIVE });
-    this.commands = client as unknown as ThrottleCommands;
+    connection.registerScripts(TAKE, FORGIVE);
   }
 
   async take(keys: readonly string[]): Promise<number> {
-    this.assertConnected();
-    const waitMs = await this.commands.switchboardLoginTake(keys.length, ...keys.map((key) => this.key(key)), this.limits.maxFailures, this.limits.windowMs);
+    const waitMs = await this.connection.run(UNAVAILABLE, (client) =>
+      TAKE.run(client, keys.map((key) => this.key(key)), [this.limits.maxFailures, this.limits.windowMs]));
     return Math.ceil(Number(waitMs) / 1000);
   }
 
   async forgive(keys: readonly string[]): Promise<void> {
-    this.assertConnected();
-    await this.commands.switchboardLoginForgive(keys.length, ...keys.map((key) => this.key(key)));
+    await this.connection.run(UNAVAILABLE, (client) => FORGIVE.run(client, keys.map((key) => this.key(key)), []));
   }
 
   async reset(key: string): Promise<void> {
-    this.assertConnected();
-    await this.client.del(this.key(key));
+    await this.connection.run(UNAVAILABLE, (client) => client.del(this.key(key)));
   }
 
-  /** The connection belongs to the engine, which closes it. */
+  /** The connection belongs to the composition root, which closes it. */
   async close(): Promise<void> {}
 
   private key(key: string): string {
     return `${this.prefix}login-failures:${key}`;
-  }
-
-  private assertConnected(): void {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
   }
 }

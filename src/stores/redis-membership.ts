@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
-import { GatewayError } from '../protocol/errors.js';
 import type { MembershipChange, MembershipStore } from './membership.js';
 import type { RoomMember } from './presence.js';
+import type { RedisConnection } from './redis-connection.js';
+import { LuaScript } from './redis-scripts.js';
 
 /**
  * Adds `delta` (+1 join, -1 leave) to this node's count of `user` in `room`, then sums the user's and the
@@ -10,7 +10,11 @@ import type { RoomMember } from './presence.js';
  * sockets), counter `members-total:{room}:{node}`, and set `members-rooms:{node}` for clean-up.
  * Returns {userSum, roomSum}, or {-1, -1} when a leave finds nothing to remove.
  */
-const CHANGE_SCRIPT = `
+const CHANGE = new LuaScript<
+  [],
+  [prefix: string, room: string, node: string, user: string, delta: number, since: number],
+  [userSum: number, roomSum: number]
+>('switchboardMembershipChange', 0, `
 local prefix, room, node, user, delta, since = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local mine = prefix .. 'members:' .. room .. ':' .. node
 local mineTotal = prefix .. 'members-total:' .. room .. ':' .. node
@@ -28,10 +32,13 @@ for _, other in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'presence:nodes', s
   end
 end
 return {userSum, roomSum}
-`;
+`);
 
-/** Deletes every membership key of `node` (a node that stopped, or stopped beating). ARGV: prefix, node. */
-export const FORGET_NODE_SCRIPT = `
+/**
+ * Deletes every membership key of `node` (a node that stopped, or stopped beating). ARGV: prefix, node.
+ * Run by the presence clean-up, in the same pipeline or transaction that drops the node's presence.
+ */
+export const FORGET_NODE = new LuaScript<[], [prefix: string, node: string], number>('switchboardForgetNode', 0, `
 local prefix, node = ARGV[1], ARGV[2]
 local set = prefix .. 'members-rooms:' .. node
 for _, room in ipairs(redis.call('SMEMBERS', set)) do
@@ -39,20 +46,25 @@ for _, room in ipairs(redis.call('SMEMBERS', set)) do
 end
 redis.call('DEL', set)
 return 0
-`;
+`);
+
+const UNAVAILABLE = 'Room membership is unavailable';
 
 /**
- * Room membership counted in Redis per node, summed over the live nodes (see {@link CHANGE_SCRIPT}). A
+ * Room membership counted in Redis per node, summed over the live nodes (see {@link CHANGE}). A
  * crashed node's counts stop counting once it stops beating and are deleted by the presence clean-up;
- * its users' departures are not announced as events.
+ * its users' departures are not announced as events. While Redis is unreachable or failing every call
+ * fails at once with ENGINE_UNAVAILABLE.
  */
 export class RedisMembership implements MembershipStore {
   constructor(
-    private readonly client: Redis,
+    private readonly connection: RedisConnection,
     private readonly prefix: string,
     private readonly nodeId: string,
     private readonly heartbeatMs: number,
-  ) {}
+  ) {
+    connection.registerScripts(CHANGE);
+  }
 
   async joined(room: string, userId: string): Promise<MembershipChange> {
     const [userSum, roomSum] = await this.change(room, userId, 1);
@@ -66,10 +78,10 @@ export class RedisMembership implements MembershipStore {
   }
 
   async members(room: string): Promise<RoomMember[]> {
-    return this.unavailableOnError(async () => {
-      const nodes = new Set(await this.client.zrangebyscore(`${this.prefix}presence:nodes`, Date.now() - 2 * this.heartbeatMs, '+inf'));
+    return this.connection.run(UNAVAILABLE, async (client) => {
+      const nodes = new Set(await client.zrangebyscore(`${this.prefix}presence:nodes`, Date.now() - 2 * this.heartbeatMs, '+inf'));
       nodes.add(this.nodeId);
-      const pipeline = this.client.pipeline();
+      const pipeline = client.pipeline();
       for (const node of nodes) pipeline.hgetall(`${this.prefix}members:${room}:${node}`);
       const counts = new Map<string, number>();
       for (const [error, hash] of (await pipeline.exec()) ?? []) {
@@ -82,17 +94,6 @@ export class RedisMembership implements MembershipStore {
 
   private async change(room: string, userId: string, delta: number): Promise<[number, number]> {
     const since = Date.now() - 2 * this.heartbeatMs;
-    return this.unavailableOnError(async () =>
-      (await this.client.eval(CHANGE_SCRIPT, 0, this.prefix, room, this.nodeId, userId, delta, since)) as [number, number]);
-  }
-
-  /** Redis away, timed out or failing: ENGINE_UNAVAILABLE (503 / ack), never an internal error. */
-  private async unavailableOnError<T>(run: () => Promise<T>): Promise<T> {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
-    try {
-      return await run();
-    } catch (error) {
-      throw new GatewayError('ENGINE_UNAVAILABLE', `Room membership is unavailable (${error instanceof Error ? error.message : 'redis error'})`, { retryAfterS: 1 });
-    }
+    return this.connection.run(UNAVAILABLE, (client) => CHANGE.run(client, [], [this.prefix, room, this.nodeId, userId, delta, since]));
   }
 }

@@ -1,11 +1,12 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { GatewayError } from '../protocol/errors.js';
 import { type GatewayNamespace } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
 import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from './presence.js';
 import { countMembers } from './count-members.js';
-import { FORGET_NODE_SCRIPT } from './redis-membership.js';
+import type { RedisConnection } from './redis-connection.js';
+import { FORGET_NODE } from './redis-membership.js';
+
+const UNAVAILABLE = 'Presence is unavailable';
 
 /** How often changed sockets are written to Redis, in one pipeline. */
 const FLUSH_MS = 50;
@@ -25,7 +26,9 @@ interface PresenceEntry extends ConnectionInfo {
  * node deletes the leftovers of such a node. Writes follow the adapter's `join-room`/`leave-room`
  * events and are batched; after Redis comes back (possibly empty) the node writes all its sockets again.
  *
- * Queries read every live socket entry: fine for the admin API, not meant for per-message use.
+ * Queries read every live socket entry: fine for the admin API, not meant for per-message use. While Redis
+ * is unreachable or failing they fail at once with ENGINE_UNAVAILABLE; the background writes skip and
+ * catch up when it is back.
  */
 export class RedisPresence implements PresenceReader {
   private readonly nodesKey: string;
@@ -35,13 +38,14 @@ export class RedisPresence implements PresenceReader {
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly client: Redis,
+    private readonly connection: RedisConnection,
     private readonly prefix: string,
     private readonly nodeId: string,
     private readonly heartbeatMs: number,
     private readonly logger: Logger,
   ) {
     this.nodesKey = `${prefix}presence:nodes`;
+    connection.registerScripts(FORGET_NODE);
   }
 
   /** Starts following the namespace's rooms and beating. */
@@ -49,18 +53,18 @@ export class RedisPresence implements PresenceReader {
     this.namespace = namespace;
     namespace.adapter.on('join-room', (room: string, id: string) => this.changed(room, id));
     namespace.adapter.on('leave-room', (room: string, id: string) => this.changed(room, id));
-    this.client.on('ready', () => this.resync());
+    this.connection.client.on('ready', () => this.resync());
     this.heartbeatTimer = setInterval(() => void this.beat(), this.heartbeatMs).unref();
-    if (this.client.status === 'ready') this.resync();
+    if (this.connection.isReady()) this.resync();
   }
 
   /** Stops beating and removes this node's entries (a graceful stop leaves nothing behind). */
   async stop(): Promise<void> {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.flushTimer);
-    if (this.client.status !== 'ready') return;
-    await this.client.multi().zrem(this.nodesKey, this.nodeId).del(this.nodeKey(this.nodeId))
-      .eval(FORGET_NODE_SCRIPT, 0, this.prefix, this.nodeId).exec();
+    if (!this.connection.isReady()) return;
+    const multi = this.connection.client.multi().zrem(this.nodesKey, this.nodeId).del(this.nodeKey(this.nodeId));
+    await FORGET_NODE.queue(multi, [], [this.prefix, this.nodeId]).exec();
   }
 
   async rooms(prefix = '', limit = 1000): Promise<RoomInfo[]> {
@@ -96,20 +100,21 @@ export class RedisPresence implements PresenceReader {
 
   /** Every socket entry of the nodes that beat recently. */
   private async entries(): Promise<PresenceEntry[]> {
-    if (this.client.status !== 'ready') throw new GatewayError('ENGINE_UNAVAILABLE', undefined, { retryAfterS: 1 });
-    const nodes = await this.client.zrangebyscore(this.nodesKey, Date.now() - 2 * this.heartbeatMs, '+inf');
-    const pipeline = this.client.pipeline();
-    for (const node of nodes) pipeline.hgetall(this.nodeKey(node));
-    const replies = (await pipeline.exec()) ?? [];
-    const entries: PresenceEntry[] = [];
-    for (const [error, hash] of replies) {
-      if (error !== null || hash === null || typeof hash !== 'object') continue;
-      for (const [socketId, raw] of Object.entries(hash as Record<string, string>)) {
-        const [userId, sessionId, connectedAt, rooms] = JSON.parse(raw) as StoredSocket;
-        entries.push({ socketId, userId, sessionId: sessionId ?? undefined, connectedAt, rooms });
+    return this.connection.run(UNAVAILABLE, async (client) => {
+      const nodes = await client.zrangebyscore(this.nodesKey, Date.now() - 2 * this.heartbeatMs, '+inf');
+      const pipeline = client.pipeline();
+      for (const node of nodes) pipeline.hgetall(this.nodeKey(node));
+      const replies = (await pipeline.exec()) ?? [];
+      const entries: PresenceEntry[] = [];
+      for (const [error, hash] of replies) {
+        if (error !== null || hash === null || typeof hash !== 'object') continue;
+        for (const [socketId, raw] of Object.entries(hash as Record<string, string>)) {
+          const [userId, sessionId, connectedAt, rooms] = JSON.parse(raw) as StoredSocket;
+          entries.push({ socketId, userId, sessionId: sessionId ?? undefined, connectedAt, rooms });
+        }
       }
-    }
-    return entries;
+      return entries;
+    });
   }
 
   private changed(room: string, socketId: string): void {
@@ -128,9 +133,9 @@ export class RedisPresence implements PresenceReader {
   private async flush(): Promise<void> {
     this.flushTimer = undefined;
     const namespace = this.namespace;
-    if (namespace === undefined || this.dirty.size === 0 || this.client.status !== 'ready') return;
+    if (namespace === undefined || this.dirty.size === 0 || !this.connection.isReady()) return;
     const key = this.nodeKey(this.nodeId);
-    const pipeline = this.client.pipeline();
+    const pipeline = this.connection.client.pipeline();
     for (const socketId of this.dirty) {
       const socket = namespace.sockets.get(socketId);
       const rooms = [...(namespace.adapter.sids.get(socketId) ?? [])].filter((room) => room !== socketId);
@@ -152,12 +157,13 @@ export class RedisPresence implements PresenceReader {
 
   /** Marks this node alive, keeps its hash from expiring, and removes nodes that stopped beating. */
   private async beat(): Promise<void> {
-    if (this.client.status !== 'ready') return;
+    if (!this.connection.isReady()) return;
     const now = Date.now();
     try {
-      const dead = await this.client.zrangebyscore(this.nodesKey, '-inf', `(${now - 2 * this.heartbeatMs}`);
-      const pipeline = this.client.pipeline().zadd(this.nodesKey, now, this.nodeId).pexpire(this.nodeKey(this.nodeId), 3 * this.heartbeatMs);
-      for (const node of dead) pipeline.zrem(this.nodesKey, node).del(this.nodeKey(node)).eval(FORGET_NODE_SCRIPT, 0, this.prefix, node);
+      const { client } = this.connection;
+      const dead = await client.zrangebyscore(this.nodesKey, '-inf', `(${now - 2 * this.heartbeatMs}`);
+      const pipeline = client.pipeline().zadd(this.nodesKey, now, this.nodeId).pexpire(this.nodeKey(this.nodeId), 3 * this.heartbeatMs);
+      for (const node of dead) FORGET_NODE.queue(pipeline.zrem(this.nodesKey, node).del(this.nodeKey(node)), [], [this.prefix, node]);
       await pipeline.exec();
     } catch (error) {
       this.logger.warn({ err: error }, 'presence heartbeat failed');

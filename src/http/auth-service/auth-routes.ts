@@ -32,12 +32,13 @@ export interface AuthRoutesOptions {
  * `POST /token`, `DELETE /logout`, `POST /password`, `GET /me`. Request bodies are never logged.
  */
 export async function authRoutes(app: FastifyInstance, { service, accessTokens }: AuthRoutesOptions): Promise<void> {
-  // A failure that is not a refusal here is the store or the throttle being unreachable: 503, try again.
+  // A failure that is not a refusal here, or the Redis throttle's ENGINE_UNAVAILABLE, is the store or the
+  // throttle being unreachable: 503 AUTH_UNAVAILABLE, try again.
   app.setErrorHandler((error, request, reply) => {
     const refusal = fromFastifyError(error as Error);
-    if (refusal.code !== 'INTERNAL') return sendError(reply, refusal);
+    if (refusal.code !== 'INTERNAL' && refusal.code !== 'ENGINE_UNAVAILABLE') return sendError(reply, refusal);
     request.log.error({ err: error, url: request.routeOptions.url }, 'auth service request failed');
-    return sendError(reply, new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again', { retryAfterS: 1 }));
+    return sendError(reply, new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again'));
   });
   app.post<{ Body: LoginBody }>('/login', { schema: { body: LoginBody } }, async (request) => {
     const { accessKey, username, password, deviceId } = request.body;

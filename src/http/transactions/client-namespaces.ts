@@ -3,6 +3,7 @@ import type { Namespace } from 'socket.io';
 import { ADMIN_ROLE } from '../../auth/permissions.js';
 import { GatewayError, isGatewayError } from '../../protocol/errors.js';
 import { toConnectError } from '../../realtime/handshake.js';
+import { namespaceTable } from '../../realtime/namespace-table.js';
 import type { NamespaceHooks } from '../../realtime/socket-server.js';
 import type { GatewayServer, GatewaySocket } from '../../protocol/socket-types.js';
 import type { ClientRegistry } from '../../stores/client-registry.js';
@@ -56,11 +57,11 @@ export function clientNamespaces(clientId: string, events: readonly string[]): s
 
 /**
  * Removes a child namespace nobody is in, as Socket.IO's own `cleanupEmptyChildNamespaces` does — which
- * only runs when a socket leaves, never for a refused one. Socket.IO keeps the table in private fields.
+ * only runs when a socket leaves, never for a refused one. Socket.IO keeps the parent's children private too.
  */
 function dropIfEmpty(io: GatewayServer, parent: { children: Set<unknown> }, namespace: Namespace | GatewaySocket['nsp']): void {
   if (namespace.sockets.size > 0) return;
   namespace.adapter.close();
-  (io as unknown as { _nsps: Map<string, unknown> })._nsps.delete(namespace.name);
+  namespaceTable(io).delete(namespace.name);
   parent.children.delete(namespace);
 }

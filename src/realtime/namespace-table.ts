@@ -1,0 +1,17 @@
+import type { GatewayNamespace, GatewayServer } from '../protocol/socket-types.js';
+
+/**
+ * Socket.IO's table of a server's namespaces, by name: `/` and every namespace `io.of()` made, seed 000's
+ * client namespaces included.
+ *
+ * The one place Switchboard reads Socket.IO's private `Server._nsps` (socket.io 4.8), because the public
+ * API can neither list a server's namespaces nor forget one. Logouts walk it to reach every namespace;
+ * the client namespaces delete a refused connection's empty namespace from it, as Socket.IO's own
+ * `cleanupEmptyChildNamespaces` does. Check it when upgrading socket.io (test/transactions.test.ts
+ * counts the table); a release without the field fails here, loudly, instead of somewhere downstream.
+ */
+export function namespaceTable(io: GatewayServer): Map<string, GatewayNamespace> {
+  const table = (io as unknown as { _nsps?: unknown })._nsps;
+  if (!(table instanceof Map)) throw new Error('socket.io no longer keeps its namespaces in Server._nsps: adapt namespaceTable()');
+  return table as Map<string, GatewayNamespace>;
+}
