@@ -9,8 +9,8 @@ import { api, connectClient, nextEvent } from './support/gateway.js';
 import { problemsOf } from './support/config.js';
 import { spawnGateway } from './support/process.js';
 
-/** The document whose configuration table lists every variable (README.md for now). */
-const CONFIGURATION_DOC = new URL('../README.md', import.meta.url);
+/** The document whose configuration table lists every variable. */
+const CONFIGURATION_DOC = new URL('../docs/configuration.md', import.meta.url);
 
 /**
  * The configuration table's rows as `[variable, default cell]`: the table under the header

@@ -2,18 +2,20 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, GatewayError, retryAfterOf, type ErrorCode } from '../src/protocol/errors.js';
 
-/** The rows of the README's error table: code, HTTP status and the retry column. */
+/** The document whose table lists every error code. */
+const ERRORS_DOC = new URL('../docs/errors.md', import.meta.url);
+
+/** The rows of the error table in {@link ERRORS_DOC}: code, HTTP status and the retry column. */
 function documentedErrors(): { code: string; status: number; retry: string }[] {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const section = readme.split('## Errors')[1]?.split('\n## ')[0] ?? '';
-  return [...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| ([^|]+) \|/gm)]
+  const text = readFileSync(ERRORS_DOC, 'utf8');
+  return [...text.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| ([^|]+) \|/gm)]
     .map((match) => ({ code: match[1]!, status: Number(match[2]), retry: match[3]!.trim() }));
 }
 
 const codes = Object.keys(ERROR_CATALOG) as ErrorCode[];
 
 describe('error catalog', () => {
-  it('is documented in the README, code for code, with the same HTTP status', () => {
+  it('is documented in docs/errors.md, code for code, with the same HTTP status', () => {
     const documented = Object.fromEntries(documentedErrors().map(({ code, status }) => [code, status]));
     const catalog = Object.fromEntries(Object.entries(ERROR_CATALOG).map(([code, entry]) => [code, entry.status]));
     expect(documented).toEqual(catalog);
