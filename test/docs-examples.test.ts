@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load-config.js';
+import { problemsOf } from './support/config.js';
+
+/** The document holding the production `.env` example. */
+const README = new URL('../README.md', import.meta.url);
+
+/** The body of the first fenced code block of `markdown` whose first line is `# .env`. */
+function dotEnvBlock(markdown: string): string {
+  const block = /^```[a-z]*\n# \.env\n([\s\S]*?)^```$/m.exec(markdown);
+  if (block === null) throw new Error('no fenced block starting with "# .env" in the README');
+  return block[1]!;
+}
+
+/** KEY=VALUE lines; blank lines and `#` comment lines skipped. The example keeps to this subset of .env. */
+function parseKeyValues(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (match === null) throw new Error(`not a KEY=VALUE line: ${line}`);
+    env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
+describe('README examples', () => {
+  it('the production .env example loads without problems', () => {
+    const block = dotEnvBlock(readFileSync(README, 'utf8'));
+    const env = parseKeyValues(block);
+    expect(env.NODE_ENV).toBe('production');
+    // The gateway reads .env with process.loadEnvFile (Node.js 20.12+), whose parser util.parseEnv exposes.
+    if (typeof parseEnv === 'function') expect(parseEnv(block)).toEqual(env);
+    expect(problemsOf(env)).toEqual([]);
+    const config = loadConfig(env);
+    expect(config.nodeEnv).toBe('production');
+    expect(config.apiKeys).toEqual(env.API_KEYS!.split(','));
+    expect(config.jwt.secret).toBe(env.JWT_SECRET);
+    expect(Object.values(config.generated).filter((value) => value !== undefined)).toEqual([]);
+  });
+});
