@@ -1,5 +1,5 @@
 # Production image: `docker build -t switchboard .` (or `docker-compose up -d`, see docker-compose.yml).
-# Configuration comes from the environment (README, "Configuration"); NODE_ENV=production makes the
+# Configuration comes from the environment (docs/configuration.md); NODE_ENV=production makes the
 # gateway refuse to start without an API key and a JWT secret/key instead of generating them.
 ARG NODE_IMAGE=node:20-bookworm-slim
 

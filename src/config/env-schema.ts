@@ -78,9 +78,9 @@ const domains = commaList.transform((list) => list.map((domain) => domain.toLowe
 
 /**
  * The environment variables Switchboard reads, declared once: each with its parser, its default (written
- * as the string an operator would set, so the README's table can show it as is) and a one-line doc. Each
+ * as the string an operator would set, so docs/configuration.md's table can show it as is) and a one-line doc. Each
  * variable parses on its own here; rules across variables are in `config-rules.ts`. `test/config.test.ts`
- * checks the README's configuration table against {@link describeVariables}.
+ * checks docs/configuration.md's table against {@link describeVariables}.
  */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).prefault('development')

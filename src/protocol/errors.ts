@@ -16,7 +16,7 @@ interface CatalogEntry {
  *
  * The same codes appear in HTTP answers (`{ "error": { "code", "message" } }`), in socket acks
  * (`{ "error": { "code", "message" } }`) and in `connect_error` data (`err.data.code`). Clients switch
- * on `code`; messages may be reworded. `test/error-catalog.test.ts` checks that the README lists exactly
+ * on `code`; messages may be reworded. `test/error-catalog.test.ts` checks that docs/errors.md lists exactly
  * these codes, with their status and retry hint.
  */
 export const ERROR_CATALOG = {
