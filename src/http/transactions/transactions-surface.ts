@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../protocol/errors.js';
-import { assertPublishable } from '../../protocol/publication.js';
+import { namespaceTarget } from '../../protocol/publication.js';
 import type { ClientRecord } from '../../stores/client-registry.js';
 import type { SurfaceOptions } from '../api-context.js';
 import { CLIENT_ID_PATTERN, clientNamespaces } from './client-namespaces.js';
@@ -81,10 +80,7 @@ export async function transactionsSurface(app: FastifyInstance, { context }: Sur
       const client = await registry.get(clientId);
       if (client === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${clientId}" is registered`);
       if (!client.subscriptions.includes(event)) return { delivered: false, reason: `client "${clientId}" does not subscribe to "${event}"` };
-      assertPublishable(event, payload);
-      const id = randomUUID();
-      io.of(`/${clientId}`).emit(event, payload, { id });
-      io.of(`/${clientId}/${event}`).emit(event, payload, { id });
+      const { id } = await context.publisher.publish(event, payload, namespaceTarget(clientNamespaces(clientId, [event])));
       return { delivered: true, id };
     });
   }
