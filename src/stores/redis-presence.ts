@@ -3,8 +3,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../protocol/errors.js';
 import { type GatewayNamespace } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
-import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from './presence.js';
-import { countMembers } from './count-members.js';
+import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, UserPresence } from './presence.js';
 import { FORGET_NODE_SCRIPT } from './redis-membership.js';
 
 /** How often changed sockets are written to Redis, in one pipeline. */
@@ -73,10 +72,6 @@ export class RedisPresence implements PresenceReader {
 
   async roomSize(room: string): Promise<number> {
     return (await this.entries()).filter((entry) => entry.rooms.includes(room)).length;
-  }
-
-  async roomMembers(room: string): Promise<RoomMember[]> {
-    return countMembers((await this.entries()).filter((entry) => entry.rooms.includes(room)).map((entry) => entry.userId));
   }
 
   async user(userId: string): Promise<UserPresence> {

@@ -4,7 +4,7 @@ import { DisconnectBody, RoomParams, RoomsQuery, UserParams } from './schemas.js
 
 /** Users and rooms: `GET /v1/users/{userId}`, `POST /v1/users/{userId}/disconnect`, `GET /v1/rooms`, `GET /v1/rooms/{room}`, `GET /v1/rooms/{room}/presence`. */
 export async function presenceRoutes(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  const { presence, sessions } = context.engine;
+  const { presence, sessions, membership } = context.engine;
 
   app.get<{ Params: UserParams }>('/users/:userId', { schema: { params: UserParams } }, async (request) => {
     const { userId } = request.params;
@@ -25,9 +25,15 @@ export async function presenceRoutes(app: FastifyInstance, { context }: SurfaceO
     rooms: await presence.rooms(request.query.prefix, request.query.limit),
   }));
 
+  /**
+   * The same answer as the socket event `room/members`: the membership counts that drive the presence
+   * events and webhooks (cluster-wide, read without listing sockets). They cover the rooms sockets joined,
+   * not their own `user:`/`session:`/`role:` rooms (`GET /v1/users/{userId}` lists a user's sockets), and
+   * a dropped socket stays counted until RECOVERY_WINDOW_MS has passed, as it does for `room/user-disconnected`.
+   */
   app.get<{ Params: RoomParams }>('/rooms/:room/presence', { schema: { params: RoomParams } }, async (request) => ({
     room: request.params.room,
-    members: await presence.roomMembers(request.params.room),
+    members: await membership.members(request.params.room),
   }));
 
   app.get<{ Params: RoomParams }>('/rooms/:room', { schema: { params: RoomParams } }, async (request) => ({
