@@ -2,16 +2,15 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { GatewayError } from '../protocol/errors.js';
-import type { ApiContext } from './api-context.js';
 import { errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
-import { healthRoutes } from './health-routes.js';
-import { internalSurface } from './internal/internal-surface.js';
-import { channelEventsSurface } from './channel-events/channel-events-surface.js';
-import { eventGatewaySurface } from './event-gateway/event-gateway-surface.js';
-import { transactionsSurface } from './transactions/transactions-surface.js';
-import { v1Surface } from './v1/v1-surface.js';
+import { healthRoutes, type HealthOptions } from './health-routes.js';
+import { internalSurface, type InternalOptions } from './internal/internal-surface.js';
+import { channelEventsSurface, type ChannelEventsOptions } from './channel-events/channel-events-surface.js';
+import { eventGatewaySurface, type EventGatewayOptions } from './event-gateway/event-gateway-surface.js';
+import { transactionsSurface, type TransactionsOptions } from './transactions/transactions-surface.js';
+import { v1Surface, type V1Options } from './v1/v1-surface.js';
 import { validatorCompiler } from './validation.js';
 
 /**
@@ -86,14 +85,27 @@ function useJsonOnly(app: FastifyInstance): void {
   });
 }
 
-/** Adds every HTTP surface: health, `/v1`, `/internal` (seed 003), `/api/socket` (seed 001), GATEWAY_BASE_PATH (seed 002). */
-export async function registerSurfaces(app: FastifyInstance, context: ApiContext): Promise<void> {
-  await app.register(healthRoutes, { context });
-  await app.register(v1Surface, { prefix: '/v1', context });
-  await app.register(internalSurface, { prefix: '/internal', context });
-  await app.register(channelEventsSurface, { prefix: '/api/socket', context });
-  if (context.config.transactionsApi) await app.register(transactionsSurface, { context });
-  await app.register(eventGatewaySurface, { prefix: context.config.gatewayBasePath === '/' ? '' : context.config.gatewayBasePath, context });
+/** Each HTTP surface's options, built by the composition root: every surface gets only what it uses. */
+export interface HttpSurfaces {
+  readonly health: HealthOptions;
+  readonly v1: V1Options;
+  readonly internal: InternalOptions;
+  readonly channelEvents: ChannelEventsOptions;
+  /** Seed 000's routes at the root; `undefined` when TRANSACTIONS_API is off. */
+  readonly transactions: TransactionsOptions | undefined;
+  readonly eventGateway: EventGatewayOptions;
+  /** GATEWAY_BASE_PATH: where the event gateway's `POST /{eventName}` is mounted. */
+  readonly gatewayBasePath: string;
+}
+
+/** Adds every HTTP surface: health, `/v1`, `/internal` (seed 003), `/api/socket` (seed 001), seed 000's routes, GATEWAY_BASE_PATH (seed 002). */
+export async function registerSurfaces(app: FastifyInstance, surfaces: HttpSurfaces): Promise<void> {
+  await app.register(healthRoutes, surfaces.health);
+  await app.register(v1Surface, { prefix: '/v1', ...surfaces.v1 });
+  await app.register(internalSurface, { prefix: '/internal', ...surfaces.internal });
+  await app.register(channelEventsSurface, { prefix: '/api/socket', ...surfaces.channelEvents });
+  if (surfaces.transactions !== undefined) await app.register(transactionsSurface, surfaces.transactions);
+  await app.register(eventGatewaySurface, { prefix: surfaces.gatewayBasePath === '/' ? '' : surfaces.gatewayBasePath, ...surfaces.eventGateway });
 }
 
 function isValidJson(text: string): boolean {

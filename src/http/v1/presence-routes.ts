@@ -1,11 +1,20 @@
 import type { FastifyInstance } from 'fastify';
-import type { SurfaceOptions } from '../api-context.js';
+import type { SessionControl } from '../../realtime/session-control.js';
+import type { ActiveSessionStore } from '../../stores/active-sessions.js';
+import type { MembershipStore } from '../../stores/membership.js';
+import type { PresenceReader } from '../../stores/presence.js';
 import { DisconnectBody, RoomParams, RoomsQuery, UserParams } from './schemas.js';
 
-/** Users and rooms: `GET /v1/users/{userId}`, `POST /v1/users/{userId}/disconnect`, `GET /v1/rooms`, `GET /v1/rooms/{room}`, `GET /v1/rooms/{room}/presence`. */
-export async function presenceRoutes(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  const { presence, sessions, membership } = context.engine;
+/** What the user and room routes read (presence, active sessions, membership counts) and the one thing they do: disconnect. */
+export interface PresenceRoutesOptions {
+  readonly presence: PresenceReader;
+  readonly sessions: Pick<ActiveSessionStore, 'activeSession'>;
+  readonly membership: Pick<MembershipStore, 'members'>;
+  readonly sessionControl: Pick<SessionControl, 'disconnectUser'>;
+}
 
+/** Users and rooms: `GET /v1/users/{userId}`, `POST /v1/users/{userId}/disconnect`, `GET /v1/rooms`, `GET /v1/rooms/{room}`, `GET /v1/rooms/{room}/presence`. */
+export async function presenceRoutes(app: FastifyInstance, { presence, sessions, membership, sessionControl }: PresenceRoutesOptions): Promise<void> {
   app.get<{ Params: UserParams }>('/users/:userId', { schema: { params: UserParams } }, async (request) => {
     const { userId } = request.params;
     const [user, activeSession] = await Promise.all([presence.user(userId), sessions.activeSession(userId)]);
@@ -16,7 +25,7 @@ export async function presenceRoutes(app: FastifyInstance, { context }: SurfaceO
     '/users/:userId/disconnect',
     { schema: { params: UserParams, body: DisconnectBody } },
     async (request) => {
-      const disconnected = await context.sessionControl.disconnectUser(request.params.userId, request.body?.sessionId);
+      const disconnected = await sessionControl.disconnectUser(request.params.userId, request.body?.sessionId);
       return { disconnected };
     },
   );
