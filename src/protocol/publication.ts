@@ -68,7 +68,7 @@ export function namespaceTarget(namespaces: readonly string[]): Target {
   return Object.freeze({ namespaces: Object.freeze([...new Set(namespaces)]), rooms: NONE, except: NONE, broadcast: true });
 }
 
-/** True when a target reaches only the main namespace, the one room history and recovery are kept for. */
+/** True when a target reaches only the main namespace, the one room history is kept for. */
 export function isMainNamespaceOnly(target: Target): boolean {
   return target.namespaces.length === 1 && target.namespaces[0] === MAIN_NAMESPACE;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
-import type { HistoryPosition } from '../stores/history.js';
+import type { HistoryPosition, HistoryStore } from '../stores/history.js';
 import { GatewayError } from '../protocol/errors.js';
 import { assertPublishable, isMainNamespaceOnly, type Publication, type Target } from '../protocol/publication.js';
 import type { GatewayServer } from '../protocol/socket-types.js';
@@ -60,9 +60,10 @@ export class Publisher {
   async publish(event: string, data: unknown, target: Target, id: string = randomUUID()): Promise<PublishResult> {
     this.assertReady();
     assertPublishable(event, data);
-    const publication: Publication = { id, event, data, target };
-    const positions = await this.record(publication);
-    this.deliver(publication, positions === undefined ? { id } : { id, history: positions });
+    const history = this.historyOf(target);
+    // No await without history: such publications go out in the same tick, as they always did.
+    const positions = history === undefined ? undefined : await history.append(target.rooms, { id, event, data, ts: Date.now() });
+    this.deliver({ id, event, data, target }, positions === undefined ? { id } : { id, history: positions });
     this.published += 1;
     return resultOf(id, target, positions);
   }
@@ -72,11 +73,10 @@ export class Publisher {
     return this.published;
   }
 
-  /** Appends to the targeted rooms' history; `undefined` when nothing is kept (history off, broadcast, other namespaces). */
-  private async record({ id, event, data, target }: Publication): Promise<HistoryPositions | undefined> {
+  /** Where the target's rooms keep history; `undefined` when nothing is kept (history off, a broadcast, other namespaces). */
+  private historyOf(target: Target): HistoryStore | undefined {
     const { history } = this.engine;
-    if (history === undefined || target.rooms.length === 0 || !isMainNamespaceOnly(target)) return undefined;
-    return history.append(target.rooms, { id, event, data, ts: Date.now() });
+    return history !== undefined && target.rooms.length > 0 && isMainNamespaceOnly(target) ? history : undefined;
   }
 
   private deliver({ event, data, target }: Publication, meta: DeliveryMeta): void {
