@@ -16,7 +16,7 @@ import { TokenIssuer } from './auth-service/token-issuer.js';
 import { StoreUserVerifier } from './auth-service/user-verifier.js';
 import { createAccountStore } from './stores/create-account-store.js';
 import { mountAuthService, type AuthListener } from './http/auth-service/auth-listener.js';
-import { attachClientNamespaces } from './http/transactions/client-namespaces.js';
+import { attachClientNamespaces, namespaceDisconnector } from './http/transactions/client-namespaces.js';
 import type { ClientRegistry } from './stores/client-registry.js';
 import { LazyClientRegistry } from './stores/lazy-client-registry.js';
 import type { LoginThrottle, ThrottleLimits } from './stores/login-throttle.js';
@@ -114,12 +114,23 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     logger: realtimeLog,
   });
   attachClientNamespaces(io, { ...namespaceHooks, registry: shared.clients, logger: realtimeLog });
+  const apiKeys = new ApiKeyVerifier(config.apiKeys);
   await registerSurfaces(app, {
-    config, engine, publisher, sessionControl, lifecycle, nodeId,
-    apiKeys: new ApiKeyVerifier(config.apiKeys),
-    authStrategyName: strategy.name,
-    tenants: { registry: shared.clients, io, strategy },
-    userTokens: accounts?.userTokens,
+    health: { lifecycle, engine },
+    v1: {
+      apiKeys, userTokens: accounts?.userTokens, publisher, maxBatchSize: config.maxBatchSize,
+      presence: engine.presence, sessions: engine.sessions, membership: engine.membership, history: engine.history, sessionControl,
+      lifecycle, nodeId, engineName: engine.name, authStrategyName: strategy.name,
+      sessionPolicy: config.sessionPolicy, authStrategy: config.authStrategy, authSoftFail: config.authSoftFail,
+      joinTokenKey: config.apiKeys[0]!, joinTokenTtlS: config.joinTokenTtlS,
+    },
+    internal: config.internalApi ? { apiKeys, publisher, sessionControl, internalEvents: config.internalEvents } : undefined,
+    channelEvents: config.channelEventsApi ? { apiKeys, publisher } : undefined,
+    transactions: config.transactionsApi
+      ? { apiKeys, adminTokens: strategy, registry: shared.clients, transactionEvents: config.transactionEvents, publisher, disconnect: namespaceDisconnector(io) }
+      : undefined,
+    eventGateway: config.eventGatewayApi ? { apiKeys, publisher } : undefined,
+    gatewayBasePath: config.gatewayBasePath,
   });
   const authService = accounts === undefined ? undefined : await startAuthService({
     ...accounts, config, shared, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, logger: authLog,

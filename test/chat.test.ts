@@ -68,6 +68,17 @@ describe('room members', () => {
     const outsider = await connectAs(url, 'fay', 'f1');
     expect(await outsider.emitWithAck('room/members', 'standup')).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
   });
+
+  it('gives one answer over HTTP and with room/members, from either node on Redis', async () => {
+    const redis = await startRedis();
+    const env = { REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'members-test:', PUBLIC_ROOMS: '*' };
+    const [a, b] = [await startGateway(env), await startGateway(env)];
+    const sockets = [await connectAs(a.url, 'hal', 'h1'), await connectAs(b.url, 'hal', 'h2'), await connectAs(b.url, 'ivy', 'i1')];
+    for (const socket of sockets) await socket.emitWithAck('room/join-room', 'retro');
+    const members = { room: 'retro', members: expect.arrayContaining([{ userId: 'hal', connections: 2 }, { userId: 'ivy', connections: 1 }]) };
+    for (const url of [a.url, b.url]) expect((await api(url, '/v1/rooms/retro/presence')).body).toEqual(members);
+    for (const socket of [sockets[0]!, sockets[2]!]) expect(await socket.emitWithAck('room/members', 'retro')).toEqual(members);
+  });
 });
 
 describe('client rate limit', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { namespaceTable } from '../src/realtime/namespace-table.js';
 import {
-  TEST_API_KEY, TEST_JWT_SECRET, api, connectClient, disconnectReason, expectConnectError, nextEvent, signToken, startGateway,
+  TEST_API_KEY, TEST_JWT_SECRET, api, connectClient, disconnectReason, expectConnectError, nextEvent, signToken, sleep, startGateway,
 } from './support/gateway.js';
 import { spawnGateway } from './support/process.js';
 import { startRedis } from './support/redis.js';
@@ -30,6 +30,8 @@ describe('seed 000: clients and transaction events', () => {
     }
     expect((await api(url, '/denied', { body: { clientId: 'xyz', payload: {} } })).body).toEqual({ delivered: false, reason: expect.stringContaining('denied') });
     expect(await api(url, '/completed', { body: { clientId: 'nope', payload: {} } })).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_CLIENT' } } });
+    // One publication (through the publisher, counted once though it reaches two namespaces); undelivered ones are not counted.
+    expect((await api(url, '/v1/stats')).body).toMatchObject({ published: 1 });
   });
 
   it('emits /denied and /declined under their own names, and manages subscriptions with /event', async () => {
@@ -119,5 +121,18 @@ describe('seed 000: the registry is durable and shared', () => {
     const got = nextEvent(socket, 'completed');
     expect((await api(a.url, '/completed', { body: { clientId: 'shared', payload: 'x' } })).body).toMatchObject({ delivered: true });
     expect((await got)[0]).toBe('x');
+  });
+});
+
+describe('seed 000: Redis away', () => {
+  it('answers 503 ENGINE_UNAVAILABLE with Retry-After, never a 500, while Redis is down', async () => {
+    const redis = await startRedis();
+    const { url } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'tenants-down:' });
+    await register(url, 'offline', ['completed']);
+    await redis.kill();
+    while ((await fetch(`${url}/readyz`)).status !== 503) await sleep(20);
+    const response = await api(url, '/completed', { body: { clientId: 'offline', payload: {} } });
+    expect(response).toMatchObject({ status: 503, body: { error: { code: 'ENGINE_UNAVAILABLE' } } });
+    expect(response.headers.get('retry-after')).toBe('1');
   });
 });

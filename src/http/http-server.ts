@@ -2,16 +2,15 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { GatewayError } from '../protocol/errors.js';
-import type { ApiContext } from './api-context.js';
 import { errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
-import { healthRoutes } from './health-routes.js';
-import { internalSurface } from './internal/internal-surface.js';
-import { channelEventsSurface } from './channel-events/channel-events-surface.js';
-import { eventGatewaySurface } from './event-gateway/event-gateway-surface.js';
-import { transactionsSurface } from './transactions/transactions-surface.js';
-import { v1Surface } from './v1/v1-surface.js';
+import { healthRoutes, type HealthOptions } from './health-routes.js';
+import { internalSurface, type InternalOptions } from './internal/internal-surface.js';
+import { channelEventsSurface, type ChannelEventsOptions } from './channel-events/channel-events-surface.js';
+import { eventGatewaySurface, type EventGatewayOptions } from './event-gateway/event-gateway-surface.js';
+import { transactionsSurface, type TransactionsOptions } from './transactions/transactions-surface.js';
+import { v1Surface, type V1Options } from './v1/v1-surface.js';
 import { validatorCompiler } from './validation.js';
 
 /**
@@ -86,18 +85,32 @@ function useJsonOnly(app: FastifyInstance): void {
   });
 }
 
-/**
- * Adds the HTTP surfaces: health and `/v1` always; `/internal` (seed 003), `/api/socket` (seed 001), seed
- * 000's transaction routes and GATEWAY_BASE_PATH (seed 002) unless their switch is off.
- */
-export async function registerSurfaces(app: FastifyInstance, context: ApiContext): Promise<void> {
-  const { config } = context;
-  await app.register(healthRoutes, { context });
-  await app.register(v1Surface, { prefix: '/v1', context });
-  if (config.internalApi) await app.register(internalSurface, { prefix: '/internal', context });
-  if (config.channelEventsApi) await app.register(channelEventsSurface, { prefix: '/api/socket', context });
-  if (config.transactionsApi) await app.register(transactionsSurface, { context });
-  if (config.eventGatewayApi) await app.register(eventGatewaySurface, { prefix: config.gatewayBasePath === '/' ? '' : config.gatewayBasePath, context });
+/** Each HTTP surface's options, built by the composition root: every surface gets only what it uses. */
+export interface HttpSurfaces {
+  readonly health: HealthOptions;
+  readonly v1: V1Options;
+  /** The internal routes (seed 003); `undefined` when INTERNAL_API is off. */
+  readonly internal: InternalOptions | undefined;
+  /** The channel-events API (seed 001); `undefined` when CHANNEL_EVENTS_API is off. */
+  readonly channelEvents: ChannelEventsOptions | undefined;
+  /** The transaction routes at the root (seed 000); `undefined` when TRANSACTIONS_API is off. */
+  readonly transactions: TransactionsOptions | undefined;
+  /** The event gateway (seed 002); `undefined` when EVENT_GATEWAY_API is off. */
+  readonly eventGateway: EventGatewayOptions | undefined;
+  /** GATEWAY_BASE_PATH: where the event gateway's `POST /{eventName}` is mounted. */
+  readonly gatewayBasePath: string;
+}
+
+/** Adds the HTTP surfaces: health and `/v1` always, each compatibility surface unless its switch is off. */
+export async function registerSurfaces(app: FastifyInstance, surfaces: HttpSurfaces): Promise<void> {
+  await app.register(healthRoutes, surfaces.health);
+  await app.register(v1Surface, { prefix: '/v1', ...surfaces.v1 });
+  if (surfaces.internal !== undefined) await app.register(internalSurface, { prefix: '/internal', ...surfaces.internal });
+  if (surfaces.channelEvents !== undefined) await app.register(channelEventsSurface, { prefix: '/api/socket', ...surfaces.channelEvents });
+  if (surfaces.transactions !== undefined) await app.register(transactionsSurface, surfaces.transactions);
+  if (surfaces.eventGateway !== undefined) {
+    await app.register(eventGatewaySurface, { prefix: surfaces.gatewayBasePath === '/' ? '' : surfaces.gatewayBasePath, ...surfaces.eventGateway });
+  }
 }
 
 function isValidJson(text: string): boolean {

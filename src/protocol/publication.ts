@@ -2,14 +2,24 @@ import { GatewayError } from './errors.js';
 import { RESERVED_EVENT_NAMES } from './events.js';
 import { sessionRoom, userRoom } from './own-rooms.js';
 
+/** The Socket.IO namespace every surface publishes in, except the transaction events (seed 000). */
+const MAIN_NAMESPACE = '/';
+
+const NONE: readonly string[] = Object.freeze([]);
+const MAIN_NAMESPACES: readonly string[] = Object.freeze([MAIN_NAMESPACE]);
+
 /**
- * Where a publication goes, resolved once from the request: the rooms it targets (users and sessions
- * already turned into their `user:`/`session:` rooms) and the rooms it skips. Immutable; built by
- * {@link resolveTarget} and handed down unchanged.
+ * Where a publication goes, resolved once from the request: the namespaces it reaches and, in each, the
+ * rooms it targets (users and sessions already turned into their `user:`/`session:` rooms) and the rooms
+ * it skips — Socket.IO's `io.of(namespace).to(rooms).except(rooms)`. Immutable; built by
+ * {@link resolveTarget} or {@link namespaceTarget} and handed down unchanged.
  */
 export interface Target {
+  /** Namespace names, each starting with `/`: `['/']` ({@link MAIN_NAMESPACE}) for every surface but seed 000's. */
+  readonly namespaces: readonly string[];
   readonly rooms: readonly string[];
   readonly except: readonly string[];
+  /** Every socket of the namespaces (then `rooms` is empty). */
   readonly broadcast: boolean;
 }
 
@@ -29,7 +39,10 @@ export interface TargetSpec {
   broadcast?: boolean | undefined;
 }
 
-/** Turns the request's targeting fields into a {@link Target}; refuses an empty one (no accidental broadcast). */
+/**
+ * Turns the request's targeting fields into a {@link Target} in the main namespace; refuses an empty one
+ * (no accidental broadcast).
+ */
 export function resolveTarget(spec: TargetSpec): Target {
   const rooms = [
     ...(spec.rooms ?? []),
@@ -39,10 +52,25 @@ export function resolveTarget(spec: TargetSpec): Target {
   const broadcast = spec.broadcast === true;
   if (rooms.length === 0 && !broadcast) throw new GatewayError('NO_TARGET');
   return Object.freeze({
+    namespaces: MAIN_NAMESPACES,
     rooms: Object.freeze(broadcast ? [] : [...new Set(rooms)]),
     except: Object.freeze([...new Set(spec.except ?? [])]),
     broadcast,
   });
+}
+
+/**
+ * Every socket of the given namespaces (seed 000's client namespaces `/{clientId}` and
+ * `/{clientId}/{event}`), on every node; refuses an empty list as NO_TARGET.
+ */
+export function namespaceTarget(namespaces: readonly string[]): Target {
+  if (namespaces.length === 0) throw new GatewayError('NO_TARGET');
+  return Object.freeze({ namespaces: Object.freeze([...new Set(namespaces)]), rooms: NONE, except: NONE, broadcast: true });
+}
+
+/** True when a target reaches only the main namespace, the one room history is kept for. */
+export function isMainNamespaceOnly(target: Target): boolean {
+  return target.namespaces.length === 1 && target.namespaces[0] === MAIN_NAMESPACE;
 }
 
 export const MAX_EVENT_NAME_LENGTH = 200;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
-import type { HistoryPosition } from '../stores/history.js';
+import type { HistoryPosition, HistoryStore } from '../stores/history.js';
 import { GatewayError } from '../protocol/errors.js';
-import { assertPublishable, type Target } from '../protocol/publication.js';
+import { assertPublishable, isMainNamespaceOnly, type Publication, type Target } from '../protocol/publication.js';
 import type { GatewayServer } from '../protocol/socket-types.js';
 
 /** Where a message landed in the history of each targeted room (absent for broadcasts or with history off). */
@@ -28,7 +28,17 @@ interface DeliveryMeta {
 /**
  * Hands publications to Socket.IO, which encodes each once and fans it out through the engine's adapter
  * (all nodes), after recording them in the targeted rooms' history. Publications are delivered in the
- * order their history was written, so offsets and delivery order agree.
+ * order their history was written, so offsets and delivery order agree. Every publication, from every
+ * surface and namespace, goes through here: one readiness check, one set of event checks, one counter.
+ * Not publications, so not here: the gateway's own protocol messages (acks, `auth:*`, `joined-room`,
+ * `room/user-*` presence notices) and client events one socket relays to its room (ephemeral, meta
+ * `{ from, room }`).
+ *
+ * History is written only for rooms of the main namespace `/`, because only there can clients read it
+ * back (`GET /v1/rooms/{room}/history`, the `history` socket event). A namespace publication (seed 000's
+ * transaction events to `/{clientId}` and `/{clientId}/{event}`) gets the readiness check, the event
+ * checks and the counter but no history: those sockets have no handler to ask for it, so their meta is
+ * `{ id }` only.
  */
 export class Publisher {
   private published = 0;
@@ -50,23 +60,32 @@ export class Publisher {
   async publish(event: string, data: unknown, target: Target, id: string = randomUUID()): Promise<PublishResult> {
     this.assertReady();
     assertPublishable(event, data);
-    const { history } = this.engine;
-    const positions = history !== undefined && target.rooms.length > 0
-      ? await history.append(target.rooms, { id, event, data, ts: Date.now() })
-      : undefined;
-    this.deliver(event, data, target, positions === undefined ? { id } : { id, history: positions });
+    const history = this.historyOf(target);
+    // No await without history: such publications go out in the same tick, as they always did.
+    const positions = history === undefined ? undefined : await history.append(target.rooms, { id, event, data, ts: Date.now() });
+    this.deliver({ id, event, data, target }, positions === undefined ? { id } : { id, history: positions });
     this.published += 1;
     return resultOf(id, target, positions);
   }
 
+  /** Publications so far from this node, whichever surface and namespace (`published` in `GET /v1/stats`). */
   get publishedCount(): number {
     return this.published;
   }
 
-  private deliver(event: string, data: unknown, target: Target, meta: DeliveryMeta): void {
-    const base = target.broadcast ? this.io : this.io.to(target.rooms as string[]);
-    const operator = target.except.length > 0 ? base.except(target.except as string[]) : base;
-    operator.emit(event, data, meta);
+  /** Where the target's rooms keep history; `undefined` when nothing is kept (history off, a broadcast, other namespaces). */
+  private historyOf(target: Target): HistoryStore | undefined {
+    const { history } = this.engine;
+    return history !== undefined && target.rooms.length > 0 && isMainNamespaceOnly(target) ? history : undefined;
+  }
+
+  private deliver({ event, data, target }: Publication, meta: DeliveryMeta): void {
+    for (const name of target.namespaces) {
+      const namespace = this.io.of(name);
+      const base = target.broadcast ? namespace : namespace.to(target.rooms as string[]);
+      const operator = target.except.length > 0 ? base.except(target.except as string[]) : base;
+      operator.emit(event, data, meta);
+    }
   }
 }
 

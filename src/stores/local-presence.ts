@@ -1,7 +1,6 @@
 import { type GatewayNamespace } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
-import { countMembers } from './count-members.js';
-import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from './presence.js';
+import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, UserPresence } from './presence.js';
 
 /**
  * Presence read straight from the local Socket.IO adapter's room index, so it costs no memory of its own.
@@ -24,15 +23,6 @@ export class LocalPresenceReader implements PresenceReader {
   async roomSize(room: string): Promise<number> {
     const { adapter } = this.namespace();
     return adapter.sids.has(room) ? 0 : (adapter.rooms.get(room)?.size ?? 0);
-  }
-
-  async roomMembers(room: string): Promise<RoomMember[]> {
-    const nsp = this.namespace();
-    if (nsp.adapter.sids.has(room)) return [];
-    return countMembers([...(nsp.adapter.rooms.get(room) ?? [])].flatMap((id) => {
-      const socket = nsp.sockets.get(id);
-      return socket === undefined ? [] : [socket.data.userId];
-    }));
   }
 
   async user(userId: string): Promise<UserPresence> {

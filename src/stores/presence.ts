@@ -35,7 +35,6 @@ export interface PresenceStats {
 export interface PresenceReader {
   rooms(prefix?: string, limit?: number): Promise<RoomInfo[]>;
   roomSize(room: string): Promise<number>;
-  roomMembers(room: string): Promise<RoomMember[]>;
   user(userId: string): Promise<UserPresence>;
   stats(): Promise<PresenceStats>;
 }

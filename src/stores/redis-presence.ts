@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { type GatewayNamespace } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
-import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, RoomMember, UserPresence } from './presence.js';
-import { countMembers } from './count-members.js';
+import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, UserPresence } from './presence.js';
 import type { RedisConnection } from './redis-connection.js';
 import { FORGET_NODE } from './redis-membership.js';
 
@@ -77,10 +76,6 @@ export class RedisPresence implements PresenceReader {
 
   async roomSize(room: string): Promise<number> {
     return (await this.entries()).filter((entry) => entry.rooms.includes(room)).length;
-  }
-
-  async roomMembers(room: string): Promise<RoomMember[]> {
-    return countMembers((await this.entries()).filter((entry) => entry.rooms.includes(room)).map((entry) => entry.userId));
   }
 
   async user(userId: string): Promise<UserPresence> {

@@ -1,22 +1,29 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
 import { resolveTarget } from '../../protocol/publication.js';
-import type { SurfaceOptions } from '../api-context.js';
+import type { Publisher } from '../../realtime/publisher.js';
 import { apiKeyGuard } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
 
 const ChannelEventBody = Type.Object({ channel: Name, event: Type.String(), data: Type.Optional(Type.Unknown()) });
 type ChannelEventBody = Static<typeof ChannelEventBody>;
 
+/** What the channel API needs: the API keys it is behind and the publisher. */
+export interface ChannelEventsOptions {
+  readonly apiKeys: ApiKeyVerifier;
+  readonly publisher: Publisher;
+}
+
 /**
  * Seed 001's channel API, as it documents it: `POST /api/socket/events` with `X-Api-Key` and a JSON body
  * `{ channel, event, data? }` broadcasts `event` with `data` to the channel and answers `{ status: "ok" }`.
  */
-export async function channelEventsSurface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  app.addHook('onRequest', apiKeyGuard(context.apiKeys));
+export async function channelEventsSurface(app: FastifyInstance, { apiKeys, publisher }: ChannelEventsOptions): Promise<void> {
+  app.addHook('onRequest', apiKeyGuard(apiKeys));
   app.post<{ Body: ChannelEventBody }>('/events', { schema: { body: ChannelEventBody } }, async (request) => {
     const { channel, event, data } = request.body;
-    const { id } = await context.publisher.publish(event, data, resolveTarget({ rooms: [channel] }));
+    const { id } = await publisher.publish(event, data, resolveTarget({ rooms: [channel] }));
     return { status: 'ok', id };
   });
 }

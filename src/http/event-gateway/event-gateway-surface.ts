@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
 import { GatewayError } from '../../protocol/errors.js';
 import { resolveTarget } from '../../protocol/publication.js';
 import { roleRoom } from '../../protocol/own-rooms.js';
-import type { SurfaceOptions } from '../api-context.js';
+import type { Publisher } from '../../realtime/publisher.js';
 import { apiKeyGuard } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
 
@@ -18,6 +19,12 @@ const EventBody = Type.Object({
 });
 type EventBody = Static<typeof EventBody>;
 
+/** What the HTTP-to-socket bridge needs: the API keys it is behind and the publisher. */
+export interface EventGatewayOptions {
+  readonly apiKeys: ApiKeyVerifier;
+  readonly publisher: Publisher;
+}
+
 /**
  * Seed 002's HTTP-to-socket bridge: `POST {GATEWAY_BASE_PATH}/{eventName}` `{ payload, rooms?, sender? }`
  * emits `eventName` with `payload` to the rooms — each name is both a room and a role (sockets whose token
@@ -25,8 +32,8 @@ type EventBody = Static<typeof EventBody>;
  * rooms nor `own` is a 400 (no accidental broadcast) unless `broadcast: true`. `sender` is accepted and
  * not forwarded. Answers `{ id }` (plus history positions, as `POST /v1/publish`).
  */
-export async function eventGatewaySurface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  app.addHook('onRequest', apiKeyGuard(context.apiKeys));
+export async function eventGatewaySurface(app: FastifyInstance, { apiKeys, publisher }: EventGatewayOptions): Promise<void> {
+  app.addHook('onRequest', apiKeyGuard(apiKeys));
   app.post<{ Params: EventParams; Body: EventBody }>('/:eventName', { schema: { params: EventParams, body: EventBody } }, async (request) => {
     const { payload, rooms, broadcast } = request.body;
     const own = typeof payload === 'object' && payload !== null ? (payload as { own?: unknown }).own : undefined;
@@ -36,6 +43,6 @@ export async function eventGatewaySurface(app: FastifyInstance, { context }: Sur
     const target = own !== undefined
       ? resolveTarget({ users: [String(own)] })
       : resolveTarget({ rooms: (rooms ?? []).flatMap((room) => [room, roleRoom(room)]), broadcast });
-    return context.publisher.publish(request.params.eventName, payload, target);
+    return publisher.publish(request.params.eventName, payload, target);
   });
 }

@@ -1,8 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
+import type { Config } from '../../config/config.js';
 import { GatewayError } from '../../protocol/errors.js';
 import { resolveTarget } from '../../protocol/publication.js';
-import type { SurfaceOptions } from '../api-context.js';
+import type { Publisher } from '../../realtime/publisher.js';
+import type { SessionControl } from '../../realtime/session-control.js';
 import { apiKeyGuard } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
 
@@ -12,13 +15,20 @@ type EmitBody = Static<typeof EmitBody>;
 const ForceLogoutBody = Type.Object({ userId: Name, sessionId: Name });
 type ForceLogoutBody = Static<typeof ForceLogoutBody>;
 
+/** What the internal routes need: the API keys, INTERNAL_EVENTS, the publisher and force-logout. */
+export interface InternalOptions extends Pick<Config, 'internalEvents'> {
+  readonly apiKeys: ApiKeyVerifier;
+  readonly publisher: Publisher;
+  readonly sessionControl: Pick<SessionControl, 'forceLogout'>;
+}
+
 /**
  * Seed 003's internal routes, exactly as it documents them, behind the API key
  * (`Authorization: Bearer <INTERNAL_SECRET>` or any other configured key).
  */
-export async function internalSurface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  app.addHook('onRequest', apiKeyGuard(context.apiKeys));
-  const allowed = new Set(context.config.internalEvents);
+export async function internalSurface(app: FastifyInstance, { apiKeys, internalEvents, publisher, sessionControl }: InternalOptions): Promise<void> {
+  app.addHook('onRequest', apiKeyGuard(apiKeys));
+  const allowed = new Set(internalEvents);
 
   /** Emits `event` with `payload` to room `user:{userId}`, for the events in INTERNAL_EVENTS only. */
   app.post<{ Body: EmitBody }>('/emit', { schema: { body: EmitBody } }, async (request) => {
@@ -28,13 +38,13 @@ export async function internalSurface(app: FastifyInstance, { context }: Surface
         details: { field: 'event', allowed: [...allowed] },
       });
     }
-    return { ok: true, ...(await context.publisher.publish(event, payload, resolveTarget({ users: [userId] }))) };
+    return { ok: true, ...(await publisher.publish(event, payload, resolveTarget({ users: [userId] }))) };
   });
 
   /** Sets the active session and logs out (`auth:logout`, then disconnect) every other session of the user. */
   app.post<{ Body: ForceLogoutBody }>('/force-logout', { schema: { body: ForceLogoutBody } }, async (request) => {
     const { userId, sessionId } = request.body;
-    const disconnected = await context.sessionControl.forceLogout(userId, sessionId);
+    const disconnected = await sessionControl.forceLogout(userId, sessionId);
     return { ok: true, disconnected };
   });
 }

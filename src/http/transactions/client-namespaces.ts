@@ -55,6 +55,16 @@ export function clientNamespaces(clientId: string, events: readonly string[]): s
   return [`/${clientId}`, ...events.map((event) => `/${clientId}/${event}`)];
 }
 
+/** Disconnects every socket of the named client namespaces, on every node; the clients' other namespaces on the same connection stay. */
+export type DisconnectNamespaces = (names: readonly string[]) => void;
+
+/** The {@link DisconnectNamespaces} of a server: `disconnectSockets` in each namespace (through its adapter, so on every node). */
+export function namespaceDisconnector(io: GatewayServer): DisconnectNamespaces {
+  return (names) => {
+    for (const name of names) io.of(name).disconnectSockets(false);
+  };
+}
+
 /**
  * Removes a child namespace nobody is in, as Socket.IO's own `cleanupEmptyChildNamespaces` does — which
  * only runs when a socket leaves, never for a refused one. Socket.IO keeps the parent's children private too.

@@ -1,11 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
+import type { AuthStrategy } from '../../auth/auth-strategy.js';
+import type { Config } from '../../config/config.js';
 import { GatewayError } from '../../protocol/errors.js';
-import { assertPublishable } from '../../protocol/publication.js';
-import type { ClientRecord } from '../../stores/client-registry.js';
-import type { SurfaceOptions } from '../api-context.js';
-import { CLIENT_ID_PATTERN, clientNamespaces } from './client-namespaces.js';
+import { namespaceTarget } from '../../protocol/publication.js';
+import type { Publisher } from '../../realtime/publisher.js';
+import type { ClientRecord, ClientRegistry } from '../../stores/client-registry.js';
+import { CLIENT_ID_PATTERN, clientNamespaces, type DisconnectNamespaces } from './client-namespaces.js';
 import { adminGuard } from './admin-guard.js';
 
 /** A client id: URL-safe characters only, so it is exactly the namespace name's segment. */
@@ -24,25 +26,31 @@ const EventBody = Type.Object({ clientId: ClientId, eventName: Type.String({ min
 const EventQuery = Type.Object({ clientId: ClientId, eventName: Type.String({ minLength: 1, maxLength: 200 }) });
 const TransactionBody = Type.Object({ clientId: ClientId, payload: Type.Optional(Type.Unknown()) });
 
+/** What seed 000's routes need: the admin credentials they accept, the client registry, TRANSACTION_EVENTS, the publisher, and a way to drop namespace sockets. */
+export interface TransactionsOptions extends Pick<Config, 'transactionEvents'> {
+  readonly apiKeys: ApiKeyVerifier;
+  /** The strategy admin JWTs are checked with (the clients' own). */
+  readonly adminTokens: AuthStrategy;
+  readonly registry: ClientRegistry;
+  readonly publisher: Publisher;
+  readonly disconnect: DisconnectNamespaces;
+}
+
 /**
  * Seed 000, as it documents it: the client registry (`POST /client`, `DELETE /client?id=`, `POST /event`,
  * `DELETE /event?clientId=&eventName=`) and the transaction events (`POST /completed`, `/cancelled`,
  * `/denied`, `/declined`), which reach the client's namespaces `/{clientId}` and `/{clientId}/{event}` on
  * every node. Protected by an admin JWT or an API key.
  */
-export async function transactionsSurface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  const { registry, io } = context.tenants;
-  const known = new Set(context.config.transactionEvents);
+export async function transactionsSurface(app: FastifyInstance, options: TransactionsOptions): Promise<void> {
+  const { registry, publisher, disconnect } = options;
+  const known = new Set(options.transactionEvents);
   const assertKnownEvent = (event: string) => {
     if (!known.has(event)) {
       throw new GatewayError('INVALID_BODY', `"${event}" is not a transaction event; known: ${[...known].join(', ')}`, { details: { field: 'eventName', allowed: [...known] } });
     }
   };
-  const disconnect = (names: readonly string[]) => {
-    // Only these namespaces: the clients' other namespaces on the same connection stay.
-    for (const name of names) io.of(name).disconnectSockets(false);
-  };
-  app.addHook('onRequest', adminGuard(context.apiKeys, context.tenants.strategy));
+  app.addHook('onRequest', adminGuard(options.apiKeys, options.adminTokens));
 
   app.post<{ Body: Static<typeof AddClientBody> }>('/client', { schema: { body: AddClientBody } }, async (request) => {
     const subscriptions = [...new Set(request.body.payload?.subscriptions ?? [])];
@@ -81,10 +89,7 @@ export async function transactionsSurface(app: FastifyInstance, { context }: Sur
       const client = await registry.get(clientId);
       if (client === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${clientId}" is registered`);
       if (!client.subscriptions.includes(event)) return { delivered: false, reason: `client "${clientId}" does not subscribe to "${event}"` };
-      assertPublishable(event, payload);
-      const id = randomUUID();
-      io.of(`/${clientId}`).emit(event, payload, { id });
-      io.of(`/${clientId}/${event}`).emit(event, payload, { id });
+      const { id } = await publisher.publish(event, payload, namespaceTarget(clientNamespaces(clientId, [event])));
       return { delivered: true, id };
     });
   }

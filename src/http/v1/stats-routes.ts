@@ -1,25 +1,40 @@
 import type { FastifyInstance } from 'fastify';
-import type { SurfaceOptions } from '../api-context.js';
+import type { Config } from '../../config/config.js';
+import type { Publisher } from '../../realtime/publisher.js';
+import type { Lifecycle } from '../../runtime/lifecycle.js';
+import type { PresenceReader } from '../../stores/presence.js';
+
+/** What `GET /v1/stats` reports from: presence counts, the publisher's counter, and this node's facts and phase. */
+export interface StatsRoutesOptions extends Pick<Config, 'sessionPolicy' | 'authStrategy' | 'authSoftFail'> {
+  readonly presence: Pick<PresenceReader, 'stats'>;
+  readonly publisher: Pick<Publisher, 'publishedCount'>;
+  readonly lifecycle: Lifecycle;
+  readonly nodeId: string;
+  readonly engineName: string;
+  /** The active client-authentication strategy as it names itself. */
+  readonly authStrategyName: string;
+}
 
 /** `GET /v1/stats`: connections, users, rooms and counters of this node and its engine. */
-export async function statsRoutes(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
+export async function statsRoutes(app: FastifyInstance, options: StatsRoutesOptions): Promise<void> {
+  const { presence, publisher, lifecycle } = options;
   const warnings = [
-    ...(context.config.authStrategy === 'none' ? ['AUTH_STRATEGY=none: every client is let in as an anonymous user'] : []),
-    ...(context.config.authSoftFail ? ['AUTH_SOFT_FAIL=true: clients failing authentication are let in as anonymous users'] : []),
+    ...(options.authStrategy === 'none' ? ['AUTH_STRATEGY=none: every client is let in as an anonymous user'] : []),
+    ...(options.authSoftFail ? ['AUTH_SOFT_FAIL=true: clients failing authentication are let in as anonymous users'] : []),
   ];
   app.get('/stats', async () => {
-    const presence = await context.engine.presence.stats();
+    const counts = await presence.stats();
     const memory = process.memoryUsage();
     return {
-      ...presence,
-      published: context.publisher.publishedCount,
+      ...counts,
+      published: publisher.publishedCount,
       node: {
-        id: context.nodeId,
-        phase: context.lifecycle.phase,
-        engine: context.engine.name,
-        auth: context.authStrategyName,
-        sessionPolicy: context.config.sessionPolicy,
-        uptimeS: Math.round((Date.now() - context.lifecycle.startedAt) / 1000),
+        id: options.nodeId,
+        phase: lifecycle.phase,
+        engine: options.engineName,
+        auth: options.authStrategyName,
+        sessionPolicy: options.sessionPolicy,
+        uptimeS: Math.round((Date.now() - lifecycle.startedAt) / 1000),
         rssBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
       },

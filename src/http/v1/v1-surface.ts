@@ -1,18 +1,31 @@
 import type { FastifyInstance } from 'fastify';
-import type { SurfaceOptions } from '../api-context.js';
+import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
+import type { AuthStrategy } from '../../auth/auth-strategy.js';
+import type { Publisher } from '../../realtime/publisher.js';
+import type { PresenceReader } from '../../stores/presence.js';
 import { credentialGuard } from '../credential-guard.js';
-import { historyRoutes } from './history-routes.js';
-import { joinTokenRoutes } from './join-token-routes.js';
-import { presenceRoutes } from './presence-routes.js';
-import { publishRoutes } from './publish-routes.js';
-import { statsRoutes } from './stats-routes.js';
+import { historyRoutes, type HistoryRoutesOptions } from './history-routes.js';
+import { joinTokenRoutes, type JoinTokenRoutesOptions } from './join-token-routes.js';
+import { presenceRoutes, type PresenceRoutesOptions } from './presence-routes.js';
+import { publishRoutes, type PublishRoutesOptions } from './publish-routes.js';
+import { statsRoutes, type StatsRoutesOptions } from './stats-routes.js';
+
+/** What `/v1` needs: the credentials it accepts, and what each of its route modules declares. */
+export interface V1Options extends PublishRoutesOptions, PresenceRoutesOptions, StatsRoutesOptions, HistoryRoutesOptions, JoinTokenRoutesOptions {
+  readonly apiKeys: ApiKeyVerifier;
+  /** The auth service's access tokens (checked against its store), accepted with the route's permission; `undefined` when it is off. */
+  readonly userTokens: AuthStrategy | undefined;
+  readonly publisher: Publisher;
+  readonly presence: PresenceReader;
+}
 
 /** The canonical API under `/v1`, every route behind an API key or a user token with the route's permission. */
-export async function v1Surface(app: FastifyInstance, { context }: SurfaceOptions): Promise<void> {
-  app.addHook('onRequest', credentialGuard(context.apiKeys, context.userTokens));
-  await app.register(publishRoutes, { context });
-  await app.register(presenceRoutes, { context });
-  await app.register(statsRoutes, { context });
-  await app.register(historyRoutes, { context });
-  await app.register(joinTokenRoutes, { context });
+export async function v1Surface(app: FastifyInstance, options: V1Options): Promise<void> {
+  app.addHook('onRequest', credentialGuard(options.apiKeys, options.userTokens));
+  // Plain calls, not child plugins: the options Fastify hands this plugin carry its `prefix`, which a child would add again.
+  await publishRoutes(app, options);
+  await presenceRoutes(app, options);
+  await statsRoutes(app, options);
+  await historyRoutes(app, options);
+  await joinTokenRoutes(app, options);
 }
