@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { MembershipStore } from '../stores/membership.js';
 import { GatewayError } from '../protocol/errors.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
-import { type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
+import type { GatewayServer } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
 import { resolveTarget } from '../protocol/publication.js';
 import type { Publisher } from './publisher.js';
 import { roomOf } from './room-events.js';
+import type { SocketEventHandler } from './acknowledged-listener.js';
 
 export interface ChatEventDeps {
   readonly io: GatewayServer;
@@ -22,7 +23,7 @@ export interface ChatEventDeps {
  *   `user:` room history, so it is not lost);
  * - `room/members` (a room the socket is in) → `{ room, members: [{ userId, connections }] }`.
  */
-export function chatHandlers(deps: ChatEventDeps): Record<string, (socket: GatewaySocket, payload: unknown) => Promise<unknown>> {
+export function chatHandlers(deps: ChatEventDeps): Record<string, SocketEventHandler> {
   return {
     'single-chat/send-message': async (socket, payload) => {
       const { to, message } = (typeof payload === 'object' && payload !== null ? payload : {}) as { to?: unknown; message?: unknown };

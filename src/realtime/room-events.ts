@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
-import { handle, type SocketListener } from './acknowledged-handler.js';
+import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
@@ -32,13 +32,13 @@ export interface RoomEventDeps {
 export function createRoomEventListeners(deps: RoomEventDeps): Record<string, SocketListener> {
   const listeners: Record<string, SocketListener> = {};
   for (const prefix of ['room/', '']) {
-    listeners[`${prefix}join-room`] = handle(deps, async (socket, payload) => {
+    listeners[`${prefix}join-room`] = acknowledgedListener(deps.logger, async (socket, payload) => {
       const room = roomOf(payload);
       await join(socket, room, 'name', deps);
       socket.emit(`${prefix}joined-room`, { room });
       return { ok: true, room };
     });
-    listeners[`${prefix}join-rooms`] = handle(deps, async (socket, payload) => {
+    listeners[`${prefix}join-rooms`] = acknowledgedListener(deps.logger, async (socket, payload) => {
       const results = [];
       for (const room of roomsOf(payload)) {
         try {
@@ -52,14 +52,14 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
       }
       return { results };
     });
-    listeners[`${prefix}leave-room`] = handle(deps, async (socket, payload) => {
+    listeners[`${prefix}leave-room`] = acknowledgedListener(deps.logger, async (socket, payload) => {
       const room = roomOf(payload);
       await leave(socket, room, deps);
       socket.emit(`${prefix}left-room`, { room });
       return { ok: true, room };
     });
   }
-  listeners.join = handle(deps, async (socket, token) => {
+  listeners.join = acknowledgedListener(deps.logger, async (socket, token) => {
     const grant = verifyJoinToken(token, deps.joinTokenKeys);
     const webhookUrl = webhookUrlOf(grant.data);
     if (webhookUrl !== undefined) {
@@ -72,7 +72,7 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
     if (webhookUrl !== undefined) socket.data.channelWebhooks = { ...socket.data.channelWebhooks, [grant.channel]: webhookUrl };
     return { ok: true, channel: grant.channel };
   }, { errorEvent: 'join:error' });
-  listeners.leave = handle(deps, async (socket, payload) => {
+  listeners.leave = acknowledgedListener(deps.logger, async (socket, payload) => {
     const channel = roomOf(payload);
     await leave(socket, channel, deps);
     return { ok: true, channel };

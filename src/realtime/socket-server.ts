@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
-import { createClientEventListeners, type ClientEventDeps } from './client-events.js';
+import { createSocketEventListeners, type SocketEventDeps } from './socket-events.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import type { SessionControl } from './session-control.js';
 import { isGatewayError } from '../protocol/errors.js';
@@ -20,7 +20,7 @@ export interface SocketServerOptions {
 }
 
 /** Everything the realtime layer needs besides the server itself. */
-export interface RealtimeDeps extends Omit<ClientEventDeps, 'io'>, HandshakeDeps {
+export interface RealtimeDeps extends Omit<SocketEventDeps, 'io'>, HandshakeDeps {
   readonly sessionControl: SessionControl;
   /**
    * Re-checks the identity of a socket restored by connection-state recovery (which skips the handshake):
@@ -67,7 +67,7 @@ export interface NamespaceHooks {
  * (kilobytes per connection). Answers the hooks other namespaces reuse.
  */
 export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): NamespaceHooks {
-  const listenToClient = createClientEventListeners({ ...deps, io });
+  const listenToClient = createSocketEventListeners({ ...deps, io });
   // Shared by every socket (called with `this` bound to it): no per-connection closure.
   function onDisconnect(this: GatewaySocket): void {
     deps.expiry.unwatch(this);

@@ -8,7 +8,7 @@ import { GatewayError } from '../protocol/errors.js';
 import { chatHandlers, type ChatEventDeps } from './chat-events.js';
 import { isClientRoomEvent, relayClientEvent, type ClientRoomEventDeps } from './client-room-events.js';
 import type { ClientRateLimiter } from './client-rate-limit.js';
-import { handle, type SocketListener } from './acknowledged-handler.js';
+import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
 import { createRoomEventListeners, type RoomEventDeps } from './room-events.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
@@ -16,7 +16,7 @@ import type { GatewaySocket } from '../protocol/socket-types.js';
 /** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */
 type Ack = (reply: unknown) => void;
 
-export interface ClientEventDeps extends RoomEventDeps, ChatEventDeps, ClientRoomEventDeps {
+export interface SocketEventDeps extends RoomEventDeps, ChatEventDeps, ClientRoomEventDeps {
   readonly strategy: AuthStrategy;
   readonly expiry: TokenExpiryWatch;
   /** Room history, `undefined` when off. */
@@ -34,16 +34,17 @@ export interface EventPermissionRule {
 }
 
 /**
- * The events a client may send: `auth:refresh`, `history`, the room events (room-events.ts) and the chat
- * events (chat-events.ts). One dispatcher per socket (`onAny`, shared by every socket: Socket.IO calls it
- * with `this` bound to the socket) rate-limits every event, then runs its handler; an unknown event with
- * an ack is answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
+ * The dispatcher of every event a socket sends: `auth:refresh`, `history`, the room events (room-events.ts),
+ * the chat events (chat-events.ts) and, for names matching CLIENT_EVENTS, the client events relayed to a
+ * room (client-room-events.ts). One listener (`onAny`, shared by every socket: Socket.IO calls it with
+ * `this` bound to the socket) rate-limits every event, checks EVENT_PERMISSIONS, then runs its handler; an
+ * unknown event with an ack is answered `EVENT_UNKNOWN` (never a silent success), without an ack it is ignored.
  */
-export function createClientEventListeners(deps: ClientEventDeps): (socket: GatewaySocket) => void {
-  const chat = Object.entries(chatHandlers(deps)).map(([event, run]) => [event, handle(deps, run)] as const);
+export function createSocketEventListeners(deps: SocketEventDeps): (socket: GatewaySocket) => void {
+  const chat = Object.entries(chatHandlers(deps)).map(([event, run]) => [event, acknowledgedListener(deps.logger, run)] as const);
   const listeners: Record<string, SocketListener> = {
-    'auth:refresh': handle(deps, (socket, payload) => refreshToken(socket, payload, deps), { replyEvent: 'auth:refreshed', errorEvent: 'auth:error' }),
-    history: handle(deps, (socket, payload) => readHistory(socket, payload, deps)),
+    'auth:refresh': acknowledgedListener(deps.logger, (socket, payload) => refreshToken(socket, payload, deps), { replyEvent: 'auth:refreshed', errorEvent: 'auth:error' }),
+    history: acknowledgedListener(deps.logger, (socket, payload) => readHistory(socket, payload, deps)),
     ...createRoomEventListeners(deps),
     ...Object.fromEntries(chat),
   };
@@ -66,7 +67,7 @@ export function createClientEventListeners(deps: ClientEventDeps): (socket: Gate
     }
     const listener = Object.hasOwn(listeners, event) ? listeners[event] : undefined;
     if (listener !== undefined) listener.apply(this, args);
-    else if (isClientRoomEvent(deps, event)) handle(deps, async (socket, payload) => relayClientEvent(socket, event, payload, deps)).apply(this, args);
+    else if (isClientRoomEvent(deps, event)) acknowledgedListener(deps.logger, async (socket, payload) => relayClientEvent(socket, event, payload, deps)).apply(this, args);
     else ack?.({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
   }
   return (socket) => socket.onAny(dispatch);
@@ -76,7 +77,7 @@ export function createClientEventListeners(deps: ClientEventDeps): (socket: Gate
  * `auth:refresh` with a new token (a string, or `{ token }`) for the same user and session: re-checks it
  * with the active strategy and moves the socket's expiry. Answers `{ ok: true, expiresAt }`.
  */
-async function refreshToken(socket: GatewaySocket, payload: unknown, deps: ClientEventDeps): Promise<{ ok: true; expiresAt: number | null }> {
+async function refreshToken(socket: GatewaySocket, payload: unknown, deps: SocketEventDeps): Promise<{ ok: true; expiresAt: number | null }> {
   const raw = typeof payload === 'string' ? payload : isTokenObject(payload) ? payload.token : undefined;
   if (raw === undefined || raw.length === 0) throw new GatewayError('TOKEN_MISSING', 'auth:refresh needs a token: emit("auth:refresh", token) or { token }');
   const identity = await deps.strategy.authenticate({ token: stripBearer(raw) });
@@ -94,7 +95,7 @@ async function refreshToken(socket: GatewaySocket, payload: unknown, deps: Clien
  * `history` `{ room, since?, epoch? }` (ack): the room's messages after `since`, as `GET
  * /v1/rooms/{room}/history` answers them. Only for rooms the socket is in.
  */
-async function readHistory(socket: GatewaySocket, payload: unknown, deps: ClientEventDeps): Promise<HistoryPage> {
+async function readHistory(socket: GatewaySocket, payload: unknown, deps: SocketEventDeps): Promise<HistoryPage> {
   if (deps.history === undefined) throw new GatewayError('NOT_FOUND', 'Room history is off (HISTORY_SIZE=0)');
   const request = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
   const { room, since, epoch } = request;
