@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { MembershipStore } from '../stores/membership.js';
 import { GatewayError } from '../protocol/errors.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
@@ -7,12 +8,14 @@ import { userRoom } from '../protocol/own-rooms.js';
 import { resolveTarget } from '../protocol/publication.js';
 import type { Publisher } from './publisher.js';
 import { roomOf } from './room-events.js';
-import type { SocketEventHandler } from './acknowledged-listener.js';
+import { acknowledgedListener, type SocketEventHandler, type SocketListener } from './acknowledged-listener.js';
 
 export interface ChatEventDeps {
+  /** Tells whether the recipient has a socket, on any node. */
   readonly io: GatewayServer;
   readonly publisher: Publisher;
   readonly membership: MembershipStore;
+  readonly logger: Logger;
 }
 
 /**
@@ -23,8 +26,8 @@ export interface ChatEventDeps {
  *   `user:` room history, so it is not lost);
  * - `room/members` (a room the socket is in) → `{ room, members: [{ userId, connections }] }`.
  */
-export function chatHandlers(deps: ChatEventDeps): Record<string, SocketEventHandler> {
-  return {
+export function createChatEventListeners(deps: ChatEventDeps): Record<string, SocketListener> {
+  const handlers: Record<string, SocketEventHandler> = {
     'single-chat/send-message': async (socket, payload) => {
       const { to, message } = (typeof payload === 'object' && payload !== null ? payload : {}) as { to?: unknown; message?: unknown };
       if (typeof to !== 'string' || to.length === 0 || to.length > MAX_NAME_LENGTH) {
@@ -43,4 +46,5 @@ export function chatHandlers(deps: ChatEventDeps): Record<string, SocketEventHan
       return { room, members: await deps.membership.members(room) };
     },
   };
+  return Object.fromEntries(Object.entries(handlers).map(([event, run]) => [event, acknowledgedListener(deps.logger, run)]));
 }
