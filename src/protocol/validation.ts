@@ -58,7 +58,7 @@ function toRefusal(errors: ErrorObject[] | null | undefined, part: InputPart, na
   const code = part === 'query' || part === 'params' ? 'INVALID_QUERY' : 'INVALID_BODY';
   const first = explainingError(errors ?? []);
   if (first === undefined) return new GatewayError(code);
-  let field = join(name, first.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.'));
+  let field = join(name, first.instancePath.replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/^\//, '').replace(/\//g, '.'));
   let message = first.message ?? 'is invalid';
   if (first.keyword === 'required') {
     field = join(field, String(first.params.missingProperty));
