@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import { GatewayError } from '../protocol/errors.js';
+import { readRefreshToken } from '../protocol/socket-schemas.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
 import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
@@ -25,9 +26,7 @@ export function createAuthEventListeners(deps: AuthEventDeps): Record<string, So
 }
 
 async function refreshToken(socket: GatewaySocket, payload: unknown, deps: AuthEventDeps): Promise<{ ok: true; expiresAt: number | null }> {
-  const raw = typeof payload === 'string' ? payload : isTokenObject(payload) ? payload.token : undefined;
-  if (raw === undefined || raw.length === 0) throw new GatewayError('TOKEN_MISSING', 'auth:refresh needs a token: emit("auth:refresh", token) or { token }');
-  const identity = await deps.strategy.authenticate({ token: stripBearer(raw) });
+  const identity = await deps.strategy.authenticate({ token: stripBearer(readRefreshToken(payload)) });
   const { userId, sessionId } = socket.data;
   if (identity.userId !== userId || identity.sessionId !== sessionId) {
     throw new GatewayError('IDENTITY_MISMATCH');
@@ -36,8 +35,4 @@ async function refreshToken(socket: GatewaySocket, payload: unknown, deps: AuthE
   socket.data.rooms = identity.rooms;
   socket.data.permissions = identity.permissions;
   return { ok: true, expiresAt: identity.expiresAt ?? null };
-}
-
-function isTokenObject(value: unknown): value is { token: string } {
-  return typeof value === 'object' && value !== null && typeof (value as { token?: unknown }).token === 'string';
 }

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MembershipStore } from '../stores/membership.js';
 import { GatewayError } from '../protocol/errors.js';
-import { MAX_NAME_LENGTH } from '../protocol/names.js';
 import type { GatewayServer } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
 import { resolveTarget } from '../protocol/publication.js';
+import { readDirectMessage, readRoom } from '../protocol/socket-schemas.js';
 import type { Publisher } from './publisher.js';
-import { roomOf } from './room-events.js';
 import { acknowledgedListener, type SocketEventHandler, type SocketListener } from './acknowledged-listener.js';
 
 export interface ChatEventDeps {
@@ -29,11 +28,7 @@ export interface ChatEventDeps {
 export function createChatEventListeners(deps: ChatEventDeps): Record<string, SocketListener> {
   const handlers: Record<string, SocketEventHandler> = {
     'single-chat/send-message': async (socket, payload) => {
-      const { to, message } = (typeof payload === 'object' && payload !== null ? payload : {}) as { to?: unknown; message?: unknown };
-      if (typeof to !== 'string' || to.length === 0 || to.length > MAX_NAME_LENGTH) {
-        throw new GatewayError('INVALID_BODY', 'single-chat/send-message needs { to: userId, message }', { details: { field: 'to' } });
-      }
-      if (message === undefined) throw new GatewayError('INVALID_BODY', 'single-chat/send-message needs a message', { details: { field: 'message' } });
+      const { to, message } = readDirectMessage(payload);
       const id = randomUUID();
       const delivered = (await deps.io.in(userRoom(to)).fetchSockets()).length > 0;
       const data = { id, from: socket.data.userId, message, ts: Date.now() };
@@ -41,7 +36,7 @@ export function createChatEventListeners(deps: ChatEventDeps): Record<string, So
       return { id, delivered };
     },
     'room/members': async (socket, payload) => {
-      const room = roomOf(payload);
+      const room = readRoom(payload);
       if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
       return { room, members: await deps.membership.members(room) };
     },

@@ -5,6 +5,7 @@ import type { GatewayServer, GatewaySocket } from '../protocol/socket-types.js';
 import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
 import { assertPublishable } from '../protocol/publication.js';
+import { readClientRoomEvent } from '../protocol/socket-schemas.js';
 
 export interface ClientRoomEventDeps {
   readonly io: GatewayServer;
@@ -40,20 +41,18 @@ export function createClientEventRelay(deps: ClientRoomEventDeps): ClientEventRe
 }
 
 function relayClientEvent(socket: GatewaySocket, event: string, payload: unknown, deps: ClientRoomEventDeps): { ok: true } {
-  const body = (typeof payload === 'object' && payload !== null ? payload : {}) as { room?: unknown; channel?: unknown; data?: unknown };
-  const room = typeof body.room === 'string' ? body.room : body.channel;
-  if (typeof room !== 'string' || room.length === 0) throw new GatewayError('INVALID_BODY', `${event} needs { room, data }`, { details: { field: 'room' } });
+  const { room, data } = readClientRoomEvent(payload);
   if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
   if (GATEWAY_EVENTS.includes(event)) throw new GatewayError('EVENT_NOT_ALLOWED', `"${event}" is sent by the gateway only`);
-  assertPublishable(event, body.data);
-  if (Buffer.byteLength(JSON.stringify(body.data) ?? '') > MAX_CLIENT_EVENT_BYTES) {
+  assertPublishable(event, data);
+  if (Buffer.byteLength(JSON.stringify(data) ?? '') > MAX_CLIENT_EVENT_BYTES) {
     throw new GatewayError('PAYLOAD_TOO_LARGE', `A client event carries at most ${MAX_CLIENT_EVENT_BYTES} bytes of data`, { details: { field: 'data' } });
   }
   const { userId } = socket.data;
-  deps.io.to(room).except(socket.id).emit(event, body.data, { from: userId, room });
+  deps.io.to(room).except(socket.id).emit(event, data, { from: userId, room });
   const ts = Date.now();
   const channelWebhook = socket.data.channelWebhooks?.[room];
-  if (channelWebhook !== undefined) deps.webhookSender.send(channelWebhook, { channel: room, event, data: body.data, socketId: socket.id, userId, ts });
-  deps.backendWebhooks?.notify('client.event', { room, clientEvent: event, data: body.data, socketId: socket.id, userId });
+  if (channelWebhook !== undefined) deps.webhookSender.send(channelWebhook, { channel: room, event, data, socketId: socket.id, userId, ts });
+  deps.backendWebhooks?.notify('client.event', { room, clientEvent: event, data, socketId: socket.id, userId });
   return { ok: true };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../protocol/errors.js';
+import { readHistoryRequest } from '../protocol/socket-schemas.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
 import type { HistoryPage, HistoryStore } from '../stores/history.js';
 import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
@@ -20,13 +21,7 @@ export function createHistoryEventListeners(deps: HistoryEventDeps): Record<stri
 
 async function readHistory(socket: GatewaySocket, payload: unknown, history: HistoryStore | undefined): Promise<HistoryPage> {
   if (history === undefined) throw new GatewayError('NOT_FOUND', 'Room history is off (HISTORY_SIZE=0)');
-  const request = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
-  const { room, since, epoch } = request;
-  if (typeof room !== 'string' || room.length === 0) throw new GatewayError('INVALID_BODY', 'history needs { room }', { details: { field: 'room' } });
-  if (since !== undefined && !(Number.isSafeInteger(since) && (since as number) >= 0)) {
-    throw new GatewayError('INVALID_BODY', 'since must be a whole number', { details: { field: 'since' } });
-  }
-  if (epoch !== undefined && typeof epoch !== 'string') throw new GatewayError('INVALID_BODY', 'epoch must be a string', { details: { field: 'epoch' } });
+  const { room, since, epoch } = readHistoryRequest(payload);
   if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
-  return history.read(room, since as number | undefined, epoch);
+  return history.read(room, since, epoch);
 }
