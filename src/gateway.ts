@@ -25,7 +25,6 @@ import { RedisClientRegistry } from './stores/redis-client-registry.js';
 import { RedisConnection } from './stores/redis-connection.js';
 import { RedisLoginThrottle } from './stores/redis-login-throttle.js';
 import { SqliteClientRegistry } from './stores/sqlite-client-registry.js';
-import { RoomPattern } from './protocol/room-pattern.js';
 import type { AuthServiceConfig, Config } from './config/config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
@@ -33,13 +32,19 @@ import { RedisEngine } from './engine/redis-engine.js';
 import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './runtime/lifecycle.js';
 import { ClientRateLimiter } from './realtime/client-rate-limit.js';
-import { clientEventPatterns } from './realtime/client-room-events.js';
+import type { SocketListener } from './realtime/acknowledged-listener.js';
+import { createAuthEventListeners } from './realtime/auth-events.js';
+import { createChatEventListeners } from './realtime/chat-events.js';
+import { createClientEventRelay } from './realtime/client-room-events.js';
+import { createHistoryEventListeners } from './realtime/history-events.js';
 import { Publisher } from './realtime/publisher.js';
+import { createRoomEventListeners } from './realtime/room-events.js';
 import { RoomPresence } from './realtime/room-presence.js';
 import { BackendWebhooks } from './webhooks/backend-webhooks.js';
 import { WebhookSender } from './webhooks/webhook-sender.js';
 import { RoomPolicy } from './rooms/room-policy.js';
 import { SessionControl } from './realtime/session-control.js';
+import { createSocketEventListeners } from './realtime/socket-events.js';
 import { attachRealtime, createSocketServer } from './realtime/socket-server.js';
 import type { GatewayServer } from './protocol/socket-types.js';
 import { TokenExpiryWatch } from './realtime/token-expiry.js';
@@ -89,28 +94,22 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const webhookSender = new WebhookSender({ secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts }, log.child({ component: 'webhooks' }));
   const backendWebhooks = config.webhooks.url === undefined ? undefined : new BackendWebhooks(webhookSender, webhookSender.check(config.webhooks.url).href);
   const roomPresence = new RoomPresence(io, engine.membership, backendWebhooks, config.recoveryWindowMs, realtimeLog);
+  const expiry = new TokenExpiryWatch(config.tokenExpiryGraceMs);
   const namespaceHooks = attachRealtime(io, {
-    strategy,
-    originPolicy,
-    sessionControl,
-    expiry: new TokenExpiryWatch(config.tokenExpiryGraceMs),
-    history: engine.history,
-    policy: new RoomPolicy(config.publicRooms, config.maxRoomsPerSocket),
-    joinTokenKeys: config.apiKeys,
-    membership: engine.membership,
-    publisher,
-    limiter: new ClientRateLimiter(config.clientEventsPerSecond),
+    handshake: { strategy, originPolicy, allowQueryToken: config.allowQueryToken, isDraining, logger: realtimeLog },
+    listenToSocket: createSocketEventListeners({
+      listeners: gatewaySocketEvents(config, { io, engine, strategy, expiry, roomPresence, publisher, webhookSender, logger: realtimeLog }),
+      clientEvents: createClientEventRelay({ io, clientEvents: config.clientEvents, webhookSender, backendWebhooks }),
+      limiter: new ClientRateLimiter(config.clientEventsPerSecond),
+      eventPermissions: config.eventPermissions,
+      logger: realtimeLog,
+    }),
+    expiry,
     roomPresence,
-    webhookSender,
-    tokenWebhooksNeedAllowList: config.nodeEnv === 'production' && config.webhooks.allowedHosts.length === 0,
-    backendWebhooks,
-    clientEvents: clientEventPatterns(config.clientEvents),
-    eventPermissions: config.eventPermissions.map(({ event, permission }) => ({ event: new RoomPattern(event), permission })),
-    allowQueryToken: config.allowQueryToken,
+    sessionControl,
     // A socket recovered through connection-state recovery skipped the handshake: its session (if the
     // auth service knows it) must still be active.
     recheckRecovered: accounts === undefined ? undefined : (data) => accounts.sessionCheck.assert(data, config.tokenStateCheck),
-    isDraining,
     logger: realtimeLog,
   });
   attachClientNamespaces(io, { ...namespaceHooks, registry: shared.clients, logger: realtimeLog });
@@ -193,6 +192,33 @@ async function openAccounts(config: Config, service: AuthServiceConfig) {
     sessionCheck,
   );
   return { service, store, sessionCheck, userTokens };
+}
+
+/** The gateway's own socket events (auth, history, room and chat events), each built from the parts it uses. */
+function gatewaySocketEvents(config: Config, parts: {
+  readonly io: GatewayServer;
+  readonly engine: Engine;
+  readonly strategy: AuthStrategy;
+  readonly expiry: TokenExpiryWatch;
+  readonly roomPresence: RoomPresence;
+  readonly publisher: Publisher;
+  readonly webhookSender: WebhookSender;
+  readonly logger: Logger;
+}): Record<string, SocketListener> {
+  const { io, engine, logger } = parts;
+  return {
+    ...createAuthEventListeners({ strategy: parts.strategy, expiry: parts.expiry, logger }),
+    ...createHistoryEventListeners({ history: engine.history, logger }),
+    ...createRoomEventListeners({
+      policy: new RoomPolicy(config.publicRooms, config.maxRoomsPerSocket),
+      roomPresence: parts.roomPresence,
+      joinTokenKeys: config.apiKeys,
+      webhookSender: parts.webhookSender,
+      tokenWebhooksNeedAllowList: config.nodeEnv === 'production' && config.webhooks.allowedHosts.length === 0,
+      logger,
+    }),
+    ...createChatEventListeners({ io, publisher: parts.publisher, membership: engine.membership, logger }),
+  };
 }
 
 /** What the nodes of one deployment share: the engine and the stores beside it, in memory or in Redis. */

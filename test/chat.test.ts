@@ -38,6 +38,20 @@ describe('seed 004: single chat', () => {
     expect(await alice.emitWithAck('single-chat/send-message', { to: 'bob' })).toMatchObject({ error: { code: 'INVALID_BODY', details: { field: 'message' } } });
   });
 
+  it('refuses a malformed message with the INVALID_BODY an HTTP 400 gives: message and details.field', async () => {
+    const { url } = await startGateway();
+    const alice = await connectAs(url, 'alice', 'a1');
+    expect(await alice.emitWithAck('single-chat/send-message', { to: '', message: 'x' }))
+      .toEqual({ error: { code: 'INVALID_BODY', message: 'to must NOT have fewer than 1 characters', details: { field: 'to' } } });
+    expect(await alice.emitWithAck('single-chat/send-message', { message: 'x' }))
+      .toEqual({ error: { code: 'INVALID_BODY', message: 'to is required', details: { field: 'to' } } });
+    // A payload that is not an object at all is named `payload`, as HTTP names a whole body `body`.
+    expect(await alice.emitWithAck('single-chat/send-message', 'hi bob'))
+      .toEqual({ error: { code: 'INVALID_BODY', message: 'payload must be object', details: { field: 'payload' } } });
+    expect(await alice.emitWithAck('room/members', { room: 7 }))
+      .toEqual({ error: { code: 'INVALID_BODY', message: 'room must be string', details: { field: 'room' } } });
+  });
+
   it('works across two nodes on Redis', async () => {
     const redis = await startRedis();
     const env = { REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'chat-test:' };

@@ -44,6 +44,18 @@ describe('client events to rooms (CLIENT_EVENTS)', () => {
     expect(await ann.emitWithAck('typing', { room: 'chat:1', data: 'x'.repeat(11 * 1024) })).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
   });
 
+  it('refuses a malformed payload with the INVALID_BODY an HTTP 400 gives, and takes channel for room (seed 001)', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*', CLIENT_EVENTS: 'typing' });
+    const [ann, ben] = [await connectAs(url, 'ann', 'a1'), await connectAs(url, 'ben', 'b1')];
+    for (const socket of [ann, ben]) await socket.emitWithAck('room/join-room', 'chat:1');
+    expect(await ann.emitWithAck('typing', { data: {} })).toEqual({ error: { code: 'INVALID_BODY', message: 'room is required', details: { field: 'room' } } });
+    expect(await ann.emitWithAck('typing', { room: 5, data: {} })).toEqual({ error: { code: 'INVALID_BODY', message: 'room must be string', details: { field: 'room' } } });
+    expect(await ann.emitWithAck('typing', 'chat:1')).toEqual({ error: { code: 'INVALID_BODY', message: 'payload must be object', details: { field: 'payload' } } });
+    const atBen = nextEvent(ben, 'typing');
+    expect(await ann.emitWithAck('typing', { channel: 'chat:1', data: 1 })).toEqual({ ok: true });
+    expect((await atBen).slice(0, 2)).toEqual([1, { from: 'ann', room: 'chat:1' }]);
+  });
+
   it('POSTs events in a channel joined with a join token to its data.webhook_url (seed 001)', async () => {
     const hook = await receiver();
     const { url } = await startGateway({ CLIENT_EVENTS: 'message' });

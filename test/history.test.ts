@@ -73,6 +73,17 @@ describe('history over the socket', () => {
     expect(await socket.emitWithAck('history', { since: 1 })).toMatchObject({ error: { code: 'INVALID_BODY', details: { field: 'room' } } });
     expect(await socket.emitWithAck('history', { room: 'user:ida', since: 'x' })).toMatchObject({ error: { code: 'INVALID_BODY', details: { field: 'since' } } });
   });
+
+  it('refuses a malformed request with the INVALID_BODY an HTTP 400 gives: message and details.field', async () => {
+    const { url } = await startGateway();
+    const socket = await connectAs(url, 'ida', 's1');
+    expect(await socket.emitWithAck('history', { room: 'user:ida', since: -1 }))
+      .toEqual({ error: { code: 'INVALID_BODY', message: 'since must be >= 0', details: { field: 'since' } } });
+    expect(await socket.emitWithAck('history', { room: 'user:ida', epoch: 5 }))
+      .toEqual({ error: { code: 'INVALID_BODY', message: 'epoch must be string', details: { field: 'epoch' } } });
+    expect(await socket.emitWithAck('history', 'user:ida'))
+      .toEqual({ error: { code: 'INVALID_BODY', message: 'payload must be object', details: { field: 'payload' } } });
+  });
 });
 
 describe('history on the Redis engine', () => {

@@ -1,7 +1,7 @@
 import CryptoJS from 'crypto-js';
 import { describe, expect, it } from 'vitest';
 import {
-  TEST_API_KEY, api, connectAs, connectClient, expectConnectError, flush, nextEvent, recordEvents, signToken, startGateway,
+  TEST_API_KEY, api, connectAs, connectClient, expectConnectError, flush, nextEvent, recordEvents, signToken, startGateway, type ErrorResponse,
 } from './support/gateway.js';
 import { generateJoinToken } from './support/join-token.js';
 
@@ -125,6 +125,21 @@ describe('seed 004: room events and the join policy', () => {
     // Any name shaped like a socket id is refused, whichever node that socket may be on.
     expect(await socket.emitWithAck('room/join-room', 'AbCdEfGhIjKlMnOpQrSt')).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
     expect(await socket.emitWithAck('room/join-room', { nope: 1 })).toMatchObject({ error: { code: 'INVALID_BODY', details: { field: 'room' } } });
+    expect(socket.connected).toBe(true);
+  });
+
+  it('refuses malformed room payloads with the INVALID_BODY an HTTP 400 gives: message and details.field naming the field', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
+    const socket = await connectAs(url, 'ola', 's1');
+    const http = await api<ErrorResponse>(url, '/v1/join-tokens', { body: { channel: '' } });
+    expect(http).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', message: 'channel must NOT have fewer than 1 characters', details: { field: 'channel' } } } });
+    const tooShort = { error: { code: 'INVALID_BODY', message: 'room must NOT have fewer than 1 characters', details: { field: 'room' } } };
+    expect(await socket.emitWithAck('room/join-room', { room: '' })).toEqual(tooShort);
+    expect(await socket.emitWithAck('room/join-room', '')).toEqual(tooShort);
+    expect(await socket.emitWithAck('room/leave-room', 42)).toEqual({ error: { code: 'INVALID_BODY', message: 'room must be string', details: { field: 'room' } } });
+    expect(await socket.emitWithAck('room/join-rooms', ['a', 5])).toEqual({ error: { code: 'INVALID_BODY', message: 'rooms[1] must be string', details: { field: 'rooms[1]' } } });
+    expect(await socket.emitWithAck('room/join-rooms', { rooms: [] })).toEqual({ error: { code: 'INVALID_BODY', message: 'rooms must NOT have fewer than 1 items', details: { field: 'rooms' } } });
+    expect(Object.keys(http.body.error).sort()).toEqual(Object.keys(tooShort.error).sort());
     expect(socket.connected).toBe(true);
   });
 

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { MembershipStore } from '../stores/membership.js';
 import { GatewayError } from '../protocol/errors.js';
-import { MAX_NAME_LENGTH } from '../protocol/names.js';
-import { type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
+import type { GatewayServer } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
 import { resolveTarget } from '../protocol/publication.js';
+import { readDirectMessage, readRoom } from '../protocol/socket-schemas.js';
 import type { Publisher } from './publisher.js';
-import { roomOf } from './room-events.js';
+import { acknowledgedListener, type SocketEventHandler, type SocketListener } from './acknowledged-listener.js';
 
 export interface ChatEventDeps {
+  /** Tells whether the recipient has a socket, on any node. */
   readonly io: GatewayServer;
   readonly publisher: Publisher;
   readonly membership: MembershipStore;
+  readonly logger: Logger;
 }
 
 /**
@@ -22,14 +25,10 @@ export interface ChatEventDeps {
  *   `user:` room history, so it is not lost);
  * - `room/members` (a room the socket is in) → `{ room, members: [{ userId, connections }] }`.
  */
-export function chatHandlers(deps: ChatEventDeps): Record<string, (socket: GatewaySocket, payload: unknown) => Promise<unknown>> {
-  return {
+export function createChatEventListeners(deps: ChatEventDeps): Record<string, SocketListener> {
+  const handlers: Record<string, SocketEventHandler> = {
     'single-chat/send-message': async (socket, payload) => {
-      const { to, message } = (typeof payload === 'object' && payload !== null ? payload : {}) as { to?: unknown; message?: unknown };
-      if (typeof to !== 'string' || to.length === 0 || to.length > MAX_NAME_LENGTH) {
-        throw new GatewayError('INVALID_BODY', 'single-chat/send-message needs { to: userId, message }', { details: { field: 'to' } });
-      }
-      if (message === undefined) throw new GatewayError('INVALID_BODY', 'single-chat/send-message needs a message', { details: { field: 'message' } });
+      const { to, message } = readDirectMessage(payload);
       const id = randomUUID();
       const delivered = (await deps.io.in(userRoom(to)).fetchSockets()).length > 0;
       const data = { id, from: socket.data.userId, message, ts: Date.now() };
@@ -37,9 +36,10 @@ export function chatHandlers(deps: ChatEventDeps): Record<string, (socket: Gatew
       return { id, delivered };
     },
     'room/members': async (socket, payload) => {
-      const room = roomOf(payload);
+      const room = readRoom(payload);
       if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
       return { room, members: await deps.membership.members(room) };
     },
   };
+  return Object.fromEntries(Object.entries(handlers).map(([event, run]) => [event, acknowledgedListener(deps.logger, run)]));
 }

@@ -5,11 +5,12 @@ import type { GatewayServer, GatewaySocket } from '../protocol/socket-types.js';
 import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
 import { assertPublishable } from '../protocol/publication.js';
+import { readClientRoomEvent } from '../protocol/socket-schemas.js';
 
 export interface ClientRoomEventDeps {
   readonly io: GatewayServer;
   /** CLIENT_EVENTS: the event names (`*` patterns) clients may send to a room. */
-  readonly clientEvents: readonly RoomPattern[];
+  readonly clientEvents: readonly string[];
   readonly webhookSender: WebhookSender;
   readonly backendWebhooks: BackendWebhooks | undefined;
 }
@@ -17,37 +18,41 @@ export interface ClientRoomEventDeps {
 /** Largest `data` a client may send to a room (bytes of JSON), like Pusher's client events. */
 export const MAX_CLIENT_EVENT_BYTES = 10 * 1024;
 
-/** Builds the CLIENT_EVENTS patterns once. */
-export function clientEventPatterns(sources: readonly string[]): RoomPattern[] {
-  return sources.map((source) => new RoomPattern(source));
-}
-
-/** True when clients may send `event` to rooms (it matches CLIENT_EVENTS). */
-export function isClientRoomEvent(deps: ClientRoomEventDeps, event: string): boolean {
-  return anyMatches(deps.clientEvents, event);
+/** The CLIENT_EVENTS relay as the socket-event dispatcher uses it. */
+export interface ClientEventRelay {
+  /** True when clients may send `event` to rooms (it matches CLIENT_EVENTS). */
+  accepts(event: string): boolean;
+  /** Relays `event` from `socket` to its room (see {@link createClientEventRelay}); throws a refusal. */
+  relay(socket: GatewaySocket, event: string, payload: unknown): { ok: true };
 }
 
 /**
- * A client event to a room: `socket.emit(event, { room | channel, data })` for an event matching
+ * Client events to a room: `socket.emit(event, { room | channel, data })` for an event matching
  * CLIENT_EVENTS, from a socket in that room. The room's other sockets (any node) get `(data, { from, room })`;
  * the channel's join-token `webhook_url` (seed 001) gets `{ channel, event, data, socketId, userId, ts }`,
- * and WEBHOOK_URL gets `client.event`. Ephemeral: not kept in room history.
+ * and WEBHOOK_URL gets `client.event`. Ephemeral: not kept in room history. The patterns are compiled once.
  */
-export function relayClientEvent(socket: GatewaySocket, event: string, payload: unknown, deps: ClientRoomEventDeps): { ok: true } {
-  const body = (typeof payload === 'object' && payload !== null ? payload : {}) as { room?: unknown; channel?: unknown; data?: unknown };
-  const room = typeof body.room === 'string' ? body.room : body.channel;
-  if (typeof room !== 'string' || room.length === 0) throw new GatewayError('INVALID_BODY', `${event} needs { room, data }`, { details: { field: 'room' } });
+export function createClientEventRelay(deps: ClientRoomEventDeps): ClientEventRelay {
+  const patterns = deps.clientEvents.map((source) => new RoomPattern(source));
+  return {
+    accepts: (event) => anyMatches(patterns, event),
+    relay: (socket, event, payload) => relayClientEvent(socket, event, payload, deps),
+  };
+}
+
+function relayClientEvent(socket: GatewaySocket, event: string, payload: unknown, deps: ClientRoomEventDeps): { ok: true } {
+  const { room, data } = readClientRoomEvent(payload);
   if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
   if (GATEWAY_EVENTS.includes(event)) throw new GatewayError('EVENT_NOT_ALLOWED', `"${event}" is sent by the gateway only`);
-  assertPublishable(event, body.data);
-  if (Buffer.byteLength(JSON.stringify(body.data) ?? '') > MAX_CLIENT_EVENT_BYTES) {
+  assertPublishable(event, data);
+  if (Buffer.byteLength(JSON.stringify(data) ?? '') > MAX_CLIENT_EVENT_BYTES) {
     throw new GatewayError('PAYLOAD_TOO_LARGE', `A client event carries at most ${MAX_CLIENT_EVENT_BYTES} bytes of data`, { details: { field: 'data' } });
   }
   const { userId } = socket.data;
-  deps.io.to(room).except(socket.id).emit(event, body.data, { from: userId, room });
+  deps.io.to(room).except(socket.id).emit(event, data, { from: userId, room });
   const ts = Date.now();
   const channelWebhook = socket.data.channelWebhooks?.[room];
-  if (channelWebhook !== undefined) deps.webhookSender.send(channelWebhook, { channel: room, event, data: body.data, socketId: socket.id, userId, ts });
-  deps.backendWebhooks?.notify('client.event', { room, clientEvent: event, data: body.data, socketId: socket.id, userId });
+  if (channelWebhook !== undefined) deps.webhookSender.send(channelWebhook, { channel: room, event, data, socketId: socket.id, userId, ts });
+  deps.backendWebhooks?.notify('client.event', { room, clientEvent: event, data, socketId: socket.id, userId });
   return { ok: true };
 }

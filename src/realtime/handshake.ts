@@ -10,8 +10,8 @@ import type { GatewaySocket } from '../protocol/socket-types.js';
 export interface HandshakeDeps {
   readonly strategy: AuthStrategy;
   readonly originPolicy: OriginPolicy;
-  /** Enforces SESSION_POLICY at the handshake; `undefined` for namespaces whose sockets claim no session. */
-  readonly sessionControl: SessionControl | undefined;
+  /** Enforces SESSION_POLICY at the handshake; absent for namespaces whose sockets claim no session. */
+  readonly sessionControl?: Pick<SessionControl, 'admit'>;
   readonly allowQueryToken: boolean;
   readonly isDraining: () => boolean;
   readonly logger: Logger;

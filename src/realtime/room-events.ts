@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
-import { handle, type SocketListener } from './acknowledged-handler.js';
-import { MAX_NAME_LENGTH } from '../protocol/names.js';
+import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
+import { readRoom, readRooms } from '../protocol/socket-schemas.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
@@ -32,15 +32,15 @@ export interface RoomEventDeps {
 export function createRoomEventListeners(deps: RoomEventDeps): Record<string, SocketListener> {
   const listeners: Record<string, SocketListener> = {};
   for (const prefix of ['room/', '']) {
-    listeners[`${prefix}join-room`] = handle(deps, async (socket, payload) => {
-      const room = roomOf(payload);
+    listeners[`${prefix}join-room`] = acknowledgedListener(deps.logger, async (socket, payload) => {
+      const room = readRoom(payload);
       await join(socket, room, 'name', deps);
       socket.emit(`${prefix}joined-room`, { room });
       return { ok: true, room };
     });
-    listeners[`${prefix}join-rooms`] = handle(deps, async (socket, payload) => {
+    listeners[`${prefix}join-rooms`] = acknowledgedListener(deps.logger, async (socket, payload) => {
       const results = [];
-      for (const room of roomsOf(payload)) {
+      for (const room of readRooms(payload)) {
         try {
           await join(socket, room, 'name', deps);
           socket.emit(`${prefix}joined-room`, { room });
@@ -52,14 +52,14 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
       }
       return { results };
     });
-    listeners[`${prefix}leave-room`] = handle(deps, async (socket, payload) => {
-      const room = roomOf(payload);
+    listeners[`${prefix}leave-room`] = acknowledgedListener(deps.logger, async (socket, payload) => {
+      const room = readRoom(payload);
       await leave(socket, room, deps);
       socket.emit(`${prefix}left-room`, { room });
       return { ok: true, room };
     });
   }
-  listeners.join = handle(deps, async (socket, token) => {
+  listeners.join = acknowledgedListener(deps.logger, async (socket, token) => {
     const grant = verifyJoinToken(token, deps.joinTokenKeys);
     const webhookUrl = webhookUrlOf(grant.data);
     if (webhookUrl !== undefined) {
@@ -72,8 +72,8 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
     if (webhookUrl !== undefined) socket.data.channelWebhooks = { ...socket.data.channelWebhooks, [grant.channel]: webhookUrl };
     return { ok: true, channel: grant.channel };
   }, { errorEvent: 'join:error' });
-  listeners.leave = handle(deps, async (socket, payload) => {
-    const channel = roomOf(payload);
+  listeners.leave = acknowledgedListener(deps.logger, async (socket, payload) => {
+    const channel = readRoom(payload);
     await leave(socket, channel, deps);
     return { ok: true, channel };
   }, { errorEvent: 'leave:error' });
@@ -96,22 +96,4 @@ async function leave(socket: GatewaySocket, room: string, deps: RoomEventDeps): 
 function webhookUrlOf(data: unknown): string | undefined {
   const url = typeof data === 'object' && data !== null ? (data as { webhook_url?: unknown }).webhook_url : undefined;
   return typeof url === 'string' && url.length > 0 ? url : undefined;
-}
-
-/** A room name, given as a string or as `{ room }`. */
-export function roomOf(payload: unknown): string {
-  const room = typeof payload === 'object' && payload !== null ? (payload as { room?: unknown }).room : payload;
-  if (typeof room !== 'string' || room.length === 0 || room.length > MAX_NAME_LENGTH) {
-    throw new GatewayError('INVALID_BODY', `Name a room: a string of 1 to ${MAX_NAME_LENGTH} characters, or { room }`, { details: { field: 'room' } });
-  }
-  return room;
-}
-
-/** Room names, given as an array or as `{ rooms }`. */
-function roomsOf(payload: unknown): string[] {
-  const rooms = Array.isArray(payload) ? payload : typeof payload === 'object' && payload !== null ? (payload as { rooms?: unknown }).rooms : undefined;
-  if (!Array.isArray(rooms) || rooms.length === 0 || rooms.length > 100) {
-    throw new GatewayError('INVALID_BODY', 'Name 1 to 100 rooms: an array, or { rooms }', { details: { field: 'rooms' } });
-  }
-  return rooms.map((room) => roomOf(room));
 }

@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
-import { createClientEventListeners, type ClientEventDeps } from './client-events.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
+import type { RoomPresence } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
+import type { TokenExpiryWatch } from './token-expiry.js';
 import { isGatewayError } from '../protocol/errors.js';
 import { type GatewayServer, type GatewaySocket, type SocketData } from '../protocol/socket-types.js';
 import { baseRooms, joinedRooms } from '../protocol/own-rooms.js';
@@ -19,8 +20,14 @@ export interface SocketServerOptions {
   readonly isDraining: () => boolean;
 }
 
-/** Everything the realtime layer needs besides the server itself. */
-export interface RealtimeDeps extends Omit<ClientEventDeps, 'io'>, HandshakeDeps {
+/** What the connection handling of `/` needs; the composition root builds each part. */
+export interface RealtimeDeps {
+  /** The handshake checks, without the session policy (added for `/` from `sessionControl`). */
+  readonly handshake: Omit<HandshakeDeps, 'sessionControl'>;
+  /** Puts the socket-event dispatcher on a new socket. */
+  readonly listenToSocket: (socket: GatewaySocket) => void;
+  readonly expiry: TokenExpiryWatch;
+  readonly roomPresence: RoomPresence;
   readonly sessionControl: SessionControl;
   /**
    * Re-checks the identity of a socket restored by connection-state recovery (which skips the handshake):
@@ -67,7 +74,6 @@ export interface NamespaceHooks {
  * (kilobytes per connection). Answers the hooks other namespaces reuse.
  */
 export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): NamespaceHooks {
-  const listenToClient = createClientEventListeners({ ...deps, io });
   // Shared by every socket (called with `this` bound to it): no per-connection closure.
   function onDisconnect(this: GatewaySocket): void {
     deps.expiry.unwatch(this);
@@ -85,7 +91,7 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
         return;
       }
     }
-    listenToClient(socket);
+    deps.listenToSocket(socket);
     socket.on('disconnect', onDisconnect);
     deps.expiry.watch(socket);
     await socket.join(baseRooms(socket.data));
@@ -94,7 +100,7 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
     await deps.sessionControl.enforceAfterJoin(socket);
   }
 
-  io.use(createHandshakeMiddleware(deps));
+  io.use(createHandshakeMiddleware({ ...deps.handshake, sessionControl: deps.sessionControl }));
   io.on('connection', (socket) => {
     onConnection(socket).catch((error: unknown) => {
       // E.g. Redis away while the session is re-checked. Closing the transport (not a Socket.IO disconnect)
@@ -104,7 +110,7 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
     });
   });
   return {
-    handshake: createHandshakeMiddleware({ ...deps, sessionControl: undefined }),
+    handshake: createHandshakeMiddleware(deps.handshake),
     // Namespace sockets only receive what is published to them: they expire with their token like any
     // socket, and join their user and session rooms in their namespace, where logouts find them.
     onConnection: (socket) => {
