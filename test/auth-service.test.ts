@@ -10,9 +10,11 @@ import {
   ACCESS_KEY, ACCESS_TOKEN_SECRET, ALICE, REFRESH_TOKEN_SECRET, addUser, login, loginOk, logout, refresh, sessionOf, startAuthGateway,
   type AuthGateway,
 } from './support/auth.js';
+import { onCleanup } from './support/cleanup.js';
 import {
-  api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, openClient, recordEvents, signToken, sleep, startGateway, type ErrorResponse,
+  api, connectClient, disconnectReason, expectConnectError, nextEvent, openClient, recordEvents, signToken, startGateway, type ErrorResponse,
 } from './support/gateway.js';
+import { sleep } from './support/wait.js';
 
 /**
  * The built-in auth service (seeds 000 and 004) on one node with its SQLite store: login with the access

@@ -5,10 +5,12 @@ import { IntrospectionStrategy } from '../src/auth/introspection-strategy.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { GatewayError } from '../src/errors/catalog.js';
 import { createLogger } from '../src/log/logger.js';
+import { onCleanup } from './support/cleanup.js';
 import { problemsOf } from './support/config.js';
 import {
-  api, connectClient, nextEvent, openClient, expectConnectError, onCleanup, randomSuffix, signToken, startGateway, TEST_JWT_SECRET,
+  api, connectClient, nextEvent, openClient, expectConnectError, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
+import { unique } from './support/temp.js';
 
 /** What the test endpoint answers for one token: a status and JSON body, or `'hang'` (never answers). */
 type Answer = { status?: number; body: unknown; delayMs?: number } | 'hang';
@@ -175,8 +177,8 @@ describe('introspection strategy', () => {
 
 describe('introspection through the gateway', () => {
   it('lets a stock client in with an active token and refuses an inactive one, without logging either', async () => {
-    const goodToken = `good-${randomSuffix()}-${randomSuffix()}`;
-    const badToken = `bad-${randomSuffix()}-${randomSuffix()}`;
+    const goodToken = unique('good-token');
+    const badToken = unique('bad-token');
     const endpoint = await serveIntrospection((token) => ({
       body: token === goodToken ? { active: true, user_id: 'introspected', session_id: 'is1', exp: Math.floor(Date.now() / 1000) + 600 } : { active: false },
     }));

@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { OFFSET, TEST_API_KEY, connectAs, flush, nextEvent, onCleanup, recordEvents, sleep, startGateway } from './support/gateway.js';
+import { onCleanup } from './support/cleanup.js';
+import { OFFSET, TEST_API_KEY, connectAs, flush, nextEvent, recordEvents, startGateway } from './support/gateway.js';
 import { generateJoinToken as seedJoinToken } from './support/join-token.js';
+import { sleep } from './support/wait.js';
 
 const generateJoinToken = (channel: string, data: unknown) => seedJoinToken(channel, data, TEST_API_KEY);
 

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,22 +5,12 @@ import { GatewayError } from '../src/errors/catalog.js';
 import type { ClientRegistry } from '../src/tenants/client-registry.js';
 import { RedisClientRegistry } from '../src/tenants/redis-client-registry.js';
 import { SqliteClientRegistry } from '../src/tenants/sqlite-client-registry.js';
-import { onCleanup, randomSuffix } from './support/gateway.js';
+import { onCleanup } from './support/cleanup.js';
 import { startRedis, type TestRedis } from './support/redis.js';
+import { freshDir, unique } from './support/temp.js';
 
 /** Opens registries on one store: each call is another instance (another connection) on the same data. */
 type OpenStore = () => Promise<() => Promise<ClientRegistry>>;
-
-const tempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-registry-'));
-  tempDirs.push(dir);
-  return dir;
-}
 
 function openSqlite(dir: string): SqliteClientRegistry {
   const registry = new SqliteClientRegistry(dir);
@@ -44,14 +32,14 @@ const stores: [string, OpenStore][] = [
   [
     'SqliteClientRegistry',
     async () => {
-      const dir = freshDir();
+      const dir = freshDir('registry');
       return async () => openSqlite(dir);
     },
   ],
   [
     'RedisClientRegistry',
     async () => {
-      const prefix = `test-${randomSuffix()}:`;
+      const prefix = `${unique('test')}:`;
       return async () => new RedisClientRegistry(await connectRedis(), prefix);
     },
   ],
@@ -142,7 +130,7 @@ describe.each(stores)('%s', (_name, openStore) => {
 
 describe('SqliteClientRegistry storage', () => {
   it('survives closing and reopening the same directory', async () => {
-    const dir = freshDir();
+    const dir = freshDir('registry');
     const before = new SqliteClientRegistry(dir);
     await before.put({ clientId: 'merchant-6', name: 'Zeta', subscriptions: ['payment.created'] });
     await before.subscribe('merchant-6', 'payment.settled');
@@ -153,7 +141,7 @@ describe('SqliteClientRegistry storage', () => {
   });
 
   it('creates a missing data directory', async () => {
-    const dir = join(freshDir(), 'nested', 'data');
+    const dir = join(freshDir('registry'), 'nested', 'data');
     const clients = openSqlite(dir);
     await clients.put({ clientId: 'merchant-7', name: undefined, subscriptions: [] });
     expect(await clients.get('merchant-7')).toEqual({ clientId: 'merchant-7', name: undefined, subscriptions: [] });
@@ -164,7 +152,7 @@ describe('RedisClientRegistry availability', () => {
   it('refuses with ENGINE_UNAVAILABLE while its client is not ready', async () => {
     const client = new Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false });
     onCleanup(() => client.disconnect());
-    const clients = new RedisClientRegistry(client, `test-${randomSuffix()}:`);
+    const clients = new RedisClientRegistry(client, `${unique('test')}:`);
 
     const refusal = await clients.get('merchant-8').catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(GatewayError);
@@ -173,7 +161,7 @@ describe('RedisClientRegistry availability', () => {
   });
 
   it('turns a Redis error into ENGINE_UNAVAILABLE', async () => {
-    const prefix = `test-${randomSuffix()}:`;
+    const prefix = `${unique('test')}:`;
     const clients = new RedisClientRegistry(await connectRedis(), prefix);
     await redis.cli('SET', `${prefix}client:merchant-9`, 'not a hash');
 
@@ -183,7 +171,7 @@ describe('RedisClientRegistry availability', () => {
 
   it('leaves the shared client open on close', async () => {
     const client = await connectRedis();
-    await new RedisClientRegistry(client, `test-${randomSuffix()}:`).close();
+    await new RedisClientRegistry(client, `${unique('test')}:`).close();
     expect(client.status).toBe('ready');
     expect(await client.ping()).toBe('PONG');
   });

@@ -3,8 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { onCleanup } from './support/cleanup.js';
 import {
-  api, connectClient, expectConnectError, nextEvent, onCleanup, openClient, signToken, startGateway, TEST_JWT_SECRET,
+  api, connectClient, expectConnectError, nextEvent, openClient, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
 
 describe('handshake: where the token may come from', () => {

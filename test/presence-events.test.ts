@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { connectAs, flush, nextEvent, onCleanup, recordEvents, sleep, startGateway } from './support/gateway.js';
+import { onCleanup } from './support/cleanup.js';
+import { connectAs, flush, nextEvent, recordEvents, startGateway } from './support/gateway.js';
 import { startRedis } from './support/redis.js';
+import { sleep } from './support/wait.js';
 
 const names = (events: { event: string; args: unknown[] }[]) =>
   events.filter((e) => e.event.startsWith('room/user-')).map((e) => [e.event, e.args[0]]);

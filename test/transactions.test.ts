@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   TEST_API_KEY, TEST_JWT_SECRET, api, connectClient, disconnectReason, expectConnectError, nextEvent, signToken, startGateway,
 } from './support/gateway.js';
 import { spawnGateway } from './support/process.js';
 import { startRedis } from './support/redis.js';
+import { freshDir } from './support/temp.js';
 
 const register = (url: string, clientId: string, subscriptions: string[]) =>
   api(url, '/client', { body: { clientId, payload: { id: clientId, name: clientId.toUpperCase(), subscriptions } } });
@@ -96,7 +94,7 @@ describe('seed 000: clients and transaction events', () => {
 
 describe('seed 000: the registry is durable and shared', () => {
   it('survives a restart (SQLite under DATA_DIR)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-registry-'));
+    const dataDir = freshDir('registry');
     const env = { NODE_ENV: 'production', API_KEYS: TEST_API_KEY, JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir };
     const first = spawnGateway(env);
     const url = await first.listening();

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onCleanup } from './gateway.js';
+import { onCleanup } from './cleanup.js';
 
 /** A throwaway redis-server owned by one test (or one describe block); never the system Redis on 6379. */
 export interface TestRedis {
