@@ -1,12 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { onCleanup } from './support/cleanup.js';
 import {
   api, connectClient, expectConnectError, nextEvent, openClient, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
+import { startReceiver } from './support/http-receiver.js';
 
 describe('handshake: where the token may come from', () => {
   it('accepts auth.token, the seed-002 { authMode, auth } shape and an Authorization header', async () => {
@@ -89,22 +87,24 @@ describe('handshake: RS256 with a public key', () => {
 });
 
 describe('handshake: JWKS', () => {
+  const JWKS_PATH = '/.well-known/jwks.json';
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256', use: 'sig' };
 
   it('verifies tokens against the keys of JWT_JWKS_URL', async () => {
-    const jwks = await serveJson({ keys: [jwk] });
-    const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: jwks.url, JWT_ALGORITHMS: 'ES256' });
+    const jwks = await startReceiver([{ body: { keys: [jwk] } }]);
+    const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: `${jwks.url}${JWKS_PATH}`, JWT_ALGORITHMS: 'ES256' });
     const token = await new SignJWT({ user_id: 'jwks-user' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('1h').sign(privateKey);
-    await connectClient(url, token);
+    expect((await connectClient(url, token)).connected).toBe(true);
+    expect(jwks.received.map((request) => request.path)).toContain(JWKS_PATH);
     const unknownKid = await new SignJWT({ user_id: 'x' }).setProtectedHeader({ alg: 'ES256', kid: 'nope' }).setExpirationTime('1h').sign(privateKey);
     expect((await expectConnectError(url, { auth: { token: unknownKid } })).data?.code).toBe('TOKEN_INVALID');
   });
 
   it('answers AUTH_UNAVAILABLE, not TOKEN_INVALID, while the JWKS endpoint is down', async () => {
-    const jwks = await serveJson({ keys: [jwk] });
+    const jwks = await startReceiver([{ body: { keys: [jwk] } }]);
     await jwks.close();
-    const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: jwks.url, JWT_ALGORITHMS: 'ES256' });
+    const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: `${jwks.url}${JWKS_PATH}`, JWT_ALGORITHMS: 'ES256' });
     const token = await new SignJWT({ user_id: 'jwks-user' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('1h').sign(privateKey);
     expect((await expectConnectError(url, { auth: { token } })).data?.code).toBe('AUTH_UNAVAILABLE');
   });
@@ -149,16 +149,6 @@ describe('handshake: identity', () => {
     expect(local.data.userId).toBe('lean');
   });
 });
-
-/** A real HTTP server answering every request with `body` as JSON (a JWKS endpoint). */
-async function serveJson(body: unknown): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  onCleanup(() => (server.listening ? close() : undefined));
-  return { url: `http://127.0.0.1:${port}/.well-known/jwks.json`, close };
-}
 
 function unsignedToken(payload: Record<string, unknown>): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

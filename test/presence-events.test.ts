@@ -1,11 +1,9 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { onCleanup } from './support/cleanup.js';
 import { connectAs, flush, nextEvent, recordEvents, startGateway } from './support/gateway.js';
+import { startReceiver } from './support/http-receiver.js';
 import { startRedis } from './support/redis.js';
-import { sleep } from './support/wait.js';
+import { sleep, waitFor } from './support/wait.js';
 
 const names = (events: { event: string; args: unknown[] }[]) =>
   events.filter((e) => e.event.startsWith('room/user-')).map((e) => [e.event, e.args[0]]);
@@ -98,35 +96,21 @@ describe('membership bookkeeping on Redis', () => {
 
 describe('backend webhooks', () => {
   it('POSTs signed room.occupied, member.added, member.removed, room.vacated, and retries after a 500', async () => {
-    const received: { body: string; headers: IncomingMessage['headers'] }[] = [];
-    let failFirst = true;
-    const server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      request.on('end', () => {
-        if (failFirst) {
-          failFirst = false;
-          response.writeHead(500).end();
-          return;
-        }
-        received.push({ body, headers: request.headers });
-        response.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { port } = server.address() as AddressInfo;
+    const receiver = await startReceiver([500, 200]);
     const secret = 'webhook-secret-for-tests';
-    const { url } = await startGateway({ PUBLIC_ROOMS: '*', WEBHOOK_URL: `http://127.0.0.1:${port}/hooks`, WEBHOOK_SECRET: secret });
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*', WEBHOOK_URL: `${receiver.url}/hooks`, WEBHOOK_SECRET: secret });
     const socket = await connectAs(url, 'max', 'm1');
     await socket.emitWithAck('room/join-room', 'sales');
     await socket.emitWithAck('room/leave-room', 'sales');
-    const deadline = Date.now() + 8000;
-    while (received.length < 4 && Date.now() < deadline) await sleep(50);
-    const events = received.map((r) => JSON.parse(r.body) as { event: string; room: string; userId?: string });
+    // The first request is answered 500 and comes again: four deliveries, five requests.
+    await waitFor(() => receiver.received.length >= 5, { timeoutMs: 8000, intervalMs: 50, what: 'four webhooks and one retry' });
+    const [refused, ...delivered] = receiver.received;
+    const events = delivered.map((r) => r.json as { event: string; room: string; userId?: string });
     expect(events.map((e) => e.event).sort()).toEqual(['member.added', 'member.removed', 'room.occupied', 'room.vacated']);
     expect(events.every((e) => e.room === 'sales')).toBe(true);
-    for (const { body, headers } of received) {
+    expect(receiver.received.every((r) => r.method === 'POST' && r.path === '/hooks')).toBe(true);
+    expect(delivered.filter((r) => r.body === refused?.body)).toHaveLength(1);
+    for (const { body, headers } of receiver.received) {
       const expected = createHmac('sha256', secret).update(`${String(headers['x-switchboard-timestamp'])}.${body}`).digest('hex');
       expect(headers['x-switchboard-signature']).toBe(`sha256=${expected}`);
     }
