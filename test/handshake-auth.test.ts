@@ -32,6 +32,8 @@ describe('handshake: where the token may come from', () => {
     const lenient = await startGateway({ ALLOW_QUERY_TOKEN: 'true' });
     const socket = openClient(lenient.url, { query: { token } });
     await nextEvent(socket, 'connect');
+    expect(socket.connected).toBe(true);
+    expect((await api<{ online: boolean }>(lenient.url, '/v1/users/q1')).body.online).toBe(true);
   });
 });
 
@@ -57,7 +59,7 @@ describe('handshake: token checks', () => {
   it('refuses a wrong issuer or audience and accepts the right ones', async () => {
     const { url } = await startGateway({ JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'switchboard' });
     const good = await signToken({ iss: 'https://id.example', aud: 'switchboard' });
-    await connectClient(url, good);
+    expect((await connectClient(url, good)).connected).toBe(true);
     const wrongIssuer = await expectConnectError(url, { auth: { token: await signToken({ iss: 'https://evil.example', aud: 'switchboard' }) } });
     expect(wrongIssuer.data?.code).toBe('TOKEN_INVALID');
     expect(wrongIssuer.data?.message).toMatch(/iss/);
@@ -67,8 +69,14 @@ describe('handshake: token checks', () => {
   });
 
   it('honours JWT_CLOCK_TOLERANCE for a token that expired a moment ago', async () => {
-    const { url } = await startGateway({ JWT_CLOCK_TOLERANCE: '60' });
-    await connectClient(url, await signToken({}, { expiresIn: -10 }), { reconnection: false });
+    const token = await signToken({ user_id: 'late-user' }, { expiresIn: -10 });
+    const strict = await startGateway({ JWT_CLOCK_TOLERANCE: '0' });
+    expect((await expectConnectError(strict.url, { auth: { token } })).data?.code).toBe('TOKEN_EXPIRED');
+    const tolerant = await startGateway({ JWT_CLOCK_TOLERANCE: '60' });
+    const socket = await connectClient(tolerant.url, token);
+    expect(socket.connected).toBe(true);
+    const user = await api<{ online: boolean; connections: unknown[] }>(tolerant.url, '/v1/users/late-user');
+    expect(user.body).toMatchObject({ online: true, connections: [expect.objectContaining({ socketId: socket.id })] });
   });
 });
 
@@ -79,7 +87,7 @@ describe('handshake: RS256 with a public key', () => {
   it('accepts an RS256 token and refuses an HS256 token signed with the public key (key confusion)', async () => {
     const { url } = await startGateway({ JWT_SECRET: '', JWT_PUBLIC_KEY: publicPem, JWT_ALGORITHMS: 'RS256' });
     const rs256 = await new SignJWT({ user_id: 'rsa-user' }).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('1h').sign(privateKey);
-    await connectClient(url, rs256);
+    expect((await connectClient(url, rs256)).connected).toBe(true);
     const confused = await new SignJWT({ user_id: 'mallory' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(publicPem));
     const refusal = await expectConnectError(url, { auth: { token: confused } });
     expect(refusal.data?.code).toBe('TOKEN_INVALID');
