@@ -72,13 +72,33 @@ describe('room presence events', () => {
 describe('membership bookkeeping on Redis', () => {
   it('leaves no counts behind when a socket disconnects in the middle of join-rooms', async () => {
     const redis = await startRedis();
-    const { url } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'mid-join:', PUBLIC_ROOMS: '*', RECOVERY_WINDOW_MS: '0' });
+    const { url, gateway } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'mid-join:', PUBLIC_ROOMS: '*', RECOVERY_WINDOW_MS: '0' });
     const socket = await connectAs(url, 'ned', 'n1');
-    socket.emit('room/join-rooms', Array.from({ length: 100 }, (_, i) => `r${i}`));
-    await sleep(15);
+    const serverSocket = gateway.io.of('/').sockets.get(socket.id!)!;
+    const rooms = Array.from({ length: 100 }, (_, i) => `r${i}`);
+    // Redis freezes as soon as the first room is counted in, so the join loop stops at its next Redis call
+    // (each room is joined locally, then counted in Redis) and cannot finish before Redis resumes.
+    const firstJoined = new Promise<void>((resolve) =>
+      socket.once('room/joined-room', () => {
+        redis.pause();
+        resolve();
+      }),
+    );
+    let answered = false;
+    socket.emit('room/join-rooms', rooms, () => (answered = true));
+    await firstJoined;
+    const joinedWhenFrozen = rooms.filter((room) => serverSocket.rooms.has(room));
     socket.disconnect();
+    await waitFor(() => serverSocket.disconnected, { what: 'the gateway to see the disconnect' });
+    // The disconnect landed during the join: some rooms in, not all, no answer, and Redis still frozen.
+    expect(joinedWhenFrozen.length).toBeGreaterThan(0);
+    expect(joinedWhenFrozen.length).toBeLessThan(rooms.length);
+    expect(answered).toBe(false);
+    redis.resume();
     await sleep(1500);
     expect(await redis.cli('KEYS', 'mid-join:members-total:*')).toEqual([]);
+    expect(await redis.cli('KEYS', 'mid-join:members:*')).toEqual([]);
+    expect(gateway.io.of('/').sockets.size).toBe(0);
   });
 
   it('answers ENGINE_UNAVAILABLE when Redis cannot record a join, and the socket is not left in the room', async () => {
