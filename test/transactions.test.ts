@@ -5,6 +5,7 @@ import {
 import { spawnGateway } from './support/process.js';
 import { startRedis } from './support/redis.js';
 import { freshDir } from './support/temp.js';
+import { sleep } from './support/wait.js';
 
 const register = (url: string, clientId: string, subscriptions: string[]) =>
   api(url, '/client', { body: { clientId, payload: { id: clientId, name: clientId.toUpperCase(), subscriptions } } });
@@ -63,7 +64,7 @@ describe('seed 000: clients and transaction events', () => {
     const before = namespaces();
     const token = await merchantToken('nobody');
     for (let i = 0; i < 10; i += 1) expect((await expectConnectError(`${url}/made-up-${i}`, { auth: { token } })).data?.code).toBe('UNKNOWN_CLIENT');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(namespaces()).toBe(before);
   });
 
@@ -112,7 +113,7 @@ describe('seed 000: the registry is durable and shared', () => {
     const [a, b] = [await startGateway(env), await startGateway(env)];
     await register(a.url, 'shared', ['completed']);
     const socket = await connectClient(`${b.url}/shared`, await merchantToken('shared'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const got = nextEvent(socket, 'completed');
     expect((await api(a.url, '/completed', { body: { clientId: 'shared', payload: 'x' } })).body).toMatchObject({ delivered: true });
     expect((await got)[0]).toBe('x');
