@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // After each test: the cleanups of test/support/cleanup.ts; after each file: the temp dirs of test/support/temp.ts.
+    setupFiles: ['test/support/setup.ts'],
     // Each file starts its own gateways on port 0; two workers suit the 2-core machines CI runs on.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

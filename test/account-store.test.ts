@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserExistsError, type AccountStore, type NewSession, type SessionTokens } from '../src/stores/account-store.js';
@@ -9,6 +5,7 @@ import { PostgresAccountStore } from '../src/stores/postgres-account-store.js';
 import { SqliteAccountStore } from '../src/stores/sqlite-account-store.js';
 import { SqliteClientRegistry } from '../src/stores/sqlite-client-registry.js';
 import { PG_URL, freshSchema, freshSchemaUrl } from './support/postgres.js';
+import { freshDir, unique } from './support/temp.js';
 
 /**
  * One contract, both account stores: SQLite in a temporary directory and PostgreSQL (trust auth on
@@ -21,30 +18,13 @@ const NEW_HASH = '$argon2id$v=19$m=19456,t=2,p=1$b3RoZXJzYWx0b3RoZXJzYWx0$BBBBBB
 /** A fixed clock: every time in these tests is T plus something. */
 const T = 1_700_000_000_000;
 
-const tempDirs: string[] = [];
-
-/** A name no other test of this file uses. */
-function unique(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
-}
-
-function freshDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-accounts-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
 function tokens(generation: number, at: number, overrides: Partial<SessionTokens> = {}): SessionTokens {
   return {
     refreshGeneration: generation,
-    refreshHash: `refresh-hash-${generation}-${randomBytes(4).toString('hex')}`,
+    refreshHash: unique(`refresh-hash-${generation}`),
     refreshIssuedAt: at,
     expiresAt: at + 30 * 86_400_000,
-    accessJti: `jti-${randomBytes(4).toString('hex')}`,
+    accessJti: unique('jti'),
     accessIssuedAt: at,
     accessExpiresAt: at + 900_000,
     ...overrides,
@@ -70,7 +50,7 @@ const backends: { name: string; prepare: () => Promise<() => Promise<AccountStor
   {
     name: 'SqliteAccountStore',
     prepare: async () => {
-      const dir = freshDir();
+      const dir = freshDir('accounts');
       return async () => new SqliteAccountStore(dir);
     },
   },
@@ -399,7 +379,7 @@ describe('PostgresAccountStore.open', () => {
 
 describe('SqliteAccountStore on a shared file', () => {
   it('lets two instances (the CLI and a running gateway) see each other’s writes', async () => {
-    const dir = freshDir();
+    const dir = freshDir('accounts');
     const gateway = new SqliteAccountStore(dir);
     const cli = new SqliteAccountStore(dir);
     // The client registry lives in the same file, in its own table.

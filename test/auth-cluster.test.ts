@@ -2,9 +2,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresAccountStore } from '../src/stores/postgres-account-store.js';
 import { ACCESS_KEY, ALICE, addUser, login, loginOk, logout, refresh, startAuthGateway, type AuthGateway } from './support/auth.js';
-import { api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, randomSuffix } from './support/gateway.js';
+import { onCleanup } from './support/cleanup.js';
+import { api, connectClient, disconnectReason, expectConnectError, nextEvent } from './support/gateway.js';
 import { freshSchemaUrl } from './support/postgres.js';
 import { startRedis, type TestRedis } from './support/redis.js';
+import { unique } from './support/temp.js';
 
 /**
  * Two gateway nodes sharing a redis-server (Redis engine) and PostgreSQL (DATABASE_URL): a login on one
@@ -27,7 +29,7 @@ let databaseUrl: string;
 beforeEach(async () => {
   const env = {
     REDIS_URL: redis.url,
-    REDIS_DATA_PREFIX: `sbauth-${randomSuffix()}:`,
+    REDIS_DATA_PREFIX: `${unique('sbauth')}:`,
     DATABASE_URL: (databaseUrl = await freshSchemaUrl()),
     TOKEN_STATE_CHECK: 'true',
     TOKEN_STATE_CACHE_MS: '60000',

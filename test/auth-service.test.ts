@@ -1,18 +1,20 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import type { Socket } from 'socket.io-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SqliteAccountStore } from '../src/stores/sqlite-account-store.js';
 import { verifyPassword } from '../src/auth-service/passwords.js';
-import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { loadConfig } from '../src/config/load-config.js';
 import {
   ACCESS_KEY, ACCESS_TOKEN_SECRET, ALICE, REFRESH_TOKEN_SECRET, addUser, login, loginOk, logout, refresh, sessionOf, startAuthGateway,
   type AuthGateway,
 } from './support/auth.js';
+import { onCleanup } from './support/cleanup.js';
+import { problemsOf as problems } from './support/config.js';
 import {
-  api, connectClient, disconnectReason, expectConnectError, nextEvent, onCleanup, openClient, recordEvents, signToken, sleep, startGateway, type ErrorResponse,
+  api, connectClient, disconnectReason, expectConnectError, nextEvent, openClient, recordEvents, signToken, startGateway, type ErrorResponse,
 } from './support/gateway.js';
+import { startReceiver } from './support/http-receiver.js';
+import { waitFor } from './support/wait.js';
 
 /**
  * The built-in auth service (seeds 000 and 004) on one node with its SQLite store: login with the access
@@ -402,7 +404,7 @@ describe('auth service and connection-state recovery', () => {
     await receiveOne(gw.url, socket); // recovery resumes from the last message the client got
     socket.io.engine.close();
     // Once the gateway has seen the drop (else the logout would find the socket still there and end it for good).
-    while ((await api<{ online: boolean }>(gw.url, '/v1/users/alice')).body.online) await sleep(10);
+    await waitFor(async () => !(await api<{ online: boolean }>(gw.url, '/v1/users/alice')).body.online, { intervalMs: 10, what: 'the gateway to see the drop' });
     expect((await logout(gw.authUrl, pair.refreshToken)).status).toBe(204);
     const back = nextEvent(socket, 'connect');
     const seen = recordEvents(socket);
@@ -466,37 +468,19 @@ describe('auth service logs', () => {
 });
 
 describe('VERIFY_USER_URL', () => {
-  let backend: Server;
-  let backendUrl: string;
-  const seen: unknown[] = [];
-  beforeEach(async () => {
-    seen.length = 0;
-    backend = createServer((request, response) => {
-      void readJson(request).then((body) => {
-        seen.push(body);
-        const { username, password } = body as { username?: string; password?: string };
-        if (username === 'slow') return; // never answers
-        if (username === 'broken') {
-          response.writeHead(500).end();
-        } else if (username === 'alice' && password === 'right-password') {
-          response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 42, role: 'editor', permissions: ['publish', 'read'] }));
-        } else {
-          response.writeHead(401).end();
-        }
-      });
-    });
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-    backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}/verify`;
-  });
-  afterEach(async () => {
-    backend.closeAllConnections();
-    await new Promise((resolve) => backend.close(resolve));
-  });
-
   it('delegates the check to the backend: 200 { id, role, permissions } logs in, a refusal is LOGIN_FAILED, silence or errors are 503 with Retry-After', async () => {
-    const gw = await startAuthGateway({ VERIFY_USER_URL: backendUrl, VERIFY_USER_TIMEOUT_MS: '300' });
+    // The user backend: alice with the right password is user 42; `slow` never gets an answer, `broken` a 500.
+    const backend = await startReceiver(({ json }) => {
+      const { username, password } = json as { username?: string; password?: string };
+      if (username === 'slow') return 'hang';
+      if (username === 'broken') return 500;
+      if (username === 'alice' && password === 'right-password') return { body: { id: 42, role: 'editor', permissions: ['publish', 'read'] } };
+      return 401;
+    });
+    const gw = await startAuthGateway({ VERIFY_USER_URL: `${backend.url}/verify`, VERIFY_USER_TIMEOUT_MS: '300' });
     const pair = await loginOk(gw.authUrl, { username: 'alice', password: 'right-password' });
-    expect(seen[0]).toEqual({ username: 'alice', password: 'right-password' });
+    expect(backend.received[0]).toMatchObject({ method: 'POST', path: '/verify' });
+    expect(backend.received[0]?.json).toEqual({ username: 'alice', password: 'right-password' });
     expect(decodeJwt(pair.accessToken)).toMatchObject({ user_id: '42', role: 'editor', permissions: ['publish', 'read'] });
     expect((await connectClient(gw.url, pair.accessToken)).connected).toBe(true);
     expect((await login(gw.authUrl, { username: 'alice', password: 'wrong' })).body.error?.code).toBe('LOGIN_FAILED');
@@ -515,15 +499,6 @@ describe('VERIFY_USER_URL', () => {
 
 describe('auth service configuration', () => {
   const base = { NODE_ENV: 'test', ACCESS_TOKEN_SECRET, REFRESH_TOKEN_SECRET };
-  const problems = (env: Record<string, string>) => {
-    try {
-      loadConfig(env);
-      return [];
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-  };
 
   it('turns on with ACCESS_TOKEN_SECRET, verifies client tokens with it and defaults to port 4000, 15 min and 30 days', () => {
     const config = loadConfig(base);
@@ -553,12 +528,4 @@ async function receiveOne(url: string, socket: Socket): Promise<void> {
   const received = nextEvent(socket, 'warm-up');
   await api(url, '/v1/publish', { body: { event: 'warm-up', data: 0, users: ['alice'] } });
   await received;
-}
-
-function readJson(request: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => resolve(text.length > 0 ? JSON.parse(text) : undefined));
-  });
 }

@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { IntrospectionStrategy } from '../src/auth/introspection-strategy.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -7,50 +5,15 @@ import { GatewayError } from '../src/protocol/errors.js';
 import { createLogger } from '../src/runtime/logger.js';
 import { problemsOf } from './support/config.js';
 import {
-  api, connectClient, nextEvent, openClient, expectConnectError, onCleanup, randomSuffix, signToken, startGateway, TEST_JWT_SECRET,
+  api, connectClient, nextEvent, openClient, expectConnectError, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
+import { startReceiver, type HttpReceiver, type ReceiverAnswer } from './support/http-receiver.js';
+import { unique } from './support/temp.js';
 
-/** What the test endpoint answers for one token: a status and JSON body, or `'hang'` (never answers). */
-type Answer = { status?: number; body: unknown; delayMs?: number } | 'hang';
-
-interface IntrospectionEndpoint {
-  readonly url: string;
-  /** Requests received so far. */
-  readonly requests: () => number;
-  /** Every request body, parsed. */
-  readonly bodies: unknown[];
-  readonly contentTypes: (string | undefined)[];
-  close(): Promise<void>;
-}
-
-/** A real RFC 7662-style introspection endpoint on port 0 that answers with `answer(token)` and counts requests. */
-async function serveIntrospection(answer: (token: string) => Answer): Promise<IntrospectionEndpoint> {
-  let count = 0;
-  const bodies: unknown[] = [];
-  const contentTypes: (string | undefined)[] = [];
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    count += 1;
-    contentTypes.push(request.headers['content-type']);
-    let raw = '';
-    request.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-    request.on('end', () => {
-      const body = JSON.parse(raw) as { token: string };
-      bodies.push(body);
-      const reply = answer(body.token);
-      if (reply === 'hang') return;
-      const send = () => response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
-      if (reply.delayMs === undefined) send();
-      else setTimeout(send, reply.delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-  onCleanup(() => (server.listening ? close() : undefined));
-  return { url: `http://127.0.0.1:${port}/introspect`, requests: () => count, bodies, contentTypes, close };
+/** A real RFC 7662-style introspection endpoint on port 0: answers each POSTed `{ token }` with `answer(token)`. */
+async function serveIntrospection(answer: (token: string) => ReceiverAnswer): Promise<HttpReceiver> {
+  const receiver = await startReceiver(({ json }) => answer((json as { token: string }).token));
+  return { ...receiver, url: `${receiver.url}/introspect` };
 }
 
 const silent = createLogger('silent');
@@ -82,8 +45,9 @@ describe('introspection strategy', () => {
     const strategy = new IntrospectionStrategy({ url: endpoint.url, timeoutMs: 2000, cacheTtlMs: 30_000 }, silent);
     expect(await strategy.authenticate({ token: 'with-user-id' })).toEqual({ userId: 'u1', sessionId: 's1', expiresAt: exp * 1000, roles: ['admin'] });
     expect(await strategy.authenticate({ token: 'sub-only' })).toEqual({ userId: 'from-sub', sessionId: undefined, expiresAt: undefined });
-    expect(endpoint.bodies).toEqual([{ token: 'with-user-id' }, { token: 'sub-only' }]);
-    expect(endpoint.contentTypes.every((type) => type === 'application/json')).toBe(true);
+    expect(endpoint.received.map((request) => request.json)).toEqual([{ token: 'with-user-id' }, { token: 'sub-only' }]);
+    expect(endpoint.received.every((request) => request.method === 'POST' && request.path === '/introspect')).toBe(true);
+    expect(endpoint.received.every((request) => request.headers['content-type'] === 'application/json')).toBe(true);
   });
 
   it('makes at most one request per distinct token in a reconnect storm (1,000 checks, 100 tokens)', async () => {
@@ -92,10 +56,10 @@ describe('introspection strategy', () => {
     const tokens = Array.from({ length: 1000 }, (_, i) => `storm-token-${i % 100}`);
     const identities = await Promise.all(tokens.map((token) => strategy.authenticate({ token })));
     expect(identities.map((identity) => identity.userId)).toEqual(tokens.map((token) => `user-${token}`));
-    expect(endpoint.requests()).toBeLessThanOrEqual(100);
+    expect(endpoint.received.length).toBeLessThanOrEqual(100);
     // A second wave is served from the cache.
     await Promise.all(tokens.map((token) => strategy.authenticate({ token })));
-    expect(endpoint.requests()).toBeLessThanOrEqual(100);
+    expect(endpoint.received.length).toBeLessThanOrEqual(100);
   });
 
   it('reuses a positive answer for INTROSPECTION_CACHE_S and asks again after it', async () => {
@@ -105,10 +69,10 @@ describe('introspection strategy', () => {
     await strategy.authenticate({ token: 't' });
     clock.advance(29_000);
     await strategy.authenticate({ token: 't' });
-    expect(endpoint.requests()).toBe(1);
+    expect(endpoint.received.length).toBe(1);
     clock.advance(1_000);
     await strategy.authenticate({ token: 't' });
-    expect(endpoint.requests()).toBe(2);
+    expect(endpoint.received.length).toBe(2);
   });
 
   it('never reuses an answer past the token\'s exp', async () => {
@@ -119,11 +83,11 @@ describe('introspection strategy', () => {
     await strategy.authenticate({ token: 't' });
     clock.advance(5_000);
     await strategy.authenticate({ token: 't' });
-    expect(endpoint.requests()).toBe(1);
+    expect(endpoint.received.length).toBe(1);
     clock.advance(6_000);
     // Past exp: the cache is not used, and the endpoint's stale answer is refused as expired.
     expect(await codeOf(strategy.authenticate({ token: 't' }))).toBe('TOKEN_EXPIRED');
-    expect(endpoint.requests()).toBe(2);
+    expect(endpoint.received.length).toBe(2);
   });
 
   it('keeps at most the configured number of cached answers, dropping the oldest', async () => {
@@ -132,9 +96,9 @@ describe('introspection strategy', () => {
     for (const token of ['a', 'b', 'c']) await strategy.authenticate({ token });
     await strategy.authenticate({ token: 'c' });
     await strategy.authenticate({ token: 'b' });
-    expect(endpoint.requests()).toBe(3);
+    expect(endpoint.received.length).toBe(3);
     await strategy.authenticate({ token: 'a' });
-    expect(endpoint.requests()).toBe(4);
+    expect(endpoint.received.length).toBe(4);
   });
 
   it('refuses an inactive token or an answer without a user with TOKEN_INVALID, and does not cache refusals', async () => {
@@ -143,7 +107,7 @@ describe('introspection strategy', () => {
     expect(await codeOf(strategy.authenticate({ token: 'revoked' }))).toBe('TOKEN_INVALID');
     expect(await codeOf(strategy.authenticate({ token: 'revoked' }))).toBe('TOKEN_INVALID');
     expect(await codeOf(strategy.authenticate({ token: 'no-user' }))).toBe('TOKEN_INVALID');
-    expect(endpoint.requests()).toBe(3);
+    expect(endpoint.received.length).toBe(3);
   });
 
   it('answers AUTH_UNAVAILABLE within the timeout when the endpoint hangs', async () => {
@@ -153,7 +117,7 @@ describe('introspection strategy', () => {
     const codes = await Promise.all([codeOf(strategy.authenticate({ token: 'slow' })), codeOf(strategy.authenticate({ token: 'slow' }))]);
     expect(codes).toEqual(['AUTH_UNAVAILABLE', 'AUTH_UNAVAILABLE']);
     expect(Date.now() - started).toBeLessThan(1500);
-    expect(endpoint.requests()).toBe(1);
+    expect(endpoint.received.length).toBe(1);
   });
 
   it('answers AUTH_UNAVAILABLE, not TOKEN_INVALID, for an error status, a non-JSON answer or an endpoint that is down', async () => {
@@ -161,10 +125,8 @@ describe('introspection strategy', () => {
     const strategy = new IntrospectionStrategy({ url: failing.url, timeoutMs: 2000, cacheTtlMs: 30_000 }, silent);
     expect(await codeOf(strategy.authenticate({ token: 't' }))).toBe('AUTH_UNAVAILABLE');
 
-    const html = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<h1>maintenance</h1>'));
-    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
-    onCleanup(() => new Promise<void>((resolve) => html.close(() => resolve())));
-    const htmlUrl = `http://127.0.0.1:${(html.address() as AddressInfo).port}/`;
+    const html = await startReceiver([{ headers: { 'content-type': 'text/html' }, body: '<h1>maintenance</h1>' }]);
+    const htmlUrl = `${html.url}/`;
     expect(await codeOf(new IntrospectionStrategy({ url: htmlUrl, timeoutMs: 2000, cacheTtlMs: 0 }, silent).authenticate({ token: 't' }))).toBe('AUTH_UNAVAILABLE');
 
     const down = await serveIntrospection(() => ({ body: { active: true, user_id: 'u' } }));
@@ -175,8 +137,8 @@ describe('introspection strategy', () => {
 
 describe('introspection through the gateway', () => {
   it('lets a stock client in with an active token and refuses an inactive one, without logging either', async () => {
-    const goodToken = `good-${randomSuffix()}-${randomSuffix()}`;
-    const badToken = `bad-${randomSuffix()}-${randomSuffix()}`;
+    const goodToken = unique('good-token');
+    const badToken = unique('bad-token');
     const endpoint = await serveIntrospection((token) => ({
       body: token === goodToken ? { active: true, user_id: 'introspected', session_id: 'is1', exp: Math.floor(Date.now() / 1000) + 600 } : { active: false },
     }));

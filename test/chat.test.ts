@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { api, connectAs, disconnectReason, nextEvent, sleep, startGateway, UUID } from './support/gateway.js';
+import { api, connectAs, disconnectReason, nextEvent, startGateway, UUID } from './support/gateway.js';
 import { startRedis } from './support/redis.js';
+import { sleep } from './support/wait.js';
 
 interface Received {
   id: string;

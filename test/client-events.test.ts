@@ -1,25 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { OFFSET, TEST_API_KEY, connectAs, flush, nextEvent, onCleanup, recordEvents, sleep, startGateway } from './support/gateway.js';
+import { OFFSET, TEST_API_KEY, connectAs, flush, nextEvent, recordEvents, startGateway } from './support/gateway.js';
+import { startReceiver } from './support/http-receiver.js';
 import { generateJoinToken as seedJoinToken } from './support/join-token.js';
+import { waitFor } from './support/wait.js';
 
 const generateJoinToken = (channel: string, data: unknown) => seedJoinToken(channel, data, TEST_API_KEY);
-
-async function receiver(): Promise<{ url: string; bodies: unknown[] }> {
-  const bodies: unknown[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      bodies.push(JSON.parse(body));
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies };
-}
 
 describe('client events to rooms (CLIENT_EVENTS)', () => {
   it('relays a listed event to the room\'s other members with (data, { from, room })', async () => {
@@ -57,14 +42,14 @@ describe('client events to rooms (CLIENT_EVENTS)', () => {
   });
 
   it('POSTs events in a channel joined with a join token to its data.webhook_url (seed 001)', async () => {
-    const hook = await receiver();
+    const hook = await startReceiver([204]);
     const { url } = await startGateway({ CLIENT_EVENTS: 'message' });
     const socket = await connectAs(url, 'cal', 'c1');
-    expect(await socket.emitWithAck('join', generateJoinToken('support-7', { webhook_url: hook.url }))).toEqual({ ok: true, channel: 'support-7' });
+    expect(await socket.emitWithAck('join', generateJoinToken('support-7', { webhook_url: `${hook.url}/hook` }))).toEqual({ ok: true, channel: 'support-7' });
     await socket.emitWithAck('message', { channel: 'support-7', data: { text: 'help' } });
-    const deadline = Date.now() + 5000;
-    while (hook.bodies.length === 0 && Date.now() < deadline) await sleep(25);
-    expect(hook.bodies).toEqual([{ channel: 'support-7', event: 'message', data: { text: 'help' }, socketId: socket.id, userId: 'cal', ts: expect.any(Number) }]);
+    await waitFor(() => hook.received.length > 0, { what: 'the webhook POST' });
+    expect(hook.received.map((request) => [request.method, request.path])).toEqual([['POST', '/hook']]);
+    expect(hook.received.map((request) => request.json)).toEqual([{ channel: 'support-7', event: 'message', data: { text: 'help' }, socketId: socket.id, userId: 'cal', ts: expect.any(Number) }]);
   });
 
   it('refuses join-token webhook URLs in production unless WEBHOOK_ALLOWED_HOSTS is set', async () => {

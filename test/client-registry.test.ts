@@ -1,6 +1,4 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../src/protocol/errors.js';
@@ -9,22 +7,12 @@ import type { ClientRegistry } from '../src/stores/client-registry.js';
 import { RedisClientRegistry } from '../src/stores/redis-client-registry.js';
 import { RedisConnection } from '../src/stores/redis-connection.js';
 import { SqliteClientRegistry } from '../src/stores/sqlite-client-registry.js';
-import { onCleanup, randomSuffix } from './support/gateway.js';
+import { onCleanup } from './support/cleanup.js';
 import { startRedis, type TestRedis } from './support/redis.js';
+import { freshDir, unique } from './support/temp.js';
 
 /** Opens registries on one store: each call is another instance (another connection) on the same data. */
 type OpenStore = () => Promise<() => Promise<ClientRegistry>>;
-
-const tempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function freshDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-registry-'));
-  tempDirs.push(dir);
-  return dir;
-}
 
 function openSqlite(dir: string): SqliteClientRegistry {
   const registry = new SqliteClientRegistry(dir);
@@ -36,7 +24,7 @@ let redis: TestRedis;
 
 /** A node's Redis connection (fail-fast commands, as the gateway's), closed after the test. */
 function openConnection(url: string): RedisConnection {
-  const connection = new RedisConnection(url, randomSuffix(), createLogger('silent'));
+  const connection = new RedisConnection(url, unique('node'), createLogger('silent'));
   onCleanup(() => connection.close());
   return connection;
 }
@@ -52,14 +40,14 @@ const stores: [string, OpenStore][] = [
   [
     'SqliteClientRegistry',
     async () => {
-      const dir = freshDir();
+      const dir = freshDir('registry');
       return async () => openSqlite(dir);
     },
   ],
   [
     'RedisClientRegistry',
     async () => {
-      const prefix = `test-${randomSuffix()}:`;
+      const prefix = `${unique('test')}:`;
       return async () => new RedisClientRegistry(await connectRedis(), prefix);
     },
   ],
@@ -150,7 +138,7 @@ describe.each(stores)('%s', (_name, openStore) => {
 
 describe('SqliteClientRegistry storage', () => {
   it('survives closing and reopening the same directory', async () => {
-    const dir = freshDir();
+    const dir = freshDir('registry');
     const before = new SqliteClientRegistry(dir);
     await before.put({ clientId: 'merchant-6', name: 'Zeta', subscriptions: ['payment.created'] });
     await before.subscribe('merchant-6', 'payment.settled');
@@ -161,7 +149,7 @@ describe('SqliteClientRegistry storage', () => {
   });
 
   it('creates a missing data directory', async () => {
-    const dir = join(freshDir(), 'nested', 'data');
+    const dir = join(freshDir('registry'), 'nested', 'data');
     const clients = openSqlite(dir);
     await clients.put({ clientId: 'merchant-7', name: undefined, subscriptions: [] });
     expect(await clients.get('merchant-7')).toEqual({ clientId: 'merchant-7', name: undefined, subscriptions: [] });
@@ -171,7 +159,7 @@ describe('SqliteClientRegistry storage', () => {
 describe('RedisClientRegistry availability', () => {
   it('refuses with ENGINE_UNAVAILABLE while its connection is not ready', async () => {
     // Nothing listens on port 1: the connection keeps retrying and never becomes ready.
-    const clients = new RedisClientRegistry(openConnection('redis://127.0.0.1:1'), `test-${randomSuffix()}:`);
+    const clients = new RedisClientRegistry(openConnection('redis://127.0.0.1:1'), `${unique('test')}:`);
 
     const refusal = await clients.get('merchant-8').catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(GatewayError);
@@ -180,7 +168,7 @@ describe('RedisClientRegistry availability', () => {
   });
 
   it('turns a Redis error into ENGINE_UNAVAILABLE', async () => {
-    const prefix = `test-${randomSuffix()}:`;
+    const prefix = `${unique('test')}:`;
     const clients = new RedisClientRegistry(await connectRedis(), prefix);
     await redis.cli('SET', `${prefix}client:merchant-9`, 'not a hash');
 
@@ -190,7 +178,7 @@ describe('RedisClientRegistry availability', () => {
 
   it('leaves the shared connection open on close', async () => {
     const connection = await connectRedis();
-    await new RedisClientRegistry(connection, `test-${randomSuffix()}:`).close();
+    await new RedisClientRegistry(connection, `${unique('test')}:`).close();
     expect(connection.isReady()).toBe(true);
     expect(await connection.client.ping()).toBe('PONG');
   });

@@ -1,12 +1,13 @@
 import type { Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  api, connectAs, expectConnectError, flush, nextEvent, openClient, randomSuffix, recordEvents, signToken, sleep,
-  type ErrorResponse,
+  api, connectAs, expectConnectError, flush, nextEvent, openClient, recordEvents, signToken, type ErrorResponse,
 } from './support/gateway.js';
 import { CLUSTER_ENV, CLUSTER_HEARTBEAT_MS, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
 import { startProxy, type SwitchProxy } from './support/proxy.js';
 import { freePort, startRedis, type TestRedis } from './support/redis.js';
+import { unique } from './support/temp.js';
+import { sleep, waitFor } from './support/wait.js';
 
 /**
  * Several gateway processes on one redis-server (the Redis engine): fan-out, session control, presence,
@@ -26,7 +27,7 @@ afterAll(async () => {
 
 describe('three nodes on one Redis', () => {
   const nodes = sharedNodes(() => {
-    const env = { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:` };
+    const env = { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `${unique('sbtest')}:` };
     return [env, env, env];
   });
 
@@ -51,7 +52,7 @@ describe('three nodes on one Redis', () => {
     const bobC = await connectAs(c, bob, sb);
 
     for (const url of nodes.urls) {
-      await eventually(async () => {
+      await waitFor(async () => {
         const user = await getUser(url, alice);
         expect(user.userId).toBe(alice);
         expect(user.online).toBe(true);
@@ -75,7 +76,7 @@ describe('three nodes on one Redis', () => {
     aliceB.close();
     bobC.close();
     for (const url of nodes.urls) {
-      await eventually(async () => {
+      await waitFor(async () => {
         const user = await getUser(url, alice);
         expect(user.connections.map((c) => c.socketId).sort()).toEqual([aliceA.id, aliceC.id].sort());
         expect(await roomSize(url, `user:${alice}`)).toBe(2);
@@ -148,14 +149,14 @@ describe('three nodes on one Redis', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ ok: true, disconnected: 3 });
     for (const log of histories) {
-      await eventually(() => expect(log).toEqual(['auth:logout:force-logout', 'disconnect:io server disconnect']));
+      await waitFor(() => expect(log).toEqual(['auth:logout:force-logout', 'disconnect:io server disconnect']));
     }
 
     // The active session is shared: a logged-out session is refused on any node.
     const refusal = await expectConnectError(c, { auth: { token: await signToken({ user_id: dan, session_id: s2 }) } });
     expect(refusal.data?.code).toBe('SESSION_REVOKED');
     for (const url of nodes.urls) {
-      await eventually(async () => {
+      await waitFor(async () => {
         const user = await getUser(url, dan);
         expect(user.sessions).toEqual([keep]);
         expect(user.activeSession).toBe(keep);
@@ -190,7 +191,7 @@ describe('three nodes on one Redis', () => {
     expect(second.body).toEqual({ disconnected: 1 });
     expect((await rest)[0]).toBe('io server disconnect');
     for (const url of nodes.urls) {
-      await eventually(async () => expect(await getUser(url, erin)).toMatchObject({ online: false, connections: [] }));
+      await waitFor(async () => expect(await getUser(url, erin)).toMatchObject({ online: false, connections: [] }));
     }
     await flush(c, frankB);
     expect(frankB.connected).toBe(true);
@@ -209,15 +210,15 @@ describe('three nodes on one Redis', () => {
 
 describe('recovery window', () => {
   const nodes = sharedNodes(() => [
-    { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:`, RECOVERY_WINDOW_MS: '1000' },
-    { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:`, RECOVERY_WINDOW_MS: '0' },
+    { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `${unique('sbtest')}:`, RECOVERY_WINDOW_MS: '1000' },
+    { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `${unique('sbtest')}:`, RECOVERY_WINDOW_MS: '0' },
   ]);
 
   it('does not recover a client that stayed away longer than RECOVERY_WINDOW_MS', async () => {
     const url = nodes.urls[0]!;
     const { proxy, socket, user, got } = await connectThroughProxy(url);
     await publish(url, { event: 'news', data: 'before', users: [user] });
-    await eventually(() => expect(got).toHaveLength(1));
+    await waitFor(() => expect(got).toHaveLength(1));
     await dropClient(proxy, socket);
     await publish(url, { event: 'news', data: 'missed', users: [user] });
     await sleep(1000 + 1000);
@@ -232,7 +233,7 @@ describe('recovery window', () => {
     const url = nodes.urls[1]!;
     const { proxy, socket, user, got } = await connectThroughProxy(url);
     const id = await publish(url, { event: 'news', data: 'before', users: [user] });
-    await eventually(() => expect(got).toHaveLength(1));
+    await waitFor(() => expect(got).toHaveLength(1));
     expect(got[0]!.args).toHaveLength(2); // (data, meta): no recovery offset
     expect(got[0]!.data).toBe('before');
     expect(got[0]!.meta).toMatchObject({ id });
@@ -249,7 +250,7 @@ describe('recovery window', () => {
 
 describe('two nodes with SESSION_POLICY=latest', () => {
   const nodes = sharedNodes(() => {
-    const env = { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:`, SESSION_POLICY: 'latest' };
+    const env = { ...ENV, REDIS_URL: redis.url, REDIS_DATA_PREFIX: `${unique('sbtest')}:`, SESSION_POLICY: 'latest' };
     return [env, env];
   });
 
@@ -270,13 +271,13 @@ describe('two nodes with SESSION_POLICY=latest', () => {
         await sleep(gapMs);
         const two = openClient(second, { auth: { token: tokens[1] } });
         const twoLog = history(two);
-        await eventually(() => {
+        await waitFor(() => {
           expect(oneLog[0]).toBe('connect');
           expect(twoLog[0]).toBe('connect');
-        }, 5000);
+        });
 
         let active = '';
-        await eventually(async () => {
+        await waitFor(async () => {
           const views = await Promise.all([a, b].map((url) => getUser(url, user)));
           const context = JSON.stringify({ views, first: oneLog, second: twoLog });
           for (const view of views) {
@@ -285,9 +286,9 @@ describe('two nodes with SESSION_POLICY=latest', () => {
           }
           expect(views[0]!.activeSession).toBe(views[1]!.activeSession);
           active = views[0]!.activeSession!;
-        }, 5000);
+        });
         const [winner, winnerLog, loserLog] = active === sessions[0] ? [one, oneLog, twoLog] : [two, twoLog, oneLog];
-        await eventually(() => expect(loserLog).toEqual(['connect', 'auth:logout:session-replaced', 'disconnect:io server disconnect']), 5000);
+        await waitFor(() => expect(loserLog).toEqual(['connect', 'auth:logout:session-replaced', 'disconnect:io server disconnect']));
 
         // Settled: still one session, the same on both nodes, and the winner is still connected and served.
         await sleep(300);
@@ -312,20 +313,20 @@ describe('two nodes with SESSION_POLICY=latest', () => {
     await connectAs(a, both, sboth);
     const bothB = await connectAs(b, both, sboth);
     const survivorB = await connectAs(b, survivor, ss);
-    await eventually(async () => {
+    await waitFor(async () => {
       expect((await getUser(b, victim)).connections).toHaveLength(2);
       expect(await roomSize(b, `user:${both}`)).toBe(2);
     });
 
     nodes.processes[0]!.child.kill('SIGKILL');
     // 2x the heartbeat, plus slack for polling over HTTP on a busy machine.
-    await eventually(async () => {
+    await waitFor(async () => {
       expect(await getUser(b, victim)).toMatchObject({ online: false, connections: [], sessions: [] });
       expect(await roomSize(b, `user:${victim}`)).toBe(0);
       expect(await roomSize(b, `session:${sv}`)).toBe(0);
       expect((await getUser(b, both)).connections.map((c) => c.socketId)).toEqual([bothB.id]);
       expect(await roomSize(b, `user:${both}`)).toBe(1);
-    }, 2 * HEARTBEAT_MS + 1000);
+    }, { timeoutMs: 2 * HEARTBEAT_MS + 1000 });
 
     // The surviving node's own users are untouched.
     const kept = await getUser(b, survivor);
@@ -343,7 +344,7 @@ describe('two nodes with SESSION_POLICY=latest', () => {
 describe('Redis unreachable at start', () => {
   it('stays up, answers /readyz 503, and becomes ready by itself once Redis is up', async () => {
     const port = await freePort();
-    const node = spawnGateway({ ...ENV, REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:` });
+    const node = spawnGateway({ ...ENV, REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_DATA_PREFIX: `${unique('sbtest')}:` });
     const url = await node.listening();
     expect((await api(url, '/healthz', { key: null })).status).toBe(200);
     const notReady = await api<{ engine: string }>(url, '/readyz', { key: null });
@@ -360,7 +361,7 @@ describe('Redis unreachable at start', () => {
     expect((await api(url, '/readyz', { key: null })).status).toBe(503);
 
     await startRedis({ port });
-    await eventually(async () => expect((await api(url, '/readyz', { key: null })).status).toBe(200), 10_000);
+    await waitFor(async () => expect((await api(url, '/readyz', { key: null })).status).toBe(200), { timeoutMs: 10_000 });
     const user = unique('late');
     const socket = await connectAs(url, user, unique('s'));
     const arrival = nextEvent<[unknown]>(socket, 'hello');
@@ -373,7 +374,7 @@ describe('Redis unreachable at start', () => {
 describe('split Redis settings', () => {
   it('connects with REDIS_HOST, REDIS_PORT and REDIS_PASS or REDIS_AUTH_PASSWORD to a password-protected Redis', async () => {
     const secured = await startRedis({ password: 'test-redis-password-1f4e' });
-    const common = { ...ENV, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(secured.port), REDIS_DATA_PREFIX: `sbtest-${randomSuffix()}:` };
+    const common = { ...ENV, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(secured.port), REDIS_DATA_PREFIX: `${unique('sbtest')}:` };
     const [a, b] = await Promise.all([
       ready(spawnGateway({ ...common, REDIS_PASS: secured.password! })),
       ready(spawnGateway({ ...common, REDIS_AUTH_PASSWORD: secured.password! })),
@@ -386,7 +387,7 @@ describe('split Redis settings', () => {
     const arrival = nextEvent<[unknown]>(socket, 'hello');
     await publish(a!, { event: 'hello', data: 'via a', users: [user] });
     expect((await arrival)[0]).toBe('via a');
-    await eventually(async () => expect((await getUser(a!, user)).connections.map((c) => c.socketId)).toEqual([socket.id]));
+    await waitFor(async () => expect((await getUser(a!, user)).connections.map((c) => c.socketId)).toEqual([socket.id]));
   });
 });
 
@@ -417,7 +418,7 @@ describe('REDIS_DATA_PREFIX', () => {
     expect(names(xEvents)).toEqual(['for:x', 'for:x-all']);
 
     // Presence: each deployment sees its own socket only.
-    await eventually(async () => {
+    await waitFor(async () => {
       expect((await getUser(x1!, user)).connections.map((c) => c.socketId)).toEqual([onX.id]);
       expect((await getUser(y1!, user)).connections.map((c) => c.socketId)).toEqual([onY.id]);
       expect(await roomSize(x1!, `user:${user}`)).toBe(1);
@@ -477,19 +478,11 @@ function sharedNodes(envs: () => Record<string, string>[]): { urls: string[]; pr
 /** The node's URL once it listens and `/readyz` answers 200 (as a load balancer would wait for). */
 async function ready(node: GatewayProcess, timeoutMs = 15_000): Promise<string> {
   const url = await node.listening(timeoutMs);
-  await eventually(async () => expect((await api(url, '/readyz', { key: null })).status, node.output()).toBe(200), timeoutMs);
+  await waitFor(async () => expect((await api(url, '/readyz', { key: null })).status, node.output()).toBe(200), { timeoutMs });
   return url;
 }
 
 
-function unique(name: string): string {
-  return `${name}-${randomSuffix()}`;
-}
-
-/** Retries `assertion` until it passes (bounded). */
-function eventually<T>(assertion: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
-  return vi.waitFor(assertion, { timeout: timeoutMs, interval: 50 });
-}
 
 async function publish(url: string, body: Record<string, unknown>): Promise<string> {
   const response = await api<{ id: string }>(url, '/v1/publish', { body });
@@ -552,7 +545,7 @@ async function expectOrderedDelivery(urls: string[], via: string[]): Promise<voi
   await flush(urls[0]!, ...clients);
   const ids: string[] = [];
   for (let i = 0; i < 30; i += 1) ids.push(await publish(via[i % via.length]!, { event: 'seq', data: i, users: [user] }));
-  await eventually(() => got.forEach((list) => expect(list.length).toBeGreaterThanOrEqual(30)), 5000);
+  await waitFor(() => got.forEach((list) => expect(list.length).toBeGreaterThanOrEqual(30)));
   await flush(urls[2]!, ...clients);
   const expected = Array.from({ length: 30 }, (_, i) => i);
   for (const list of got) {
@@ -601,7 +594,7 @@ async function reconnectClient(proxy: SwitchProxy, socket: Socket, url: string):
 async function expectRecovery({ from, to, publishVia }: { from: string; to: string; publishVia: string }): Promise<void> {
   const { proxy, socket, user, got } = await connectThroughProxy(from);
   const ids = [await publish(from, { event: 'news', data: 0, users: [user] })];
-  await eventually(() => expect(got).toHaveLength(1));
+  await waitFor(() => expect(got).toHaveLength(1));
 
   await dropClient(proxy, socket);
   for (let i = 1; i <= 5; i += 1) {
@@ -612,7 +605,7 @@ async function expectRecovery({ from, to, publishVia }: { from: string; to: stri
   expect(socket.recovered).toBe(true);
 
   ids.push(await publish(to, { event: 'news', data: 6, users: [user] }));
-  await eventually(() => expect(got.length).toBeGreaterThanOrEqual(7), 5000);
+  await waitFor(() => expect(got.length).toBeGreaterThanOrEqual(7));
   await flush(to, socket);
   expect(got.map((d) => d.data)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   expect(got.map((d) => d.meta?.id)).toEqual(ids);

@@ -1,13 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeVariables } from '../src/config/env-schema.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { api, connectClient, nextEvent } from './support/gateway.js';
 import { problemsOf } from './support/config.js';
+import { api, connectClient, nextEvent } from './support/gateway.js';
 import { spawnGateway } from './support/process.js';
+import { freshDir } from './support/temp.js';
+import { waitFor } from './support/wait.js';
 
 /** The document whose configuration table lists every variable. */
 const CONFIGURATION_DOC = new URL('../docs/configuration.md', import.meta.url);
@@ -122,7 +123,7 @@ describe('start-up', () => {
   it('in development with no secrets, prints a working API key, client token and publish command', async () => {
     const gateway = spawnGateway({ NODE_ENV: 'development' });
     const url = await gateway.listening();
-    await waitFor(() => gateway.output().includes('curl'));
+    await waitFor(() => gateway.output().includes('curl'), { what: 'the start-up banner' });
     const output = gateway.output();
     const apiKey = /API key \(generated\):\s+(\S+)/.exec(output)?.[1];
     const token = /Client token for user "demo".*\n\s+(\S+)/.exec(output)?.[1];
@@ -137,7 +138,7 @@ describe('start-up', () => {
   });
 
   it('loads .env from the working directory', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'switchboard-env-'));
+    const dir = freshDir('env');
     writeFileSync(join(dir, '.env'), 'API_KEYS=from-dotenv-key-0123456789\nJWT_SECRET=from-dotenv-secret-0123456789abcdef\n');
     const gateway = spawnGateway({ NODE_ENV: 'production' }, dir);
     const url = await gateway.listening();
@@ -145,11 +146,3 @@ describe('start-up', () => {
     expect(gateway.output()).not.toContain('generated');
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -1,11 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
-  api, connectClient, expectConnectError, nextEvent, onCleanup, openClient, signToken, startGateway, TEST_JWT_SECRET,
+  api, connectClient, expectConnectError, nextEvent, openClient, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
+import { startReceiver } from './support/http-receiver.js';
 
 describe('handshake: where the token may come from', () => {
   it('accepts auth.token, the seed-002 { authMode, auth } shape and an Authorization header', async () => {
@@ -33,6 +32,8 @@ describe('handshake: where the token may come from', () => {
     const lenient = await startGateway({ ALLOW_QUERY_TOKEN: 'true' });
     const socket = openClient(lenient.url, { query: { token } });
     await nextEvent(socket, 'connect');
+    expect(socket.connected).toBe(true);
+    expect((await api<{ online: boolean }>(lenient.url, '/v1/users/q1')).body.online).toBe(true);
   });
 });
 
@@ -58,7 +59,7 @@ describe('handshake: token checks', () => {
   it('refuses a wrong issuer or audience and accepts the right ones', async () => {
     const { url } = await startGateway({ JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'switchboard' });
     const good = await signToken({ iss: 'https://id.example', aud: 'switchboard' });
-    await connectClient(url, good);
+    expect((await connectClient(url, good)).connected).toBe(true);
     const wrongIssuer = await expectConnectError(url, { auth: { token: await signToken({ iss: 'https://evil.example', aud: 'switchboard' }) } });
     expect(wrongIssuer.data?.code).toBe('TOKEN_INVALID');
     expect(wrongIssuer.data?.message).toMatch(/iss/);
@@ -68,8 +69,14 @@ describe('handshake: token checks', () => {
   });
 
   it('honours JWT_CLOCK_TOLERANCE for a token that expired a moment ago', async () => {
-    const { url } = await startGateway({ JWT_CLOCK_TOLERANCE: '60' });
-    await connectClient(url, await signToken({}, { expiresIn: -10 }), { reconnection: false });
+    const token = await signToken({ user_id: 'late-user' }, { expiresIn: -10 });
+    const strict = await startGateway({ JWT_CLOCK_TOLERANCE: '0' });
+    expect((await expectConnectError(strict.url, { auth: { token } })).data?.code).toBe('TOKEN_EXPIRED');
+    const tolerant = await startGateway({ JWT_CLOCK_TOLERANCE: '60' });
+    const socket = await connectClient(tolerant.url, token);
+    expect(socket.connected).toBe(true);
+    const user = await api<{ online: boolean; connections: unknown[] }>(tolerant.url, '/v1/users/late-user');
+    expect(user.body).toMatchObject({ online: true, connections: [expect.objectContaining({ socketId: socket.id })] });
   });
 });
 
@@ -80,7 +87,7 @@ describe('handshake: RS256 with a public key', () => {
   it('accepts an RS256 token and refuses an HS256 token signed with the public key (key confusion)', async () => {
     const { url } = await startGateway({ JWT_SECRET: '', JWT_PUBLIC_KEY: publicPem, JWT_ALGORITHMS: 'RS256' });
     const rs256 = await new SignJWT({ user_id: 'rsa-user' }).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('1h').sign(privateKey);
-    await connectClient(url, rs256);
+    expect((await connectClient(url, rs256)).connected).toBe(true);
     const confused = await new SignJWT({ user_id: 'mallory' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(publicPem));
     const refusal = await expectConnectError(url, { auth: { token: confused } });
     expect(refusal.data?.code).toBe('TOKEN_INVALID');
@@ -88,22 +95,24 @@ describe('handshake: RS256 with a public key', () => {
 });
 
 describe('handshake: JWKS', () => {
+  const JWKS_PATH = '/.well-known/jwks.json';
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256', use: 'sig' };
 
   it('verifies tokens against the keys of JWT_JWKS_URL', async () => {
-    const jwks = await serveJson({ keys: [jwk] });
-    const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: jwks.url, JWT_ALGORITHMS: 'ES256' });
+    const jwks = await startReceiver([{ body: { keys: [jwk] } }]);
+    const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: `${jwks.url}${JWKS_PATH}`, JWT_ALGORITHMS: 'ES256' });
     const token = await new SignJWT({ user_id: 'jwks-user' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('1h').sign(privateKey);
-    await connectClient(url, token);
+    expect((await connectClient(url, token)).connected).toBe(true);
+    expect(jwks.received.map((request) => request.path)).toContain(JWKS_PATH);
     const unknownKid = await new SignJWT({ user_id: 'x' }).setProtectedHeader({ alg: 'ES256', kid: 'nope' }).setExpirationTime('1h').sign(privateKey);
     expect((await expectConnectError(url, { auth: { token: unknownKid } })).data?.code).toBe('TOKEN_INVALID');
   });
 
   it('answers AUTH_UNAVAILABLE, not TOKEN_INVALID, while the JWKS endpoint is down', async () => {
-    const jwks = await serveJson({ keys: [jwk] });
+    const jwks = await startReceiver([{ body: { keys: [jwk] } }]);
     await jwks.close();
-    const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: jwks.url, JWT_ALGORITHMS: 'ES256' });
+    const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: `${jwks.url}${JWKS_PATH}`, JWT_ALGORITHMS: 'ES256' });
     const token = await new SignJWT({ user_id: 'jwks-user' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('1h').sign(privateKey);
     expect((await expectConnectError(url, { auth: { token } })).data?.code).toBe('AUTH_UNAVAILABLE');
   });
@@ -148,16 +157,6 @@ describe('handshake: identity', () => {
     expect(local.data.userId).toBe('lean');
   });
 });
-
-/** A real HTTP server answering every request with `body` as JSON (a JWKS endpoint). */
-async function serveJson(body: unknown): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  onCleanup(() => (server.listening ? close() : undefined));
-  return { url: `http://127.0.0.1:${port}/.well-known/jwks.json`, close };
-}
 
 function unsignedToken(payload: Record<string, unknown>): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { api, connectAs, expectConnectError, sleep, startGateway } from './support/gateway.js';
+import { api, connectAs, expectConnectError, startGateway } from './support/gateway.js';
 import { startRedis } from './support/redis.js';
+import { sleep } from './support/wait.js';
 
 interface Page {
   room: string;

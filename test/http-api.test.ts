@@ -20,10 +20,6 @@ function expectRefusal(response: ApiResponse<unknown>, status: number, code: str
   return error;
 }
 
-/**
- * Publishes a marker to each socket's own (socket id) room and waits until every socket has it. Anything
- * published before has arrived by then, so a recorder that lacks an event proves it was not delivered.
- */
 const names = (events: { event: string }[]) => events.map((e) => e.event);
 
 describe('POST /v1/publish', () => {

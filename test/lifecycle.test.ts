@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { api, expectConnectError, nextEvent, openClient, signToken, startGateway, TEST_API_KEY, TEST_JWT_SECRET } from './support/gateway.js';
 import { spawnGateway } from './support/process.js';
+import { waitFor } from './support/wait.js';
 
 const ENV = { NODE_ENV: 'production', API_KEYS: TEST_API_KEY, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info' };
 
@@ -20,7 +21,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const disconnects = clients.map((socket) => nextEvent<[string]>(socket, 'disconnect', 5000));
 
     first.child.kill('SIGTERM');
-    await waitUntil(async () => (await api(url, '/readyz', { key: null })).status === 503);
+    await waitFor(async () => (await api(url, '/readyz', { key: null })).status === 503, { timeoutMs: 3000, what: '/readyz 503' });
     const readiness = await api<{ phase: string }>(url, '/readyz', { key: null });
     expect(readiness.body.phase).toBe('draining');
     // While draining, publishes are still served and connected clients still receive them.
@@ -59,11 +60,3 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(gateway.output()).toContain('"msg":"stopped"');
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -11,17 +11,27 @@ describe('CORS_ORIGIN on the socket handshake', () => {
       const token = await signToken({ user_id: 'origin-user' });
       const refusal = await expectConnectError(url, { auth: { token }, transports: [transport], extraHeaders: { origin: FOREIGN } });
       expect(refusal.data?.code).toBe('ORIGIN_FORBIDDEN');
-      await connectClient(url, token, { transports: [transport], extraHeaders: { origin: ALLOWED } });
+      const listed = await connectClient(url, token, { transports: [transport], extraHeaders: { origin: ALLOWED } });
       // Non-browser clients send no Origin at all and are admitted.
-      await connectClient(url, token, { transports: [transport] });
+      const originless = await connectClient(url, token, { transports: [transport] });
+      expect([listed.connected, originless.connected]).toEqual([true, true]);
+      expect(await connectionsOf(url, 'origin-user')).toEqual([listed.id, originless.id].sort());
     });
   }
 
   it('admits any Origin when CORS_ORIGIN is *', async () => {
     const { url } = await startGateway({ CORS_ORIGIN: '*' });
-    await connectClient(url, await signToken(), { extraHeaders: { origin: FOREIGN } });
+    const socket = await connectClient(url, await signToken({ user_id: 'anywhere-user' }), { extraHeaders: { origin: FOREIGN } });
+    expect(socket.connected).toBe(true);
+    expect(await connectionsOf(url, 'anywhere-user')).toEqual([socket.id]);
   });
 });
+
+/** The socket ids the gateway lists for `userId`, sorted. */
+async function connectionsOf(url: string, userId: string): Promise<string[]> {
+  const user = await api<{ connections: { socketId: string }[] }>(url, `/v1/users/${userId}`);
+  return user.body.connections.map((connection) => connection.socketId).sort();
+}
 
 describe('CORS_ORIGIN on the HTTP API', () => {
   it('answers a listed origin with CORS headers and refuses a foreign one with 403', async () => {

@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { connectAs, flush, nextEvent, onCleanup, recordEvents, sleep, startGateway } from './support/gateway.js';
+import { connectAs, flush, nextEvent, recordEvents, startGateway } from './support/gateway.js';
+import { startReceiver } from './support/http-receiver.js';
 import { startRedis } from './support/redis.js';
+import { sleep, waitFor } from './support/wait.js';
 
 const names = (events: { event: string; args: unknown[] }[]) =>
   events.filter((e) => e.event.startsWith('room/user-')).map((e) => [e.event, e.args[0]]);
@@ -72,13 +72,33 @@ describe('room presence events', () => {
 describe('membership bookkeeping on Redis', () => {
   it('leaves no counts behind when a socket disconnects in the middle of join-rooms', async () => {
     const redis = await startRedis();
-    const { url } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'mid-join:', PUBLIC_ROOMS: '*', RECOVERY_WINDOW_MS: '0' });
+    const { url, gateway } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'mid-join:', PUBLIC_ROOMS: '*', RECOVERY_WINDOW_MS: '0' });
     const socket = await connectAs(url, 'ned', 'n1');
-    socket.emit('room/join-rooms', Array.from({ length: 100 }, (_, i) => `r${i}`));
-    await sleep(15);
+    const serverSocket = gateway.io.of('/').sockets.get(socket.id!)!;
+    const rooms = Array.from({ length: 100 }, (_, i) => `r${i}`);
+    // Redis freezes as soon as the first room is counted in, so the join loop stops at its next Redis call
+    // (each room is joined locally, then counted in Redis) and cannot finish before Redis resumes.
+    const firstJoined = new Promise<void>((resolve) =>
+      socket.once('room/joined-room', () => {
+        redis.pause();
+        resolve();
+      }),
+    );
+    let answered = false;
+    socket.emit('room/join-rooms', rooms, () => (answered = true));
+    await firstJoined;
+    const joinedWhenFrozen = rooms.filter((room) => serverSocket.rooms.has(room));
     socket.disconnect();
+    await waitFor(() => serverSocket.disconnected, { what: 'the gateway to see the disconnect' });
+    // The disconnect landed during the join: some rooms in, not all, no answer, and Redis still frozen.
+    expect(joinedWhenFrozen.length).toBeGreaterThan(0);
+    expect(joinedWhenFrozen.length).toBeLessThan(rooms.length);
+    expect(answered).toBe(false);
+    redis.resume();
     await sleep(1500);
     expect(await redis.cli('KEYS', 'mid-join:members-total:*')).toEqual([]);
+    expect(await redis.cli('KEYS', 'mid-join:members:*')).toEqual([]);
+    expect(gateway.io.of('/').sockets.size).toBe(0);
   });
 
   it('answers ENGINE_UNAVAILABLE when Redis cannot record a join, and the socket is not left in the room', async () => {
@@ -96,35 +116,21 @@ describe('membership bookkeeping on Redis', () => {
 
 describe('backend webhooks', () => {
   it('POSTs signed room.occupied, member.added, member.removed, room.vacated, and retries after a 500', async () => {
-    const received: { body: string; headers: IncomingMessage['headers'] }[] = [];
-    let failFirst = true;
-    const server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      request.on('end', () => {
-        if (failFirst) {
-          failFirst = false;
-          response.writeHead(500).end();
-          return;
-        }
-        received.push({ body, headers: request.headers });
-        response.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { port } = server.address() as AddressInfo;
+    const receiver = await startReceiver([500, 200]);
     const secret = 'webhook-secret-for-tests';
-    const { url } = await startGateway({ PUBLIC_ROOMS: '*', WEBHOOK_URL: `http://127.0.0.1:${port}/hooks`, WEBHOOK_SECRET: secret });
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*', WEBHOOK_URL: `${receiver.url}/hooks`, WEBHOOK_SECRET: secret });
     const socket = await connectAs(url, 'max', 'm1');
     await socket.emitWithAck('room/join-room', 'sales');
     await socket.emitWithAck('room/leave-room', 'sales');
-    const deadline = Date.now() + 8000;
-    while (received.length < 4 && Date.now() < deadline) await sleep(50);
-    const events = received.map((r) => JSON.parse(r.body) as { event: string; room: string; userId?: string });
+    // The first request is answered 500 and comes again: four deliveries, five requests.
+    await waitFor(() => receiver.received.length >= 5, { timeoutMs: 8000, intervalMs: 50, what: 'four webhooks and one retry' });
+    const [refused, ...delivered] = receiver.received;
+    const events = delivered.map((r) => r.json as { event: string; room: string; userId?: string });
     expect(events.map((e) => e.event).sort()).toEqual(['member.added', 'member.removed', 'room.occupied', 'room.vacated']);
     expect(events.every((e) => e.room === 'sales')).toBe(true);
-    for (const { body, headers } of received) {
+    expect(receiver.received.every((r) => r.method === 'POST' && r.path === '/hooks')).toBe(true);
+    expect(delivered.filter((r) => r.body === refused?.body)).toHaveLength(1);
+    for (const { body, headers } of receiver.received) {
       const expected = createHmac('sha256', secret).update(`${String(headers['x-switchboard-timestamp'])}.${body}`).digest('hex');
       expect(headers['x-switchboard-signature']).toBe(`sha256=${expected}`);
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { api, connectAs, nextEvent, sleep, startGateway } from './support/gateway.js';
+import { api, connectAs, nextEvent, startGateway } from './support/gateway.js';
 import { startRedis } from './support/redis.js';
+import { sleep } from './support/wait.js';
 
 describe('REDIS_ADAPTER=pubsub', () => {
   it('fans out across nodes with the classic pub/sub adapter too', async () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { api, connectClient, disconnectReason, expectConnectError, nextEvent, recordEvents, signToken, sleep, startGateway } from './support/gateway.js';
+import {
+  api, connectClient, disconnectReason, expectConnectError, nextEvent, recordEvents, signToken, startGateway,
+} from './support/gateway.js';
+import { sleep } from './support/wait.js';
 
 describe('SESSION_POLICY=api (default)', () => {
   it('admits every session until force-logout names the active one, then refuses the others', async () => {

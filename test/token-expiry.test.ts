@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectClient, disconnectReason, nextEvent, signToken, sleep, startGateway } from './support/gateway.js';
+import { connectClient, disconnectReason, nextEvent, signToken, startGateway } from './support/gateway.js';
+import { sleep } from './support/wait.js';
 
 describe('token expiry on a connected socket', () => {
   it('tells the socket auth:expired when exp passes and disconnects it after the grace period', async () => {

@@ -1,13 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { namespaceTable } from '../src/realtime/namespace-table.js';
 import {
-  TEST_API_KEY, TEST_JWT_SECRET, api, connectClient, disconnectReason, expectConnectError, nextEvent, signToken, sleep, startGateway,
+  TEST_API_KEY, TEST_JWT_SECRET, api, connectClient, disconnectReason, expectConnectError, nextEvent, signToken, startGateway,
 } from './support/gateway.js';
 import { spawnGateway } from './support/process.js';
 import { startRedis } from './support/redis.js';
+import { freshDir } from './support/temp.js';
+import { sleep } from './support/wait.js';
 
 const register = (url: string, clientId: string, subscriptions: string[]) =>
   api(url, '/client', { body: { clientId, payload: { id: clientId, name: clientId.toUpperCase(), subscriptions } } });
@@ -68,7 +67,7 @@ describe('seed 000: clients and transaction events', () => {
     const before = namespaces();
     const token = await merchantToken('nobody');
     for (let i = 0; i < 10; i += 1) expect((await expectConnectError(`${url}/made-up-${i}`, { auth: { token } })).data?.code).toBe('UNKNOWN_CLIENT');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(namespaces()).toBe(before);
   });
 
@@ -99,7 +98,7 @@ describe('seed 000: clients and transaction events', () => {
 
 describe('seed 000: the registry is durable and shared', () => {
   it('survives a restart (SQLite under DATA_DIR)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-registry-'));
+    const dataDir = freshDir('registry');
     const env = { NODE_ENV: 'production', API_KEYS: TEST_API_KEY, JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir };
     const first = spawnGateway(env);
     const url = await first.listening();
@@ -117,7 +116,7 @@ describe('seed 000: the registry is durable and shared', () => {
     const [a, b] = [await startGateway(env), await startGateway(env)];
     await register(a.url, 'shared', ['completed']);
     const socket = await connectClient(`${b.url}/shared`, await merchantToken('shared'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const got = nextEvent(socket, 'completed');
     expect((await api(a.url, '/completed', { body: { clientId: 'shared', payload: 'x' } })).body).toMatchObject({ delivered: true });
     expect((await got)[0]).toBe('x');

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountStore } from '../src/stores/account-store.js';
@@ -8,6 +7,7 @@ import { verifyPassword } from '../src/auth-service/passwords.js';
 import { PostgresAccountStore } from '../src/stores/postgres-account-store.js';
 import { SqliteAccountStore } from '../src/stores/sqlite-account-store.js';
 import { freshSchemaUrl } from './support/postgres.js';
+import { freshDir } from './support/temp.js';
 
 /**
  * `npm run users` for real: each case spawns `node --import tsx src/cli/users.ts …` from the repository
@@ -17,19 +17,11 @@ import { freshSchemaUrl } from './support/postgres.js';
 const ROOT = resolve(import.meta.dirname, '..');
 const PASSWORD = 'correct horse battery';
 
-const tempDirs: string[] = [];
 const stores: AccountStore[] = [];
 
 afterAll(async () => {
   for (const store of stores) await store.close();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function freshDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-users-cli-'));
-  tempDirs.push(dir);
-  return dir;
-}
 
 
 /** A store on the CLI's SQLite file, as a running gateway would hold it (closed after the file). */
@@ -73,7 +65,7 @@ function rowOf(listing: string, username: string): string[] | undefined {
 
 describe('npm run users', () => {
   it('adds a user with --password and lists it without the password or its hash', async () => {
-    const dir = freshDir();
+    const dir = freshDir('users-cli');
     const added = await users(dir, ['add', 'alice', '--password', PASSWORD, '--role', 'editor', '--permission', 'orders:read', '--permission', 'chat:write,chat:read']);
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(added.stdout.trim().split('\n')).toHaveLength(1);
@@ -90,7 +82,7 @@ describe('npm run users', () => {
   });
 
   it('reads the password from piped standard input and stores a hash that verifies', async () => {
-    const dir = freshDir();
+    const dir = freshDir('users-cli');
     const added = await users(dir, ['add', 'bob'], { input: 'piped secret 123\nnot the password\n' });
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(added.stdout).not.toContain('piped secret');
@@ -102,7 +94,7 @@ describe('npm run users', () => {
   });
 
   it('refuses a taken username with exit code 1', async () => {
-    const dir = freshDir();
+    const dir = freshDir('users-cli');
     expect((await users(dir, ['add', 'carol', '--password', PASSWORD])).code).toBe(0);
     const again = await users(dir, ['add', 'carol', '--password', 'another password']);
     expect(again).toMatchObject({ code: 1, stdout: '' });
@@ -110,7 +102,7 @@ describe('npm run users', () => {
   });
 
   it('refuses bad usage with exit code 2: short password, the admin username, no password, unknown command', async () => {
-    const dir = freshDir();
+    const dir = freshDir('users-cli');
     const cases: [string[], RegExp][] = [
       [['add', 'dave', '--password', 'short'], /at least 8 characters/],
       [['add', 'admin', '--password', PASSWORD], /"admin" is reserved/],
@@ -130,7 +122,7 @@ describe('npm run users', () => {
   });
 
   it('disables a user: list shows it and their sessions are revoked', async () => {
-    const dir = freshDir();
+    const dir = freshDir('users-cli');
     expect((await users(dir, ['add', 'frank', '--password', PASSWORD])).code).toBe(0);
     const gateway = openSqlite(dir);
     const now = Date.now();
@@ -164,7 +156,7 @@ describe('npm run users', () => {
   });
 
   it('changes a password from standard input', async () => {
-    const dir = freshDir();
+    const dir = freshDir('users-cli');
     expect((await users(dir, ['add', 'grace', '--password', PASSWORD])).code).toBe(0);
     const changed = await users(dir, ['passwd', 'grace'], { input: 'a brand new password\n' });
     expect(changed).toMatchObject({ code: 0, stderr: '' });
@@ -174,13 +166,13 @@ describe('npm run users', () => {
   });
 
   it('prints its usage with --help', async () => {
-    const help = await users(freshDir(), ['--help']);
+    const help = await users(freshDir('users-cli'), ['--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toMatch(/^Usage: npm run users -- <command>/);
   });
 
   it('uses PostgreSQL when DATABASE_URL is set', async () => {
-    const dir = freshDir();
+    const dir = freshDir('users-cli');
     const url = await freshSchemaUrl();
     const env = { DATABASE_URL: url };
     expect(await users(dir, ['add', 'heidi', '--password', PASSWORD, '--permission', 'a'], { env })).toMatchObject({ code: 0, stderr: '' });

@@ -1,90 +1,34 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../src/protocol/errors.js';
 import { createLogger } from '../src/runtime/logger.js';
 import { WebhookSender, type WebhookSenderOptions } from '../src/webhooks/webhook-sender.js';
 import { verifyWebhookSignature } from '../src/webhooks/webhook-signature.js';
+import { onCleanup } from './support/cleanup.js';
+import { UUID } from './support/gateway.js';
+import { startReceiver, type ReceivedRequest } from './support/http-receiver.js';
+import { waitFor } from './support/wait.js';
 
 const SECRET = 'whsec-test-3b9f1c0e7a5d';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** How the receiver answers its n-th request (0-based); `hang` never answers. */
-type Answer = number | 'hang' | { status: number; headers: Record<string, string> };
-
-/**
- * A real HTTP receiver on port 0 that records every request and answers as `answers` says (the last entry
- * repeats). `hold()` parks answers until `release()`.
- */
-async function startReceiver(answers: Answer[] = [200]) {
-  const received: Received[] = [];
-  let held: (() => void)[] | undefined;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const index = received.length;
-      received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const answer = answers[Math.min(index, answers.length - 1)] ?? 200;
-      if (answer === 'hang') return;
-      const respond = () => typeof answer === 'number' ? res.writeHead(answer).end() : res.writeHead(answer.status, answer.headers).end();
-      if (held === undefined) respond();
-      else held.push(respond);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  cleanups.push(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return {
-    url,
-    received,
-    hold: () => { held = []; },
-    release: () => { const pending = held ?? []; held = undefined; for (const respond of pending) respond(); },
-  };
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** A sender with small test timings, logging into `logs`; closed after the test. */
 function startSender(options: WebhookSenderOptions = {}) {
   const logs: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
   const sender = new WebhookSender({ secret: SECRET, timeoutMs: 2_000, backoffMs: 10, maxBackoffMs: 50, ...options }, logger);
-  cleanups.push(() => sender.close(1_000));
+  onCleanup(() => sender.close(1_000));
   return { sender, logs };
-}
-
-/** Waits until `done()` holds; fails the test after `timeoutMs`. */
-async function until(done: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Waits until `count` deliveries were delivered, given up or dropped. */
 async function settled(sender: WebhookSender, count: number): Promise<void> {
-  await until(() => {
+  await waitFor(() => {
     const { delivered, failed, dropped } = sender.stats();
     return delivered + failed + dropped >= count;
-  });
+  }, { intervalMs: 10, what: `${count} deliveries settled` });
 }
 
-function header(request: Received | undefined, name: string): string {
+function header(request: ReceivedRequest | undefined, name: string): string {
   const value = request?.headers[name.toLowerCase()];
   if (typeof value !== 'string') throw new Error(`no ${name} header`);
   return value;
@@ -136,7 +80,7 @@ describe('WebhookSender delivery', () => {
     const { sender } = startSender();
     const id = sender.send(receiver.url, { event: 'x' });
     expect(id).toMatch(UUID);
-    await until(() => receiver.received.length === 1);
+    await waitFor(() => receiver.received.length === 1, { intervalMs: 10, what: 'the first request' });
     expect(sender.stats()).toMatchObject({ delivered: 0, inFlight: 1 });
     receiver.release();
     await settled(sender, 1);
@@ -201,7 +145,7 @@ describe('WebhookSender delivery', () => {
   it('retries network errors and names the error code when it gives up', async () => {
     const receiver = await startReceiver();
     const deadUrl = receiver.url;
-    await cleanups.pop()?.(); // the receiver is gone: connections are refused
+    await receiver.close(); // the receiver is gone: connections are refused
     const { sender, logs } = startSender({ maxAttempts: 2 });
     sender.send(deadUrl, { n: 1 });
     await settled(sender, 1);
@@ -252,7 +196,7 @@ describe('WebhookSender bounds', () => {
     sender.send(receiver.url, { n: 'c' });
     sender.send(receiver.url, { n: 'd' }); // the queue holds b and c: b is dropped
     expect(sender.stats()).toMatchObject({ pending: 2, inFlight: 1, dropped: 1 });
-    await until(() => receiver.received.length === 1);
+    await waitFor(() => receiver.received.length === 1, { intervalMs: 10, what: 'the first request' });
     receiver.release(); // later requests are answered at once
     await settled(sender, 4);
     expect(receiver.received.map((request) => JSON.parse(request.body) as unknown)).toEqual([{ n: 'a' }, { n: 'c' }, { n: 'd' }]);
@@ -265,7 +209,7 @@ describe('WebhookSender bounds', () => {
     receiver.hold();
     const { sender } = startSender();
     sender.send(receiver.url, { n: 1 });
-    await until(() => receiver.received.length === 1);
+    await waitFor(() => receiver.received.length === 1, { intervalMs: 10, what: 'the first request' });
     const closed = sender.close(5_000);
     expect(sender.send(receiver.url, { n: 2 })).toBeUndefined();
     receiver.release();
@@ -278,7 +222,7 @@ describe('WebhookSender bounds', () => {
     const receiver = await startReceiver(['hang']);
     const { sender, logs } = startSender({ timeoutMs: 10_000 });
     sender.send(receiver.url, { n: 1 });
-    await until(() => receiver.received.length === 1);
+    await waitFor(() => receiver.received.length === 1, { intervalMs: 10, what: 'the first request' });
     await sender.close(50);
     expect(sender.stats()).toMatchObject({ delivered: 0, failed: 1, inFlight: 0, pending: 0 });
     const warnings = logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 40);

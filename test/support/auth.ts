@@ -1,10 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { AccountStore } from '../../src/stores/account-store.js';
 import { hashPassword } from '../../src/auth-service/passwords.js';
 import { api, startGateway, type ApiResponse, type TestGateway } from './gateway.js';
+import { freshDir } from './temp.js';
 
 export const ACCESS_TOKEN_SECRET = 'test-access-secret-2f9d1c7b5a3e8f60';
 export const REFRESH_TOKEN_SECRET = 'test-refresh-secret-7a1e4c9b2d6f3a85';
@@ -31,7 +29,7 @@ export interface AuthGateway extends TestGateway {
  * ACCESS_TOKEN_SECRET (no JWT_SECRET), its SQLite store in a fresh DATA_DIR.
  */
 export async function startAuthGateway(env: Record<string, string> = {}): Promise<AuthGateway> {
-  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'switchboard-auth-'));
+  const dataDir = env.DATA_DIR ?? freshDir('auth');
   const gateway = await startGateway({
     JWT_SECRET: '',
     ACCESS_TOKEN_SECRET,

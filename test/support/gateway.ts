@@ -1,12 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { io as connect, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { SignJWT, type JWTPayload } from 'jose';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/runtime/logger.js';
+import { onCleanup } from './cleanup.js';
+import { freshDir, unique } from './temp.js';
+import { waitFor } from './wait.js';
 
 /** Shared test support: the real gateway in-process on port 0, stock socket.io-client, real HTTP. */
 export const TEST_API_KEY = 'test-api-key-5f3c1e9a';
@@ -20,18 +20,6 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  const pending = cleanups.splice(0).reverse();
-  for (const cleanup of pending) await cleanup();
-});
-
-/** Registers work to undo after the current test (clients first, then gateways: last registered runs first). */
-export function onCleanup(cleanup: () => Promise<void> | void): void {
-  cleanups.push(cleanup);
-}
-
 /** Starts a gateway with test defaults plus `env` overrides; it is closed after the test. */
 export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
   const config = loadConfig({
@@ -42,7 +30,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
     API_KEYS: TEST_API_KEY,
     JWT_SECRET: TEST_JWT_SECRET,
     SHUTDOWN_TIMEOUT_MS: '5000',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-data-')),
+    DATA_DIR: freshDir('data'),
     ...env,
   });
   const logs: string[] = [];
@@ -57,11 +45,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
 
 /** Waits until `/readyz` answers 200 (at once on the memory engine; once connected on Redis). */
 export async function untilReady(url: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await fetch(`${url}/readyz`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
-    await sleep(20);
-  }
+  await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs, intervalMs: 20, what: `${url}/readyz to answer 200` });
 }
 
 export interface TokenOptions {
@@ -74,16 +58,12 @@ export interface TokenOptions {
 /** Signs an HS256 test token; `claims` default to a fresh user and session. */
 export async function signToken(claims: JWTPayload = {}, options: TokenOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ user_id: `user-${randomSuffix()}`, session_id: `session-${randomSuffix()}`, ...claims })
+  const jwt = new SignJWT({ user_id: unique('user'), session_id: unique('session'), ...claims })
     .setProtectedHeader({ alg: options.alg ?? 'HS256' })
     .setIssuedAt(now - 1);
   const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
   if (expiresIn !== null) jwt.setExpirationTime(now + expiresIn);
   return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
-}
-
-export function randomSuffix(): string {
-  return Math.random().toString(36).slice(2, 10);
 }
 
 export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
@@ -173,8 +153,6 @@ export interface ErrorResponse {
 export const OFFSET = expect.any(String) as unknown as string;
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { onCleanup, TEST_API_KEY, TEST_JWT_SECRET } from './gateway.js';
+import { onCleanup } from './cleanup.js';
+import { TEST_API_KEY, TEST_JWT_SECRET } from './gateway.js';
+import { freshDir } from './temp.js';
+import { waitFor } from './wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = join(ROOT, 'src/main.ts');
@@ -15,7 +16,6 @@ export interface GatewayProcess {
   readonly child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
   output(): string;
-  /** Resolves with the base URL once the gateway logs that it listens. */
   /** Resolves with the base URL once the gateway logs that it listens; fails with its output after `timeoutMs`. */
   listening(timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code. */
@@ -38,23 +38,22 @@ function launch(env: Record<string, string>, cwd: string): Pick<GatewayProcess, 
   return {
     child,
     output: () => text,
-    listening: (timeoutMs = 15_000) =>
-      new Promise<string>((done, fail) => {
-        const deadline = Date.now() + timeoutMs;
-        const timer = setInterval(() => {
-          const match = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(text);
-          if (match !== null) {
-            clearInterval(timer);
-            done(`http://127.0.0.1:${match[1]}`);
-          } else if (child.exitCode !== null) {
-            clearInterval(timer);
-            fail(new Error(`gateway exited with ${child.exitCode}:\n${text}`));
-          } else if (Date.now() > deadline) {
-            clearInterval(timer);
-            fail(new Error(`gateway not listening after ${timeoutMs} ms:\n${text}`));
-          }
-        }, 25);
-      }),
+    listening: async (timeoutMs = 15_000) => {
+      const exited = new AbortController();
+      const onExit = () => exited.abort(new Error(`gateway exited with ${child.exitCode ?? child.signalCode}:\n${text}`));
+      if (child.exitCode !== null || child.signalCode !== null) onExit();
+      else child.once('exit', onExit);
+      try {
+        const port = await waitFor(() => /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(text)?.[1] ?? false, {
+          timeoutMs, what: 'the gateway to log that it listens', signal: exited.signal,
+        }).catch((error: unknown) => {
+          throw exited.signal.aborted ? error : new Error(`gateway not listening after ${timeoutMs} ms:\n${text}`);
+        });
+        return `http://127.0.0.1:${port}`;
+      } finally {
+        child.off('exit', onExit);
+      }
+    },
   };
 }
 
@@ -62,7 +61,7 @@ function launch(env: Record<string, string>, cwd: string): Pick<GatewayProcess, 
  * Starts the gateway as a child process with a minimal environment (PATH and HOME) plus `env`, in a fresh
  * empty working directory (so no `.env` file is picked up unless the test writes one there).
  */
-export function spawnGateway(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'switchboard-'))): GatewayProcess {
+export function spawnGateway(env: Record<string, string>, cwd = freshDir('gateway')): GatewayProcess {
   const { child, output, listening } = launch(env, cwd);
   const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   onCleanup(async () => {
@@ -89,7 +88,7 @@ process.once('exit', () => {
  * Like {@link spawnGateway}, for nodes that a describe block shares between its tests: the process is not
  * killed after each test; call `kill()` in `afterAll` (it is SIGKILLed anyway when the test worker exits).
  */
-export function spawnSharedGateway(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'switchboard-'))): SharedGatewayProcess {
+export function spawnSharedGateway(env: Record<string, string>, cwd = freshDir('gateway')): SharedGatewayProcess {
   const { child, output, listening } = launch(env, cwd);
   sharedChildren.add(child);
   const exit = new Promise<number | null>((done) =>

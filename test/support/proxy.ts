@@ -1,5 +1,5 @@
 import { createServer, connect as tcpConnect, type AddressInfo, type Socket as TcpSocket } from 'node:net';
-import { onCleanup } from './gateway.js';
+import { onCleanup } from './cleanup.js';
 
 /**
  * A TCP proxy standing for the load balancer: in front of one node, re-targetable to another, or refusing

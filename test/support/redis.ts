@@ -1,19 +1,23 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { onCleanup } from './gateway.js';
+import { onCleanup } from './cleanup.js';
+import { freshDir } from './temp.js';
+import { waitFor } from './wait.js';
 
-/** A throwaway redis-server owned by one test (or one describe block); never the system Redis on 6379. */
+/**
+ * A throwaway redis-server that a test, a describe block or the bench started for itself: its own free port
+ * on 127.0.0.1 (never the machine's Redis on 6379), no persistence, its own empty working directory.
+ */
 export interface TestRedis {
   /** `redis://127.0.0.1:{port}/0`, with `:{password}@` when one is set. */
   readonly url: string;
   readonly port: number;
   readonly password: string | undefined;
-  /** Everything the current server wrote to stdout and stderr. */
+  /** The process id of the server running now (another one after {@link restart}). */
+  readonly pid: number;
+  /** Everything the current server wrote to stdout and stderr (warnings and errors: `--loglevel warning`). */
   output(): string;
-  /** SIGTERM, then waits for the exit (nothing is saved: `--save ''`). */
+  /** SIGTERM (nothing to save: `--save ''`), SIGKILL if it has not exited within 5 s; waits for the exit. */
   stop(): Promise<void>;
   /** SIGKILL, then waits for the exit. */
   kill(): Promise<void>;
@@ -23,6 +27,8 @@ export interface TestRedis {
   resume(): void;
   /** Stops the server (if running) and starts a fresh, empty one on the same port. */
   restart(): Promise<void>;
+  /** Sends one command on a fresh connection (after AUTH when a password is set); resolves with the raw RESP reply. */
+  command(...args: string[]): Promise<string>;
   /** Runs one command with `redis-cli --raw` against this server; resolves with the reply's lines. */
   cli(...args: string[]): Promise<string[]>;
 }
@@ -33,15 +39,20 @@ export interface StartRedisOptions {
   /**
    * Who kills the server: `'test'` (default) registers it with `onCleanup`, so it is killed after the
    * current test; `'manual'` leaves it to the caller (e.g. `afterAll(() => redis.kill())` for a server a
-   * describe block shares). Either way it is killed when the test worker exits.
+   * describe block shares, or the bench). Either way it is killed when the process exits.
    */
   cleanup?: 'test' | 'manual';
   /** Require this password (`--requirepass`). */
   password?: string;
+  /** How long the server may take to answer PING (default 5 s). */
+  readyTimeoutMs?: number;
+  /** Called with every redis-server process started (the bench tracks its children with it). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const REDIS_CLI = process.env.REDIS_CLI_BIN ?? 'redis-cli';
+const SYSTEM_REDIS_PORT = 6379;
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of live) {
@@ -65,9 +76,14 @@ export async function freePort(): Promise<number> {
 
 /** Starts `redis-server` on 127.0.0.1 and resolves once it answers PING. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
-  let port = options.port ?? (await freePort());
-  const { password } = options;
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-redis-'));
+  const { password, readyTimeoutMs = 5000 } = options;
+  const pickPort = async () => {
+    let port = await freePort();
+    while (port === SYSTEM_REDIS_PORT) port = await freePort();
+    return port;
+  };
+  let port = options.port ?? (await pickPort());
+  const dir = freshDir('redis');
   let child: ChildProcess | undefined;
   let exit: Promise<void> = Promise.resolve();
   let text = '';
@@ -75,34 +91,32 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
 
   const launch = async (): Promise<void> => {
     text = '';
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no'];
+    const args = [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      '--daemonize', 'no', '--protected-mode', 'no', '--loglevel', 'warning',
+    ];
     if (password !== undefined) args.push('--requirepass', password);
     const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(proc);
+    options.onSpawn?.(proc);
     child = proc;
     proc.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
     proc.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const gone = new AbortController();
     exit = new Promise<void>((done) => {
-      proc.once('exit', () => {
+      const ended = (why: string) => {
         live.delete(proc);
+        gone.abort(new Error(`redis-server on port ${port} did not start (${why}):\n${text}`));
         done();
-      });
-      proc.once('error', (error) => {
-        live.delete(proc);
-        text += `\nspawn failed: ${error.message}`;
-        done();
-      });
+      };
+      proc.once('exit', (code, signal) => ended(`exit ${signal ?? code}`));
+      proc.once('error', (error) => ended(`spawn failed: ${error.message}`));
     });
-    const deadline = Date.now() + 5000;
-    while (!(await answersPing(port, password))) {
-      if (proc.exitCode !== null || proc.signalCode !== null || text.includes('spawn failed')) {
-        throw new Error(`redis-server on port ${port} did not start:\n${text}`);
-      }
-      if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw new Error(`redis-server on port ${port} did not answer PING within 5 s:\n${text}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      await waitFor(() => answersPing(port, password), { timeoutMs: readyTimeoutMs, intervalMs: 20, what: `redis-server on port ${port} to answer PING`, signal: gone.signal });
+    } catch (error) {
+      proc.kill('SIGKILL');
+      throw error instanceof Error && !gone.signal.aborted ? new Error(`${error.message}:\n${text}`) : error;
     }
   };
 
@@ -114,7 +128,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       paused = false;
     }
     proc.kill(signal);
+    const escalate = signal === 'SIGKILL' ? undefined : setTimeout(() => proc.kill('SIGKILL'), 5000);
     await exit;
+    clearTimeout(escalate);
   };
 
   // A port picked by freePort can be taken by another test worker before redis binds it: retry a few times.
@@ -124,7 +140,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       break;
     } catch (error) {
       if (options.port !== undefined || attempt >= 3) throw error;
-      port = await freePort();
+      port = await pickPort();
     }
   }
 
@@ -132,6 +148,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
     url: `redis://${password === undefined ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}/0`,
     port,
     password,
+    get pid() {
+      return child?.pid ?? -1;
+    },
     output: () => text,
     stop: () => halt('SIGTERM'),
     kill: () => halt('SIGKILL'),
@@ -151,6 +170,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       await halt('SIGTERM');
       await launch();
     },
+    command: (...args) => sendCommand(port, args, password),
     cli: (...args) =>
       new Promise<string[]>((resolve, reject) => {
         const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
@@ -164,26 +184,51 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   return redis;
 }
 
-/** True when a RESP `PING` on `port` (after `AUTH password` if given) answers `+PONG`. */
-export function answersPing(port: number, password?: string, timeoutMs = 500): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
+/** True when a `PING` on `port` (after `AUTH password` if given) answers `+PONG`. */
+export async function answersPing(port: number, password?: string, timeoutMs = 500): Promise<boolean> {
+  return (await sendCommand(port, ['PING'], password, timeoutMs).catch(() => '')).startsWith('+PONG');
+}
+
+/**
+ * Sends `args` as one RESP command on a fresh connection to 127.0.0.1:`port` (preceded by `AUTH password`
+ * when given) and resolves with the command's raw reply; rejects on a refused, closed or silent connection.
+ */
+function sendCommand(port: number, args: string[], password?: string, timeoutMs = 2000): Promise<string> {
+  const commands = password === undefined ? [args] : [['AUTH', password], args];
+  const encode = (command: string[]) => `*${command.length}\r\n${command.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+  return new Promise<string>((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    const commands = password === undefined ? [['PING']] : [['AUTH', password], ['PING']];
-    const resp = (args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-    socket.once('connect', () => socket.write(commands.map(resp).join('')));
+    let reply = Buffer.alloc(0);
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`redis ${args[0] ?? ''}: no reply within ${timeoutMs} ms`)));
+    socket.once('connect', () => socket.write(commands.map(encode).join('')));
     socket.on('data', (chunk: Buffer) => {
-      reply += chunk.toString();
-      const lines = reply.split('\r\n').slice(0, -1);
-      if (lines.length >= commands.length) done(lines[commands.length - 1] === '+PONG');
+      reply = Buffer.concat([reply, chunk]);
+      let start = 0;
+      for (let i = 0; i < commands.length - 1 && start >= 0; i += 1) start = replyEnd(reply, start);
+      const end = start < 0 ? -1 : replyEnd(reply, start);
+      if (end < 0) return;
+      socket.destroy();
+      resolve(reply.subarray(start, end).toString());
     });
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`redis ${args[0] ?? ''}: connection closed`)));
   });
+}
+
+/**
+ * Where the RESP reply that starts at `at` ends (the index just after it), or -1 while it is incomplete:
+ * simple strings, errors, integers, bulk strings and arrays of these.
+ */
+function replyEnd(reply: Buffer, at: number): number {
+  const lineEnd = reply.indexOf('\r\n', at);
+  if (lineEnd < 0) return -1;
+  const type = reply[at];
+  const length = Number(reply.subarray(at + 1, lineEnd).toString());
+  if (type === 0x24 /* $ */) return length < 0 ? lineEnd + 2 : reply.length >= lineEnd + 4 + length ? lineEnd + 4 + length : -1;
+  if (type === 0x2a /* * */) {
+    let next = lineEnd + 2;
+    for (let i = 0; i < length && next >= 0; i += 1) next = replyEnd(reply, next);
+    return next;
+  }
+  return lineEnd + 2;
 }
