@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
-import type { YamlValue } from './yaml.js';
+
+/** A parsed YAML document of plain data (what docker-compose.yml holds). */
+export type YamlValue = null | boolean | number | string | YamlValue[] | { [key: string]: YamlValue };
 
 /** A `${VAR:?message}` (or `${VAR?message}`) whose variable is missing: Compose refuses the file. */
 export class MissingVariableError extends Error {
