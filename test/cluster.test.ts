@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  api, connectAs, expectConnectError, flush, nextEvent, openClient, randomSuffix, recordEvents, signToken, sleep,
+  api, connectAs, flush, nextEvent, openClient, randomSuffix, recordEvents, signToken, sleep,
   type ErrorResponse,
 } from './support/gateway.js';
 import { CLUSTER_ENV, CLUSTER_HEARTBEAT_MS, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
@@ -11,6 +11,7 @@ import { freePort, startRedis, type TestRedis } from './support/redis.js';
 /**
  * Several gateway processes on one redis-server (the Redis engine): fan-out, session control, presence,
  * connection-state recovery across nodes, node death, Redis unreachable at start, and key prefixes.
+ * Cross-node behaviour that does not depend on Redis runs in-process: in-process-cluster.test.ts.
  */
 const HEARTBEAT_MS = CLUSTER_HEARTBEAT_MS;
 const ENV = CLUSTER_ENV;
@@ -37,54 +38,6 @@ describe('three nodes on one Redis', () => {
       const ready = await api<{ engine: string }>(url, '/readyz', { key: null });
       expect(ready.status).toBe(200);
       expect(ready.body.engine).toBe('up');
-    }
-  });
-
-  it('answers GET /v1/users, /v1/rooms/{room} and /v1/stats for the whole cluster from any node', async () => {
-    const [a, b, c] = nodes.urls as [string, string, string];
-    const alice = unique('alice');
-    const bob = unique('bob');
-    const [sa1, sa2, sb] = [unique('s'), unique('s'), unique('s')];
-    const aliceA = await connectAs(a, alice, sa1);
-    const aliceB = await connectAs(b, alice, sa2);
-    const aliceC = await connectAs(c, alice, sa2);
-    const bobC = await connectAs(c, bob, sb);
-
-    for (const url of nodes.urls) {
-      await eventually(async () => {
-        const user = await getUser(url, alice);
-        expect(user.userId).toBe(alice);
-        expect(user.online).toBe(true);
-        expect(sortConnections(user.connections)).toEqual(
-          sortConnections([
-            { socketId: aliceA.id!, userId: alice, sessionId: sa1, connectedAt: expect.any(Number) as number },
-            { socketId: aliceB.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
-            { socketId: aliceC.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
-          ]),
-        );
-        expect([...user.sessions].sort()).toEqual([sa1, sa2].sort());
-        expect(await roomSize(url, `user:${alice}`)).toBe(3);
-        expect(await roomSize(url, `session:${sa2}`)).toBe(2);
-        expect(await roomSize(url, `user:${bob}`)).toBe(1);
-        // user:alice, user:bob, session:sa1, session:sa2, session:sb
-        expect(await stats(url)).toEqual({ connections: 4, users: 2, rooms: 5 });
-      });
-    }
-
-    // A disconnect on one node is seen from every node.
-    aliceB.close();
-    bobC.close();
-    for (const url of nodes.urls) {
-      await eventually(async () => {
-        const user = await getUser(url, alice);
-        expect(user.connections.map((c) => c.socketId).sort()).toEqual([aliceA.id, aliceC.id].sort());
-        expect(await roomSize(url, `user:${alice}`)).toBe(2);
-        expect(await roomSize(url, `session:${sa2}`)).toBe(1);
-        const gone = await getUser(url, bob);
-        expect(gone).toMatchObject({ userId: bob, online: false, connections: [], sessions: [] });
-        expect(await roomSize(url, `user:${bob}`)).toBe(0);
-        expect(await stats(url)).toEqual({ connections: 2, users: 1, rooms: 3 });
-      });
     }
   });
 
@@ -124,76 +77,6 @@ describe('three nodes on one Redis', () => {
       ['to:sessions', 'to:rooms', 'to:except-room', 'to:everyone'],
       ['to:rooms', 'to:everyone'],
     ]);
-  });
-
-  it('keeps publish order per room on every node (consecutive publishes through one node)', async () => {
-    await expectOrderedDelivery(nodes.urls, [nodes.urls[1]!]);
-  });
-
-  it('keeps publish order per room on every node (consecutive publishes through different nodes)', async () => {
-    await expectOrderedDelivery(nodes.urls, nodes.urls);
-  });
-
-  it('/internal/force-logout on one node logs out the other sessions on every node', async () => {
-    const [a, b, c] = nodes.urls as [string, string, string];
-    const dan = unique('dan');
-    const [keep, s2, s3] = [unique('keep'), unique('s'), unique('s')];
-    const kept = await connectAs(a, dan, keep);
-    const losers = [await connectAs(b, dan, s2), await connectAs(c, dan, s3), await connectAs(a, dan, s3)];
-    const keptEvents = recordEvents(kept);
-    const histories = losers.map((socket) => history(socket));
-    await flush(a, kept, ...losers);
-
-    const response = await api(b, '/internal/force-logout', { body: { userId: dan, sessionId: keep } });
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ok: true, disconnected: 3 });
-    for (const log of histories) {
-      await eventually(() => expect(log).toEqual(['auth:logout:force-logout', 'disconnect:io server disconnect']));
-    }
-
-    // The active session is shared: a logged-out session is refused on any node.
-    const refusal = await expectConnectError(c, { auth: { token: await signToken({ user_id: dan, session_id: s2 }) } });
-    expect(refusal.data?.code).toBe('SESSION_REVOKED');
-    for (const url of nodes.urls) {
-      await eventually(async () => {
-        const user = await getUser(url, dan);
-        expect(user.sessions).toEqual([keep]);
-        expect(user.activeSession).toBe(keep);
-        expect(user.connections.map((x) => x.socketId)).toEqual([kept.id]);
-      });
-    }
-    await flush(c, kept);
-    expect(kept.connected).toBe(true);
-    expect(keptEvents.map((e) => e.event).filter((event) => event !== 'test:marker')).toEqual([]);
-  });
-
-  it('POST /v1/users/{id}/disconnect on one node disconnects the user on every node', async () => {
-    const [a, b, c] = nodes.urls as [string, string, string];
-    const [erin, frank] = [unique('erin'), unique('frank')];
-    const [sa, sb] = [unique('s'), unique('s')];
-    const erinA = await connectAs(a, erin, sa);
-    const erinB = await connectAs(b, erin, sb);
-    const erinC = await connectAs(c, erin, sb);
-    const frankB = await connectAs(b, frank, unique('s'));
-    await flush(a, erinA, erinB, erinC, frankB);
-
-    const oneSession = [erinB, erinC].map((socket) => nextEvent<[string]>(socket, 'disconnect', 5000));
-    const first = await api(a, `/v1/users/${erin}/disconnect`, { body: { sessionId: sb } });
-    expect(first.status).toBe(200);
-    expect(first.body).toEqual({ disconnected: 2 });
-    expect((await Promise.all(oneSession)).map(([reason]) => reason)).toEqual(['io server disconnect', 'io server disconnect']);
-    await flush(b, erinA); // the other session is still connected and served
-
-    const rest = nextEvent<[string]>(erinA, 'disconnect', 5000);
-    const second = await api(c, `/v1/users/${erin}/disconnect`, { method: 'POST' });
-    expect(second.status).toBe(200);
-    expect(second.body).toEqual({ disconnected: 1 });
-    expect((await rest)[0]).toBe('io server disconnect');
-    for (const url of nodes.urls) {
-      await eventually(async () => expect(await getUser(url, erin)).toMatchObject({ online: false, connections: [] }));
-    }
-    await flush(c, frankB);
-    expect(frankB.connected).toBe(true);
   });
 
   it('recovers a client that drops and reconnects to the same node: every missed message once, in order', async () => {
@@ -515,10 +398,6 @@ async function stats(url: string): Promise<{ connections: number; users: number;
   return { connections: body.connections, users: body.users, rooms: body.rooms };
 }
 
-function sortConnections(connections: ConnectionView[]): ConnectionView[] {
-  return [...connections].sort((x, y) => x.socketId.localeCompare(y.socketId));
-}
-
 /** The session-level events a socket went through, in order: connect, connect_error, auth:logout, disconnect. */
 function history(socket: Socket): string[] {
   const log: string[] = [];
@@ -542,23 +421,6 @@ function deliveries(socket: Socket, event: string): Delivery[] {
   const out: Delivery[] = [];
   socket.on(event, (...args: unknown[]) => out.push({ data: args[0], meta: args[1] as { id: string } | undefined, offset: args[2], args }));
   return out;
-}
-
-/** One user connected on every node; 30 publishes to that user, one after the other, through `via` in turn. */
-async function expectOrderedDelivery(urls: string[], via: string[]): Promise<void> {
-  const user = unique('dora');
-  const clients = await Promise.all(urls.map((url) => connectAs(url, user, unique('s'))));
-  const got = clients.map((socket) => deliveries(socket, 'seq'));
-  await flush(urls[0]!, ...clients);
-  const ids: string[] = [];
-  for (let i = 0; i < 30; i += 1) ids.push(await publish(via[i % via.length]!, { event: 'seq', data: i, users: [user] }));
-  await eventually(() => got.forEach((list) => expect(list.length).toBeGreaterThanOrEqual(30)), 5000);
-  await flush(urls[2]!, ...clients);
-  const expected = Array.from({ length: 30 }, (_, i) => i);
-  for (const list of got) {
-    expect(list.map((d) => d.data)).toEqual(expected);
-    expect(list.map((d) => d.meta?.id)).toEqual(ids);
-  }
 }
 
 /** A stock client (WebSocket only, automatic reconnection) connected through a proxy in front of `url`. */
