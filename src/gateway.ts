@@ -67,16 +67,26 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** What tests and embedders may hand the composition root instead of having it built from the config. */
+export interface GatewayOptions {
+  /**
+   * The engine to use instead of the one the config selects (e.g. a node of an `InProcessCluster`). The
+   * gateway takes it over: it binds it, and closes it when it stops — one engine per gateway. The stores
+   * beside the engine (client registry, login throttle) still follow the config.
+   */
+  readonly engine?: Engine;
+}
+
 /**
  * The composition root: the one place that builds the engine, the auth strategy, the Socket.IO server and
  * the HTTP surfaces from the validated config and wires them together. Nothing else constructs backends.
  */
-export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
+export async function createGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const nodeId = randomUUID();
   const log = logger.child({ node: nodeId.slice(0, 8) });
   const lifecycle = new Lifecycle();
   const isDraining = () => lifecycle.isDraining;
-  const shared = openSharedState(config, nodeId, log.child({ component: 'engine' }));
+  const shared = openSharedState(config, nodeId, log.child({ component: 'engine' }), options.engine);
   const { engine } = shared;
   const authLog = log.child({ component: 'auth' });
   const accounts = config.authService === undefined ? undefined : await openAccounts(config, config.authService);
@@ -231,10 +241,13 @@ interface SharedState {
   close(): Promise<void>;
 }
 
-/** Builds the engine and the stores beside it: in memory (one node) without REDIS_URL, else on one Redis connection. */
-function openSharedState(config: Config, nodeId: string, log: Logger): SharedState {
+/**
+ * Builds the engine (unless `given`) and the stores beside it: in memory (one node) without REDIS_URL,
+ * else on one Redis connection.
+ */
+function openSharedState(config: Config, nodeId: string, log: Logger, given: Engine | undefined): SharedState {
   if (config.redis === undefined) {
-    const engine = new MemoryEngine(config.historySize, config.historyTtlMs);
+    const engine = given ?? new MemoryEngine(config.historySize, config.historyTtlMs);
     const clients = new LazyClientRegistry(() => new SqliteClientRegistry(config.dataDir));
     return {
       engine,
@@ -248,7 +261,7 @@ function openSharedState(config: Config, nodeId: string, log: Logger): SharedSta
   }
   const { prefix } = config.redis;
   const connection = new RedisConnection(config.redis.url, nodeId, log);
-  const engine = new RedisEngine(connection, config.redis, {
+  const engine = given ?? new RedisEngine(connection, config.redis, {
     nodeId,
     heartbeatMs: config.presenceHeartbeatMs,
     historySize: config.historySize,

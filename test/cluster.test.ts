@@ -1,10 +1,12 @@
-import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  api, connectAs, expectConnectError, flush, nextEvent, openClient, recordEvents, signToken, type ErrorResponse,
+  api, connectAs, flush, nextEvent, openClient, recordEvents, signToken,
+  type ErrorResponse,
 } from './support/gateway.js';
 import { CLUSTER_ENV, CLUSTER_HEARTBEAT_MS, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
-import { startProxy, type SwitchProxy } from './support/proxy.js';
+import {
+  connectThroughProxy, dropClient, expectRecovery, expectTargetedDelivery, getUser, publish, reconnectClient, roomSize, sessionEvents, stats,
+} from './support/cluster-checks.js';
 import { freePort, startRedis, type TestRedis } from './support/redis.js';
 import { unique } from './support/temp.js';
 import { sleep, waitFor } from './support/wait.js';
@@ -12,6 +14,7 @@ import { sleep, waitFor } from './support/wait.js';
 /**
  * Several gateway processes on one redis-server (the Redis engine): fan-out, session control, presence,
  * connection-state recovery across nodes, node death, Redis unreachable at start, and key prefixes.
+ * Cross-node behaviour that does not depend on Redis runs in-process: in-process-cluster.test.ts.
  */
 const HEARTBEAT_MS = CLUSTER_HEARTBEAT_MS;
 const ENV = CLUSTER_ENV;
@@ -41,160 +44,8 @@ describe('three nodes on one Redis', () => {
     }
   });
 
-  it('answers GET /v1/users, /v1/rooms/{room} and /v1/stats for the whole cluster from any node', async () => {
-    const [a, b, c] = nodes.urls as [string, string, string];
-    const alice = unique('alice');
-    const bob = unique('bob');
-    const [sa1, sa2, sb] = [unique('s'), unique('s'), unique('s')];
-    const aliceA = await connectAs(a, alice, sa1);
-    const aliceB = await connectAs(b, alice, sa2);
-    const aliceC = await connectAs(c, alice, sa2);
-    const bobC = await connectAs(c, bob, sb);
-
-    for (const url of nodes.urls) {
-      await waitFor(async () => {
-        const user = await getUser(url, alice);
-        expect(user.userId).toBe(alice);
-        expect(user.online).toBe(true);
-        expect(sortConnections(user.connections)).toEqual(
-          sortConnections([
-            { socketId: aliceA.id!, userId: alice, sessionId: sa1, connectedAt: expect.any(Number) as number },
-            { socketId: aliceB.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
-            { socketId: aliceC.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
-          ]),
-        );
-        expect([...user.sessions].sort()).toEqual([sa1, sa2].sort());
-        expect(await roomSize(url, `user:${alice}`)).toBe(3);
-        expect(await roomSize(url, `session:${sa2}`)).toBe(2);
-        expect(await roomSize(url, `user:${bob}`)).toBe(1);
-        // user:alice, user:bob, session:sa1, session:sa2, session:sb
-        expect(await stats(url)).toEqual({ connections: 4, users: 2, rooms: 5 });
-      });
-    }
-
-    // A disconnect on one node is seen from every node.
-    aliceB.close();
-    bobC.close();
-    for (const url of nodes.urls) {
-      await waitFor(async () => {
-        const user = await getUser(url, alice);
-        expect(user.connections.map((c) => c.socketId).sort()).toEqual([aliceA.id, aliceC.id].sort());
-        expect(await roomSize(url, `user:${alice}`)).toBe(2);
-        expect(await roomSize(url, `session:${sa2}`)).toBe(1);
-        const gone = await getUser(url, bob);
-        expect(gone).toMatchObject({ userId: bob, online: false, connections: [], sessions: [] });
-        expect(await roomSize(url, `user:${bob}`)).toBe(0);
-        expect(await stats(url)).toEqual({ connections: 2, users: 1, rooms: 3 });
-      });
-    }
-  });
-
   it('delivers a publish accepted by any node to every matching socket on every node, once', async () => {
-    const [a, b, c] = nodes.urls as [string, string, string];
-    const [alice, bob, carol] = [unique('alice'), unique('bob'), unique('carol')];
-    const [sa1, sa2, sb, sc] = [unique('s'), unique('s'), unique('s'), unique('s')];
-    const aliceA = await connectAs(a, alice, sa1);
-    const aliceB = await connectAs(b, alice, sa2);
-    const bobC = await connectAs(c, bob, sb);
-    const carolB = await connectAs(b, carol, sc);
-    const all = [aliceA, aliceB, bobC, carolB];
-    const seen = all.map((socket) => recordEvents(socket));
-    await flush(a, ...all); // every node's sockets are reachable from node A
-
-    const step = async (via: string, body: Record<string, unknown>, receivers: Socket[]) => {
-      const arrivals = receivers.map((socket) => nextEvent<[unknown, { id: string }]>(socket, body.event as string, 5000));
-      const id = await publish(via, body);
-      for (const [data, meta] of await Promise.all(arrivals)) {
-        expect(data).toEqual(body.data);
-        expect(meta.id).toBe(id);
-      }
-    };
-    await step(c, { event: 'to:users', data: { n: 1 }, users: [alice] }, [aliceA, aliceB]);
-    await step(a, { event: 'to:sessions', data: { n: 2 }, sessions: [sa2, sb] }, [aliceB, bobC]);
-    await step(b, { event: 'to:rooms', data: { n: 3 }, rooms: [`user:${carol}`, `user:${bob}`] }, [carolB, bobC]);
-    await step(a, { event: 'to:overlap', data: { n: 4 }, users: [alice], sessions: [sa2], rooms: [`user:${alice}`] }, [aliceA, aliceB]);
-    await step(a, { event: 'to:except-room', data: { n: 5 }, users: [alice, bob], except: [`session:${sa1}`] }, [aliceB, bobC]);
-    await step(c, { event: 'to:except-socket', data: { n: 6 }, users: [alice], except: [aliceB.id!] }, [aliceA]);
-    await step(b, { event: 'to:everyone', data: { n: 7 }, broadcast: true }, all);
-    await flush(c, ...all);
-
-    const names = seen.map((events) => events.map((e) => e.event).filter((event) => event !== 'test:marker'));
-    expect(names).toEqual([
-      ['to:users', 'to:overlap', 'to:except-socket', 'to:everyone'],
-      ['to:users', 'to:sessions', 'to:overlap', 'to:except-room', 'to:everyone'],
-      ['to:sessions', 'to:rooms', 'to:except-room', 'to:everyone'],
-      ['to:rooms', 'to:everyone'],
-    ]);
-  });
-
-  it('keeps publish order per room on every node (consecutive publishes through one node)', async () => {
-    await expectOrderedDelivery(nodes.urls, [nodes.urls[1]!]);
-  });
-
-  it('keeps publish order per room on every node (consecutive publishes through different nodes)', async () => {
-    await expectOrderedDelivery(nodes.urls, nodes.urls);
-  });
-
-  it('/internal/force-logout on one node logs out the other sessions on every node', async () => {
-    const [a, b, c] = nodes.urls as [string, string, string];
-    const dan = unique('dan');
-    const [keep, s2, s3] = [unique('keep'), unique('s'), unique('s')];
-    const kept = await connectAs(a, dan, keep);
-    const losers = [await connectAs(b, dan, s2), await connectAs(c, dan, s3), await connectAs(a, dan, s3)];
-    const keptEvents = recordEvents(kept);
-    const histories = losers.map((socket) => history(socket));
-    await flush(a, kept, ...losers);
-
-    const response = await api(b, '/internal/force-logout', { body: { userId: dan, sessionId: keep } });
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ok: true, disconnected: 3 });
-    for (const log of histories) {
-      await waitFor(() => expect(log).toEqual(['auth:logout:force-logout', 'disconnect:io server disconnect']));
-    }
-
-    // The active session is shared: a logged-out session is refused on any node.
-    const refusal = await expectConnectError(c, { auth: { token: await signToken({ user_id: dan, session_id: s2 }) } });
-    expect(refusal.data?.code).toBe('SESSION_REVOKED');
-    for (const url of nodes.urls) {
-      await waitFor(async () => {
-        const user = await getUser(url, dan);
-        expect(user.sessions).toEqual([keep]);
-        expect(user.activeSession).toBe(keep);
-        expect(user.connections.map((x) => x.socketId)).toEqual([kept.id]);
-      });
-    }
-    await flush(c, kept);
-    expect(kept.connected).toBe(true);
-    expect(keptEvents.map((e) => e.event).filter((event) => event !== 'test:marker')).toEqual([]);
-  });
-
-  it('POST /v1/users/{id}/disconnect on one node disconnects the user on every node', async () => {
-    const [a, b, c] = nodes.urls as [string, string, string];
-    const [erin, frank] = [unique('erin'), unique('frank')];
-    const [sa, sb] = [unique('s'), unique('s')];
-    const erinA = await connectAs(a, erin, sa);
-    const erinB = await connectAs(b, erin, sb);
-    const erinC = await connectAs(c, erin, sb);
-    const frankB = await connectAs(b, frank, unique('s'));
-    await flush(a, erinA, erinB, erinC, frankB);
-
-    const oneSession = [erinB, erinC].map((socket) => nextEvent<[string]>(socket, 'disconnect', 5000));
-    const first = await api(a, `/v1/users/${erin}/disconnect`, { body: { sessionId: sb } });
-    expect(first.status).toBe(200);
-    expect(first.body).toEqual({ disconnected: 2 });
-    expect((await Promise.all(oneSession)).map(([reason]) => reason)).toEqual(['io server disconnect', 'io server disconnect']);
-    await flush(b, erinA); // the other session is still connected and served
-
-    const rest = nextEvent<[string]>(erinA, 'disconnect', 5000);
-    const second = await api(c, `/v1/users/${erin}/disconnect`, { method: 'POST' });
-    expect(second.status).toBe(200);
-    expect(second.body).toEqual({ disconnected: 1 });
-    expect((await rest)[0]).toBe('io server disconnect');
-    for (const url of nodes.urls) {
-      await waitFor(async () => expect(await getUser(url, erin)).toMatchObject({ online: false, connections: [] }));
-    }
-    await flush(c, frankB);
-    expect(frankB.connected).toBe(true);
+    await expectTargetedDelivery(nodes.urls);
   });
 
   it('recovers a client that drops and reconnects to the same node: every missed message once, in order', async () => {
@@ -267,10 +118,10 @@ describe('two nodes with SESSION_POLICY=latest', () => {
         const sessions = [unique('one'), unique('two')] as const;
         const tokens = await Promise.all(sessions.map((session) => signToken({ user_id: user, session_id: session })));
         const one = openClient(first, { auth: { token: tokens[0] } });
-        const oneLog = history(one);
+        const oneLog = sessionEvents(one);
         await sleep(gapMs);
         const two = openClient(second, { auth: { token: tokens[1] } });
-        const twoLog = history(two);
+        const twoLog = sessionEvents(two);
         await waitFor(() => {
           expect(oneLog[0]).toBe('connect');
           expect(twoLog[0]).toBe('connect');
@@ -447,21 +298,6 @@ describe('REDIS_DATA_PREFIX', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-interface ConnectionView {
-  socketId: string;
-  userId: string;
-  sessionId?: string;
-  connectedAt: number;
-}
-
-interface UserView {
-  userId: string;
-  online: boolean;
-  connections: ConnectionView[];
-  sessions: string[];
-  activeSession: string | null;
-}
-
 /** Gateway processes a describe block shares (spawned in parallel before its first test, killed after its last). */
 function sharedNodes(envs: () => Record<string, string>[]): { urls: string[]; processes: SharedGatewayProcess[] } {
   const nodes = { urls: [] as string[], processes: [] as SharedGatewayProcess[] };
@@ -484,130 +320,3 @@ async function ready(node: GatewayProcess, timeoutMs = 15_000): Promise<string> 
 
 
 
-async function publish(url: string, body: Record<string, unknown>): Promise<string> {
-  const response = await api<{ id: string }>(url, '/v1/publish', { body });
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body.id;
-}
-
-async function getUser(url: string, userId: string): Promise<UserView> {
-  const response = await api<UserView>(url, `/v1/users/${encodeURIComponent(userId)}`);
-  expect(response.status).toBe(200);
-  return response.body;
-}
-
-async function roomSize(url: string, room: string): Promise<number> {
-  const response = await api<{ room: string; sockets: number }>(url, `/v1/rooms/${encodeURIComponent(room)}`);
-  expect(response.status).toBe(200);
-  expect(response.body.room).toBe(room);
-  return response.body.sockets;
-}
-
-async function stats(url: string): Promise<{ connections: number; users: number; rooms: number }> {
-  const { body } = await api<{ connections: number; users: number; rooms: number }>(url, '/v1/stats');
-  return { connections: body.connections, users: body.users, rooms: body.rooms };
-}
-
-function sortConnections(connections: ConnectionView[]): ConnectionView[] {
-  return [...connections].sort((x, y) => x.socketId.localeCompare(y.socketId));
-}
-
-/** The session-level events a socket went through, in order: connect, connect_error, auth:logout, disconnect. */
-function history(socket: Socket): string[] {
-  const log: string[] = [];
-  socket.on('connect', () => log.push('connect'));
-  socket.on('connect_error', (error: Error & { data?: { code: string } }) => log.push(`connect_error:${error.data?.code ?? error.message}`));
-  socket.on('auth:logout', (payload: { reason: string }) => log.push(`auth:logout:${payload.reason}`));
-  socket.on('disconnect', (reason: string) => log.push(`disconnect:${reason}`));
-  return log;
-}
-
-interface Delivery {
-  data: unknown;
-  meta: { id: string } | undefined;
-  /** Socket.IO's recovery offset (third argument) when recovery is on. */
-  offset: unknown;
-  args: unknown[];
-}
-
-/** Every `event` the socket receives, with its arguments. */
-function deliveries(socket: Socket, event: string): Delivery[] {
-  const out: Delivery[] = [];
-  socket.on(event, (...args: unknown[]) => out.push({ data: args[0], meta: args[1] as { id: string } | undefined, offset: args[2], args }));
-  return out;
-}
-
-/** One user connected on every node; 30 publishes to that user, one after the other, through `via` in turn. */
-async function expectOrderedDelivery(urls: string[], via: string[]): Promise<void> {
-  const user = unique('dora');
-  const clients = await Promise.all(urls.map((url) => connectAs(url, user, unique('s'))));
-  const got = clients.map((socket) => deliveries(socket, 'seq'));
-  await flush(urls[0]!, ...clients);
-  const ids: string[] = [];
-  for (let i = 0; i < 30; i += 1) ids.push(await publish(via[i % via.length]!, { event: 'seq', data: i, users: [user] }));
-  await waitFor(() => got.forEach((list) => expect(list.length).toBeGreaterThanOrEqual(30)));
-  await flush(urls[2]!, ...clients);
-  const expected = Array.from({ length: 30 }, (_, i) => i);
-  for (const list of got) {
-    expect(list.map((d) => d.data)).toEqual(expected);
-    expect(list.map((d) => d.meta?.id)).toEqual(ids);
-  }
-}
-
-/** A stock client (WebSocket only, automatic reconnection) connected through a proxy in front of `url`. */
-async function connectThroughProxy(url: string) {
-  const proxy = await startProxy(url);
-  const user = unique('rita');
-  const socket = openClient(proxy.url, {
-    auth: { token: await signToken({ user_id: user, session_id: unique('s') }) },
-    transports: ['websocket'],
-    reconnection: true,
-    reconnectionDelay: 100,
-    reconnectionDelayMax: 200,
-  });
-  const got = deliveries(socket, 'news');
-  await nextEvent(socket, 'connect', 5000);
-  expect(socket.recovered).toBeFalsy(); // stock client: false, or undefined when the server has recovery off
-  return { proxy, socket, user, got };
-}
-
-/** Drops the client's connection and refuses its reconnection attempts until the proxy is pointed again. */
-async function dropClient(proxy: SwitchProxy, socket: Socket): Promise<void> {
-  proxy.pointTo(null);
-  const dropped = nextEvent<[string]>(socket, 'disconnect', 5000);
-  proxy.dropConnections();
-  expect((await dropped)[0]).toBe('transport close');
-}
-
-/** Points the proxy at `url` (after {@link dropClient}) and waits until the client has reconnected through it. */
-async function reconnectClient(proxy: SwitchProxy, socket: Socket, url: string): Promise<void> {
-  const reconnected = nextEvent(socket, 'connect', 5000);
-  proxy.pointTo(url);
-  await reconnected;
-}
-
-/**
- * A client connected to `from` drops; while it is away, messages are published through `publishVia` (one to
- * another user, which must not arrive, and one broadcast); it reconnects to `to` and must get every missed
- * message once, in order, with `socket.recovered`, then live ones again.
- */
-async function expectRecovery({ from, to, publishVia }: { from: string; to: string; publishVia: string }): Promise<void> {
-  const { proxy, socket, user, got } = await connectThroughProxy(from);
-  const ids = [await publish(from, { event: 'news', data: 0, users: [user] })];
-  await waitFor(() => expect(got).toHaveLength(1));
-
-  await dropClient(proxy, socket);
-  for (let i = 1; i <= 5; i += 1) {
-    ids.push(await publish(publishVia, i === 3 ? { event: 'news', data: i, broadcast: true } : { event: 'news', data: i, users: [user] }));
-    if (i === 2) await publish(publishVia, { event: 'news', data: 'not for rita', users: [unique('someone-else')] });
-  }
-  await reconnectClient(proxy, socket, to);
-  expect(socket.recovered).toBe(true);
-
-  ids.push(await publish(to, { event: 'news', data: 6, users: [user] }));
-  await waitFor(() => expect(got.length).toBeGreaterThanOrEqual(7));
-  await flush(to, socket);
-  expect(got.map((d) => d.data)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-  expect(got.map((d) => d.meta?.id)).toEqual(ids);
-  expect(got.every((d) => typeof d.offset === 'string')).toBe(true);
-}

@@ -1,7 +1,9 @@
 import { expect } from 'vitest';
 import { io as connect, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { SignJWT, type JWTPayload } from 'jose';
+import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import type { Engine } from '../../src/engine/engine.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { onCleanup } from './cleanup.js';
@@ -20,8 +22,13 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+export interface StartGatewayOptions {
+  /** Builds the gateway's engine from its config instead of the config's own choice (e.g. a node of an in-process cluster). */
+  engine?: (config: Config) => Engine;
+}
+
 /** Starts a gateway with test defaults plus `env` overrides; it is closed after the test. */
-export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startGateway(env: Record<string, string> = {}, options: StartGatewayOptions = {}): Promise<TestGateway> {
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -35,7 +42,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
   });
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
-  const gateway = await createGateway(config, logger);
+  const gateway = await createGateway(config, logger, { engine: options.engine?.(config) });
   const url = await gateway.listen();
   const close = () => gateway.close();
   onCleanup(close);
