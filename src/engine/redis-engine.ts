@@ -3,7 +3,7 @@ import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/config.js';
 import type { GatewayNamespace } from '../protocol/socket-types.js';
-import { RedisSessionStore } from '../stores/redis-active-sessions.js';
+import { RedisActiveSessions } from '../stores/redis-active-sessions.js';
 import type { RedisConnection } from '../stores/redis-connection.js';
 import { RedisHistory } from '../stores/redis-history.js';
 import { RedisMembership } from '../stores/redis-membership.js';
@@ -33,7 +33,7 @@ export interface RedisEngineOptions {
 export class RedisEngine implements Engine {
   readonly name = 'redis';
   readonly adapter: AdapterConstructor;
-  readonly sessions: RedisSessionStore;
+  readonly sessions: RedisActiveSessions;
   readonly presence: RedisPresence;
   readonly history: RedisHistory | undefined;
   readonly membership: RedisMembership;
@@ -58,7 +58,7 @@ export class RedisEngine implements Engine {
         onlyPlaintext: true,
       })
       : createPubSubAdapter(adapterClient, connection.waitingClient(), { key: `${config.prefix}sio` })) as unknown as AdapterConstructor;
-    this.sessions = new RedisSessionStore(connection, config.prefix);
+    this.sessions = new RedisActiveSessions(connection, config.prefix);
     this.presence = new RedisPresence(connection, config.prefix, nodeId, heartbeatMs, logger);
     this.membership = new RedisMembership(connection, config.prefix, nodeId, heartbeatMs);
     this.history = historySize > 0 ? new RedisHistory(connection, config.prefix, historySize, historyTtlMs) : undefined;

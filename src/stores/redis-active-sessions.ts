@@ -8,7 +8,7 @@ const UNAVAILABLE = 'Active sessions are unavailable';
  * node. `claimSession` is a single `SET … GET`, so two logins racing on two nodes leave exactly one winner.
  * While Redis is unreachable or failing every call fails at once with ENGINE_UNAVAILABLE instead of queueing.
  */
-export class RedisSessionStore implements ActiveSessionStore {
+export class RedisActiveSessions implements ActiveSessionStore {
   constructor(
     private readonly connection: RedisConnection,
     private readonly prefix: string,
