@@ -11,11 +11,11 @@ export interface Identity {
   readonly expiresAt: number | undefined;
   /** Rooms (names or `*` patterns) the credential lets the socket join; `undefined` when it grants none. */
   readonly rooms?: readonly string[];
-  /** Roles (seed 002): the socket is put in room `role:{role}` for each, so role-targeted events reach it. */
+  /** Roles: the socket is put in room `role:{role}` for each, so role-targeted events reach it. */
   readonly roles?: readonly string[];
-  /** Seed 000: the client (tenant) whose namespaces this identity may connect to. */
+  /** The transaction events' client (tenant) whose namespaces this identity may connect to. */
   readonly clientId?: string;
-  /** Seed 004: what the identity may do (`publish`, …; `*` = everything); see `src/auth/permissions.ts`. */
+  /** What the identity may do (`publish`, …; `*` = everything); see `src/auth/permissions.ts`. */
   readonly permissions?: readonly string[];
 }
 

@@ -11,7 +11,7 @@ export interface IntrospectionOptions {
   /** The clock, in Unix milliseconds (tests move it). */
   readonly now?: () => number;
   readonly maxCacheEntries?: number;
-  /** Field of the answer naming the seed-000 client (tenant) of the token; `clientId` by default. */
+  /** Field of the answer naming the transaction events' client (tenant) of the token; `clientId` by default. */
   readonly clientIdClaim?: string;
 }
 

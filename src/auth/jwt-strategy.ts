@@ -66,14 +66,14 @@ function asArray(claim: unknown): unknown[] {
   return Array.isArray(claim) ? claim : claim === undefined ? [] : [claim];
 }
 
-/** Roles from the `roles` (array) and `role` (seed 000's single role) claims. */
+/** Roles from the `roles` (array) and `role` (a single role) claims. */
 function rolesOf(claims: unknown[]): { roles?: readonly string[] } {
   const roles = claims
     .filter((role): role is string => typeof role === 'string' && role.length > 0 && role.length <= 100);
   return roles.length > 0 ? { roles } : {};
 }
 
-/** Permissions from an array claim (seed 004), or an OAuth-style space-separated `scope` string. */
+/** Permissions from an array claim, or an OAuth-style space-separated `scope` string. */
 function permissionsOf(claim: unknown): { permissions?: readonly string[] } {
   const values = typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim : [];
   const permissions = values.filter((p): p is string => typeof p === 'string' && p.length > 0 && p.length <= 100);

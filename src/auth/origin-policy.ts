@@ -8,7 +8,7 @@ export class OriginPolicy {
 
   /**
    * @param origins - CORS_ORIGIN: `'*'` or exact origins.
-   * @param domains - seed 001's ALLOW_REQUEST_DOMAINS: when set, the Origin's host must also be one of
+   * @param domains - ALLOW_REQUEST_DOMAINS: when set, the Origin's host must also be one of
    *   these domains or a subdomain of one (`app.foo.com` for `foo.com`; not `foo.com.evil.com`, not `evilfoo.com`).
    */
   constructor(origins: '*' | readonly string[], private readonly domains: readonly string[] = []) {

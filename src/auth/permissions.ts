@@ -13,7 +13,7 @@ export const ALL_PERMISSIONS = '*';
 export const PERMISSIONS = { publish: 'publish', read: 'read', admin: 'admin' } as const;
 
 /**
- * Seed 004's "check permission": true when the identity holds `permission`, or `*`. Identities whose
+ * The permission check: true when the identity holds `permission`, or `*`. Identities whose
  * token carries no permissions claim hold none.
  */
 export function hasPermission(identity: Pick<Identity, 'permissions'>, permission: string): boolean {

@@ -11,7 +11,7 @@ export interface SessionStateSource {
 const MAX_CACHED = 50_000;
 
 /**
- * Seed 004's token table: is the session an identity names still active in the auth service's store, and
+ * The token table: is the session an identity names still active in the auth service's store, and
  * its user not disabled? Answers are cached for a while; revocations evict them (`forget`) on every node.
  * A store that cannot answer is AUTH_UNAVAILABLE, never a pass.
  */

@@ -2,7 +2,7 @@ import type { AuthEvent, AuthStrategy, Identity } from './auth-strategy.js';
 import type { SessionStateCheck } from './session-state-check.js';
 
 /**
- * TOKEN_STATE_CHECK (seed 004's token table) as a strategy wrapper: after the inner strategy accepted a
+ * TOKEN_STATE_CHECK (the auth service's token table) as a strategy wrapper: after the inner strategy accepted a
  * token, the session it names must exist in the auth service's store, be active, and its user not be
  * disabled — so a logged-out, reuse-revoked or disabled user's access token stops working before it expires.
  */

@@ -7,7 +7,7 @@ import { presentedKey } from './api-key-guard.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The permission a user token needs for this route (seed 004's `requirePermission`). */
+    /** The permission a user token needs for this route. */
     permission?: string;
   }
 }
@@ -16,7 +16,7 @@ declare module 'fastify' {
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
- * Seed 004's "check permission middleware" for the HTTP API, as an onRequest hook (before the body is
+ * The permission check for the HTTP API, as an onRequest hook (before the body is
  * read): an API key may call every route; otherwise, with the auth service on, one of its access tokens
  * (session still active) that holds the route's permission — the route's
  * `config.permission`, else `read` for GET and `admin` for the rest. A valid token without it is 403

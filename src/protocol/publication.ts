@@ -2,7 +2,7 @@ import { GatewayError } from './errors.js';
 import { RESERVED_EVENT_NAMES } from './events.js';
 import { sessionRoom, userRoom } from './own-rooms.js';
 
-/** The Socket.IO namespace every surface publishes in, except the transaction events (seed 000). */
+/** The Socket.IO namespace every surface publishes in, except the transaction events. */
 const MAIN_NAMESPACE = '/';
 
 const NONE: readonly string[] = Object.freeze([]);
@@ -15,7 +15,7 @@ const MAIN_NAMESPACES: readonly string[] = Object.freeze([MAIN_NAMESPACE]);
  * {@link resolveTarget} or {@link namespaceTarget} and handed down unchanged.
  */
 export interface Target {
-  /** Namespace names, each starting with `/`: `['/']` ({@link MAIN_NAMESPACE}) for every surface but seed 000's. */
+  /** Namespace names, each starting with `/`: `['/']` ({@link MAIN_NAMESPACE}) for every surface but the transaction routes. */
   readonly namespaces: readonly string[];
   readonly rooms: readonly string[];
   readonly except: readonly string[];
@@ -60,7 +60,7 @@ export function resolveTarget(spec: TargetSpec): Target {
 }
 
 /**
- * Every socket of the given namespaces (seed 000's client namespaces `/{clientId}` and
+ * Every socket of the given namespaces (the transaction events' client namespaces `/{clientId}` and
  * `/{clientId}/{event}`), on every node; refuses an empty list as NO_TARGET.
  */
 export function namespaceTarget(namespaces: readonly string[]): Target {

@@ -10,13 +10,13 @@ export interface SocketData {
   expiresAt: number | undefined;
   /** Rooms (names or `*` patterns) the token grants; absent when it grants none. */
   rooms?: readonly string[];
-  /** Seed 002: the token's roles; the socket is in `role:{role}` for each. */
+  /** The token's roles; the socket is in `role:{role}` for each. */
   roles?: readonly string[];
-  /** Seed 000: the client (tenant) whose namespaces the token may connect to. */
+  /** The transaction events' client (tenant) whose namespaces the token may connect to. */
   clientId?: string;
-  /** Seed 004: the token's permissions (EVENT_PERMISSIONS checks them). */
+  /** The token's permissions (EVENT_PERMISSIONS checks them). */
   permissions?: readonly string[];
-  /** Seed 001: per channel joined with a join token carrying `data.webhook_url`, that URL. */
+  /** Per channel joined with a join token carrying `data.webhook_url`, that URL. */
   channelWebhooks?: Record<string, string>;
 }
 

@@ -18,7 +18,7 @@ export interface ChatEventDeps {
 }
 
 /**
- * Seed 004's direct messages and room member list:
+ * Direct messages and room member list:
  * - `single-chat/send-message` `{ to, message }` → every socket of user `to`, on any node, gets
  *   `single-chat/receive-message` `{ id, from, message, ts }`; the sender's ack is `{ id, delivered }`
  *   (`delivered: false` when the recipient has no socket — the message still lands in the recipient's

@@ -29,7 +29,7 @@ export interface ClientEventRelay {
 /**
  * Client events to a room: `socket.emit(event, { room | channel, data })` for an event matching
  * CLIENT_EVENTS, from a socket in that room. The room's other sockets (any node) get `(data, { from, room })`;
- * the channel's join-token `webhook_url` (seed 001) gets `{ channel, event, data, socketId, userId, ts }`,
+ * the channel's join-token `webhook_url` gets `{ channel, event, data, socketId, userId, ts }`,
  * and WEBHOOK_URL gets `client.event`. Ephemeral: not kept in room history. The patterns are compiled once.
  */
 export function createClientEventRelay(deps: ClientRoomEventDeps): ClientEventRelay {

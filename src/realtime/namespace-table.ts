@@ -1,7 +1,7 @@
 import type { GatewayNamespace, GatewayServer } from '../protocol/socket-types.js';
 
 /**
- * Socket.IO's table of a server's namespaces, by name: `/` and every namespace `io.of()` made, seed 000's
+ * Socket.IO's table of a server's namespaces, by name: `/` and every namespace `io.of()` made, the transaction events'
  * client namespaces included.
  *
  * The one place Switchboard reads Socket.IO's private `Server._nsps` (socket.io 4.8), because the public

@@ -92,7 +92,7 @@ async function leave(socket: GatewaySocket, room: string, deps: RoomEventDeps): 
   if (socket.data.channelWebhooks?.[room] !== undefined) delete socket.data.channelWebhooks[room];
 }
 
-/** Seed 001: a join token's `data.webhook_url`, when it has one. */
+/** A join token's `data.webhook_url`, when it has one. */
 function webhookUrlOf(data: unknown): string | undefined {
   const url = typeof data === 'object' && data !== null ? (data as { webhook_url?: unknown }).webhook_url : undefined;
   return typeof url === 'string' && url.length > 0 ? url : undefined;

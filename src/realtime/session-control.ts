@@ -84,7 +84,7 @@ export class SessionControl {
     }
   }
 
-  /** The seed-003 force-logout: `sessionId` becomes active, every other session's sockets get `auth:logout` and are disconnected. */
+  /** Force-logout (the internal routes'): `sessionId` becomes active, every other session's sockets get `auth:logout` and are disconnected. */
   async forceLogout(userId: string, sessionId: string): Promise<number> {
     await this.sessions.setActiveSession(userId, sessionId);
     return this.logoutOthers(userId, sessionRoom(sessionId), 'force-logout');
@@ -109,7 +109,7 @@ export class SessionControl {
 
   /**
    * The same for this node's sockets only, in `rooms` (`user:…` / `session:…`), in `/` (unless
-   * `mainNamespace` is false) and in seed 000's client namespaces: for account events, which every node
+   * `mainNamespace` is false) and in the transaction events' client namespaces: for account events, which every node
    * reads for itself, and for client-namespace sockets, which only their node can reach.
    */
   logoutLocally(rooms: readonly string[], reason: LogoutReason, { mainNamespace = true } = {}): number {

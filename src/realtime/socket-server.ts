@@ -42,7 +42,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   const io: GatewayServer = new Server(httpServer, {
     ...(deps.engine.adapter === undefined ? {} : { adapter: deps.engine.adapter }),
     serveClient: false,
-    // Seed 000's client namespaces are removed when their last socket leaves.
+    // The transaction events' client namespaces are removed when their last socket leaves.
     cleanupEmptyChildNamespaces: true,
     maxHttpBufferSize: deps.maxPayloadBytes,
     // A client that comes back within the window (to any node, with the Redis engine) gets what it missed.

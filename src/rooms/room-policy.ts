@@ -3,7 +3,7 @@ import { type GatewaySocket } from '../protocol/socket-types.js';
 import { joinedRooms, ownRooms, roleRoom, sessionRoom, userRoom } from '../protocol/own-rooms.js';
 import { anyMatches, RoomPattern } from '../protocol/room-pattern.js';
 
-/** How a socket asks to join: by name (room events) or with a signed join token (seed 001 `join`). */
+/** How a socket asks to join: by name (room events) or with a signed join token (`join`). */
 export type JoinVia = 'name' | 'join-token';
 
 /**

@@ -1,7 +1,7 @@
-/** One registered client (seed 000: a tenant such as a merchant) and the transaction events it takes. */
+/** One registered client of the transaction events (a tenant such as a merchant) and the events it takes. */
 export interface ClientRecord {
   readonly clientId: string;
-  /** The seed's `payload.name`, when given. */
+  /** The registration's `payload.name`, when given. */
   readonly name: string | undefined;
   /** Transaction event names the client subscribes to. */
   readonly subscriptions: readonly string[];

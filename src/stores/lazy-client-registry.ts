@@ -2,7 +2,7 @@ import type { ClientRecord, ClientRegistry } from './client-registry.js';
 
 /**
  * Opens the real registry on first use, so a gateway that never registers a client creates no files
- * (the SQLite database under DATA_DIR appears with the first seed-000 call).
+ * (the SQLite database under DATA_DIR appears with the first transaction-route call).
  */
 export class LazyClientRegistry implements ClientRegistry {
   private opened: ClientRegistry | undefined;

@@ -59,7 +59,7 @@ type Outcome =
 const DROP_LOG_INTERVAL_MS = 1_000;
 
 /**
- * The gateway's one webhook sender: seed 001's join-token `webhook_url` events and the backend webhooks
+ * The gateway's one webhook sender: join-token `webhook_url` events and the backend webhooks
  * (`room.occupied`, `member.added`, …) both go through it. `send()` only enqueues; deliveries are POSTed
  * in the background as JSON, signed as `webhook-signature.ts` documents, at most `concurrency` at once.
  *
