@@ -35,7 +35,7 @@ interface DeliveryMeta {
  * `{ from, room }`).
  *
  * History is written only for rooms of the main namespace `/`, because only there can clients read it
- * back (`GET /v1/rooms/{room}/history`, the `history` socket event). A namespace publication (the transaction events'
+ * back (`GET /v1/rooms/{room}/history`, the `history` socket event). A namespace publication (the
  * transaction events to `/{clientId}` and `/{clientId}/{event}`) gets the readiness check, the event
  * checks and the counter but no history: those sockets have no handler to ask for it, so their meta is
  * `{ id }` only.
