@@ -11,7 +11,7 @@ import type { Engine } from './engine/engine.js';
 import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './runtime/lifecycle.js';
 import { ClientRateLimiter } from './realtime/client-rate-limit.js';
-import { createClientEventRelay } from './realtime/client-room-events.js';
+import { createClientEventRelay } from './realtime/client-event-relay.js';
 import { Publisher } from './realtime/publisher.js';
 import { RoomPresence } from './realtime/room-presence.js';
 import { BackendWebhooks } from './webhooks/backend-webhooks.js';
@@ -24,7 +24,7 @@ import { TokenExpiryWatch } from './realtime/token-expiry.js';
 import { OriginPolicy } from './auth/origin-policy.js';
 import { openAccounts, startAuthService } from './composition/auth-service.js';
 import { openSharedState } from './composition/shared-state.js';
-import { gatewaySocketEvents } from './composition/socket-events.js';
+import { gatewaySocketEvents } from './composition/gateway-socket-events.js';
 
 /** A running gateway node, as the entry point and the tests hold it. */
 export interface Gateway {

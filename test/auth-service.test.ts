@@ -160,7 +160,11 @@ describe('auth service (SQLite, own port)', () => {
       expect(response.status).toBe(403);
       expect(response.body.error?.code).toBe('REFRESH_TOKEN_INVALID');
     }
-    expect((await api(node.authUrl, '/token', { body: { token: 42 }, key: null })).status).toBe(400);
+    for (const body of [{ token: 42 }, { refreshToken: ['a'] }, { token: 'x'.repeat(8193) }]) {
+      const response = await api(node.authUrl, '/token', { body, key: null });
+      expect(response.status, JSON.stringify(body).slice(0, 40)).toBe(400);
+      expect((response.body as unknown as ErrorResponse).error).toMatchObject({ code: 'INVALID_BODY', details: { field: 'token' } });
+    }
   });
 
   it('logs out: 204, the session is revoked and its sockets get auth:logout; logging out again is still 204', async () => {

@@ -5,7 +5,7 @@ import {
 } from './support/gateway.js';
 import { CLUSTER_ENV, CLUSTER_HEARTBEAT_MS, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
 import {
-  connectThroughProxy, dropClient, expectRecovery, expectTargetedDelivery, getUser, publish, reconnectClient, roomSize, sessionEvents, stats,
+  connectThroughProxy, dropClient, expectClusterPresence, expectForceLogoutEverywhere, expectOrderedDelivery, expectRecovery, expectTargetedDelivery, getUser, publish, reconnectClient, roomSize, sessionEvents, stats,
 } from './support/cluster-checks.js';
 import { freePort, startRedis, type TestRedis } from './support/redis.js';
 import { unique } from './support/temp.js';
@@ -44,8 +44,20 @@ describe('three nodes on one Redis', () => {
     }
   });
 
+  it('answers GET /v1/users, /v1/rooms/{room} and /v1/stats for the whole cluster from any node (presence in Redis)', async () => {
+    await expectClusterPresence(nodes.urls);
+  });
+
   it('delivers a publish accepted by any node to every matching socket on every node, once', async () => {
     await expectTargetedDelivery(nodes.urls);
+  });
+
+  it('keeps publish order per room on every node (consecutive publishes through different nodes, over Redis)', async () => {
+    await expectOrderedDelivery(nodes.urls, nodes.urls);
+  });
+
+  it('/internal/force-logout on one node logs out the other sessions on every node (active sessions in Redis)', async () => {
+    await expectForceLogoutEverywhere(nodes.urls);
   });
 
   it('recovers a client that drops and reconnects to the same node: every missed message once, in order', async () => {

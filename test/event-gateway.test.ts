@@ -52,6 +52,10 @@ describe('seed 002: POST {GATEWAY_BASE_PATH}/{eventName}', () => {
     expect(() => loadConfig({ GATEWAY_BASE_PATH: '/v1' })).toThrow(ConfigError);
     expect(() => loadConfig({ GATEWAY_BASE_PATH: '/internal/events' })).toThrow(/seed 003's internal routes/);
     expect(() => loadConfig({ GATEWAY_BASE_PATH: 'events' })).toThrow(/GATEWAY_BASE_PATH/);
+    expect(() => loadConfig({ GATEWAY_BASE_PATH: '/' })).toThrow(/TRANSACTIONS_API=false/);
+    // With the event gateway switched off the base path is not mounted, so it collides with nothing.
+    expect(loadConfig({ GATEWAY_BASE_PATH: '/v1', EVENT_GATEWAY_API: 'false' }).eventGatewayApi).toBe(false);
+    expect(loadConfig({ GATEWAY_BASE_PATH: '/', EVENT_GATEWAY_API: 'false' }).gatewayBasePath).toBe('/');
   });
 
   it('keeps role rooms out of reach of clients', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { api, connectAs, expectConnectError, flush, nextEvent, recordEvents, signToken } from './support/gateway.js';
+import { api, connectAs, flush, nextEvent, recordEvents } from './support/gateway.js';
 import {
-  expectOrderedDelivery, expectRecovery, expectTargetedDelivery, getUser, publish, roomSize, sessionEvents, stats, type ConnectionView,
+  expectClusterPresence, expectDisconnectEverywhere, expectForceLogoutEverywhere, expectOrderedDelivery, expectRecovery,
+  expectTargetedDelivery, getUser, publish, sessionEvents, stats,
 } from './support/cluster-checks.js';
 import { startCluster } from './support/in-process-cluster.js';
 import { unique } from './support/temp.js';
@@ -16,44 +17,8 @@ import { waitFor } from './support/wait.js';
 describe('three gateways as one in-process cluster', () => {
   it('answers GET /v1/users, /v1/rooms/{room} and /v1/stats for the whole cluster from any node', async () => {
     const { urls } = await startCluster(3);
-    const [a, b, c] = urls as [string, string, string];
-    const [alice, bob] = [unique('alice'), unique('bob')];
-    const [sa1, sa2, sb] = [unique('s'), unique('s'), unique('s')];
-    const aliceA = await connectAs(a, alice, sa1);
-    const aliceB = await connectAs(b, alice, sa2);
-    const aliceC = await connectAs(c, alice, sa2);
-    const bobC = await connectAs(c, bob, sb);
-
-    for (const url of urls) {
-      expect((await api<{ node: { engine: string } }>(url, '/v1/stats')).body.node.engine).toBe('in-process');
-      const user = await getUser(url, alice);
-      expect(user.online).toBe(true);
-      expect(byId(user.connections)).toEqual(byId([
-        { socketId: aliceA.id!, userId: alice, sessionId: sa1, connectedAt: expect.any(Number) as number },
-        { socketId: aliceB.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
-        { socketId: aliceC.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
-      ]));
-      expect([...user.sessions].sort()).toEqual([sa1, sa2].sort());
-      expect(await roomSize(url, `user:${alice}`)).toBe(3);
-      expect(await roomSize(url, `session:${sa2}`)).toBe(2);
-      expect(await roomSize(url, `user:${bob}`)).toBe(1);
-      // user:alice, user:bob, session:sa1, session:sa2, session:sb
-      expect(await stats(url)).toEqual({ connections: 4, users: 2, rooms: 5 });
-    }
-
-    // A disconnect on one node is seen from every node.
-    aliceB.close();
-    bobC.close();
-    for (const url of urls) {
-      await waitFor(async () => {
-        expect((await getUser(url, alice)).connections.map((x) => x.socketId).sort()).toEqual([aliceA.id, aliceC.id].sort());
-        expect(await roomSize(url, `user:${alice}`)).toBe(2);
-        expect(await roomSize(url, `session:${sa2}`)).toBe(1);
-        expect(await getUser(url, bob)).toMatchObject({ userId: bob, online: false, connections: [], sessions: [] });
-        expect(await roomSize(url, `user:${bob}`)).toBe(0);
-        expect(await stats(url)).toEqual({ connections: 2, users: 1, rooms: 3 });
-      });
-    }
+    for (const url of urls) expect((await api<{ node: { engine: string } }>(url, '/v1/stats')).body.node.engine).toBe('in-process');
+    await expectClusterPresence(urls);
   });
 
   it('delivers a publish accepted by any node to every matching socket on every node, once', async () => {
@@ -72,59 +37,11 @@ describe('three gateways as one in-process cluster', () => {
   });
 
   it('/internal/force-logout on one node logs out the other sessions on every node', async () => {
-    const { urls } = await startCluster(3);
-    const [a, b, c] = urls as [string, string, string];
-    const dan = unique('dan');
-    const [keep, s2, s3] = [unique('keep'), unique('s'), unique('s')];
-    const kept = await connectAs(a, dan, keep);
-    const losers = [await connectAs(b, dan, s2), await connectAs(c, dan, s3), await connectAs(a, dan, s3)];
-    const keptEvents = recordEvents(kept);
-    const logs = losers.map((socket) => sessionEvents(socket));
-
-    const response = await api(b, '/internal/force-logout', { body: { userId: dan, sessionId: keep } });
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ok: true, disconnected: 3 });
-    for (const log of logs) await waitFor(() => expect(log).toEqual(['auth:logout:force-logout', 'disconnect:io server disconnect']));
-
-    // The active session is shared: a logged-out session is refused on any node.
-    const refusal = await expectConnectError(c, { auth: { token: await signToken({ user_id: dan, session_id: s2 }) } });
-    expect(refusal.data?.code).toBe('SESSION_REVOKED');
-    for (const url of urls) {
-      const user = await getUser(url, dan);
-      expect(user.sessions).toEqual([keep]);
-      expect(user.activeSession).toBe(keep);
-      expect(user.connections.map((x) => x.socketId)).toEqual([kept.id]);
-    }
-    await flush(c, kept);
-    expect(kept.connected).toBe(true);
-    expect(keptEvents.map((e) => e.event).filter((event) => event !== 'test:marker')).toEqual([]);
+    await expectForceLogoutEverywhere((await startCluster(3)).urls);
   });
 
   it('POST /v1/users/{id}/disconnect on one node disconnects the user on every node', async () => {
-    const { urls } = await startCluster(3);
-    const [a, b, c] = urls as [string, string, string];
-    const [erin, frank] = [unique('erin'), unique('frank')];
-    const [sa, sb] = [unique('s'), unique('s')];
-    const erinA = await connectAs(a, erin, sa);
-    const erinB = await connectAs(b, erin, sb);
-    const erinC = await connectAs(c, erin, sb);
-    const frankB = await connectAs(b, frank, unique('s'));
-
-    const oneSession = [erinB, erinC].map((socket) => nextEvent<[string]>(socket, 'disconnect'));
-    const first = await api(a, `/v1/users/${erin}/disconnect`, { body: { sessionId: sb } });
-    expect(first.status).toBe(200);
-    expect(first.body).toEqual({ disconnected: 2 });
-    expect((await Promise.all(oneSession)).map(([reason]) => reason)).toEqual(['io server disconnect', 'io server disconnect']);
-    await flush(b, erinA); // the other session is still connected and served
-
-    const rest = nextEvent<[string]>(erinA, 'disconnect');
-    const second = await api(c, `/v1/users/${erin}/disconnect`, { method: 'POST' });
-    expect(second.status).toBe(200);
-    expect(second.body).toEqual({ disconnected: 1 });
-    expect((await rest)[0]).toBe('io server disconnect');
-    for (const url of urls) await waitFor(async () => expect(await getUser(url, erin)).toMatchObject({ online: false, connections: [] }));
-    await flush(c, frankB);
-    expect(frankB.connected).toBe(true);
+    await expectDisconnectEverywhere((await startCluster(3)).urls);
   });
 
   it('announces room presence once per user across nodes, even when two tabs join on two nodes at once', async () => {
@@ -189,10 +106,6 @@ describe('three gateways as one in-process cluster', () => {
     expect((await arrival)[0]).toBe(1);
   });
 });
-
-function byId(connections: ConnectionView[]): ConnectionView[] {
-  return [...connections].sort((x, y) => x.socketId.localeCompare(y.socketId));
-}
 
 function presenceEvents(events: { event: string; args: unknown[] }[]): unknown[][] {
   return events.filter((e) => e.event.startsWith('room/user-')).map((e) => [e.event, e.args[0]]);

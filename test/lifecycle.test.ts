@@ -45,11 +45,13 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(clients.every((socket) => socket.connected)).toBe(true);
   });
 
-  it('answers HTTP requests that reach a closing node with 503 SHUTTING_DOWN', async () => {
+  it('answers HTTP requests that reach a closing node with 503 SHUTTING_DOWN and Retry-After', async () => {
     const { url, gateway } = await startGateway();
     gateway.lifecycle.enter('closing');
     const response = await api(url, '/v1/publish', { body: { event: 'late', broadcast: true } });
     expect(response).toMatchObject({ status: 503, body: { error: { code: 'SHUTTING_DOWN' } } });
+    // Transient: the catalog's retry hint tells a client (or a load balancer) when to try again.
+    expect(response.headers.get('retry-after')).toBe('1');
   });
 
   it('exits 0 promptly with no clients', async () => {

@@ -63,7 +63,7 @@ export interface Argon2Reference {
 }
 
 /**
- * (e) Switchboard's auth service (src/accounts/), on Switchboard only (no baseline ships one). A temporary
+ * (e) Switchboard's auth service (src/auth-service/), on Switchboard only (no baseline ships one). A temporary
  * DATA_DIR gets one user (argon2id hash, through the SQLite store itself); then fresh server processes share it:
  * 1. One server, TOKEN_STATE_CHECK off: `POST /login` with the right password, a wrong one and an unknown
  *    user, one at a time (short blocks of one kind, in the repeating order right, wrong, unknown, unknown,

@@ -131,12 +131,14 @@ const RULES: readonly Rule[] = [
     const impersonated = [...GATEWAY_EVENTS, ...env.INTERNAL_EVENTS].filter((event) => env.CLIENT_EVENTS.some((pattern) => new RoomPattern(pattern).matches(event)));
     if (impersonated.length > 0) problem(`CLIENT_EVENTS would let clients send gateway events (${impersonated.join(', ')}): narrow the patterns, e.g. client-*`);
   }),
-  rule(['GATEWAY_BASE_PATH', 'TRANSACTIONS_API'], (env, problem) => {
-    if (env.GATEWAY_BASE_PATH === '/' && env.TRANSACTIONS_API) {
+  // GATEWAY_BASE_PATH is only read while the event gateway is mounted (EVENT_GATEWAY_API).
+  rule(['GATEWAY_BASE_PATH', 'TRANSACTIONS_API', 'EVENT_GATEWAY_API'], (env, problem) => {
+    if (env.EVENT_GATEWAY_API && env.GATEWAY_BASE_PATH === '/' && env.TRANSACTIONS_API) {
       problem("GATEWAY_BASE_PATH=/ collides with seed 000's transaction routes (/client, /event, /completed, …): set TRANSACTIONS_API=false or another path");
     }
   }),
-  rule(['GATEWAY_BASE_PATH'], ({ GATEWAY_BASE_PATH: path }, problem) => {
+  rule(['GATEWAY_BASE_PATH', 'EVENT_GATEWAY_API'], ({ GATEWAY_BASE_PATH: path, EVENT_GATEWAY_API: mounted }, problem) => {
+    if (!mounted) return;
     const collision = SURFACE_PREFIXES.find(([prefix]) => path !== '/' && (path === prefix || path.startsWith(`${prefix}/`) || prefix.startsWith(`${path}/`)));
     if (collision !== undefined) problem(`GATEWAY_BASE_PATH=${path} collides with ${collision[1]} (${collision[0]}): choose another path`);
   }),

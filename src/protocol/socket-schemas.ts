@@ -11,7 +11,7 @@ import { compileValidator } from './validation.js';
  */
 
 /** Most rooms one `room/join-rooms` names. */
-export const MAX_ROOMS_PER_REQUEST = 100;
+const MAX_ROOMS_PER_REQUEST = 100;
 
 /** A room the socket is already in: any non-empty name (own rooms such as `user:{id}` may exceed MAX_NAME_LENGTH). */
 const JoinedRoom = Type.String({ minLength: 1 });
@@ -26,7 +26,7 @@ const RoomList = Type.Array(RoomRequest, { minItems: 1, maxItems: MAX_ROOMS_PER_
 export const RoomsRequest = Type.Union([RoomList, Type.Object({ rooms: RoomList })]);
 export type RoomsRequest = Static<typeof RoomsRequest>;
 
-/** `join` (seed 001): a signed join token; verifyJoinToken checks it and refuses `JOIN_TOKEN_INVALID` (not `INVALID_BODY`). */
+/** `join` (seed 001): a signed join token. Declared for the documents generated from these schemas; the handler hands the token to verifyJoinToken, which checks it and refuses `JOIN_TOKEN_INVALID` (not `INVALID_BODY`). */
 export const JoinToken = Type.String({ minLength: 1 });
 export type JoinToken = Static<typeof JoinToken>;
 

@@ -5,7 +5,7 @@ import { GatewayError } from '../protocol/errors.js';
 import { RoomPattern } from '../protocol/room-pattern.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
 import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
-import type { ClientEventRelay } from './client-room-events.js';
+import type { ClientEventRelay } from './client-event-relay.js';
 import type { ClientRateLimiter } from './client-rate-limit.js';
 
 /** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */

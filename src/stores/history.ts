@@ -39,3 +39,24 @@ export interface HistoryStore {
    */
   read(room: string, since: number | undefined, epoch: string | undefined): Promise<HistoryPage>;
 }
+
+/**
+ * The answer to a history read, shared by every store: what came after `since`, and whether that is
+ * the whole of it (same epoch, nothing trimmed in between).
+ */
+export function pageOf(
+  room: string,
+  history: { epoch: string; offset: number; messages: readonly HistoryMessage[] } | undefined,
+  since: number | undefined,
+  epoch: string | undefined,
+): HistoryPage {
+  if (history === undefined) {
+    return { room, epoch: null, offset: 0, recovered: (since ?? 0) === 0 && epoch === undefined, messages: [] };
+  }
+  const sameEpoch = epoch === undefined || epoch === history.epoch;
+  const after = sameEpoch && since !== undefined ? since : 0;
+  const messages = history.messages.filter((message) => message.offset > after);
+  const oldest = history.messages[0]?.offset ?? history.offset + 1;
+  const gapless = sameEpoch && (since === undefined || since >= oldest - 1) && (since ?? 0) <= history.offset;
+  return { room, epoch: history.epoch, offset: history.offset, recovered: gapless, messages };
+}

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../protocol/errors.js';
-import type { HistoryMessage, HistoryPage, HistoryPosition, HistoryStore } from './history.js';
-import { pageOf } from './memory-history.js';
+import { pageOf, type HistoryMessage, type HistoryPage, type HistoryPosition, type HistoryStore } from './history.js';
 import type { RedisConnection } from './redis-connection.js';
 import { LuaScript } from './redis-scripts.js';
 

@@ -13,7 +13,7 @@ export interface ScriptSource {
 }
 
 /** A registered script as ioredis hangs it on a client, pipeline or MULTI. */
-type ScriptCommand = (...argv: ScriptArg[]) => unknown;
+type ScriptCommand = (this: Redis | ChainableCommander, ...argv: ScriptArg[]) => unknown;
 
 /**
  * One Lua script of a Redis store, declared beside the store that owns it and run through the connection's
@@ -31,7 +31,7 @@ export class LuaScript<Keys extends readonly string[], Args extends readonly Scr
 
   /** Runs the script and answers its reply. */
   async run(client: Redis, keys: Keys, args: Args): Promise<Reply> {
-    return (await this.command(client)(...this.argv(keys, args))) as Reply;
+    return (await this.command(client).apply(client, this.argv(keys, args))) as Reply;
   }
 
   /**
@@ -39,7 +39,7 @@ export class LuaScript<Keys extends readonly string[], Args extends readonly Scr
    * `Reply`, comes with the others from `exec()`.
    */
   queue<Commands extends ChainableCommander>(commands: Commands, keys: Keys, args: Args): Commands {
-    this.command(commands)(...this.argv(keys, args));
+    this.command(commands).apply(commands, this.argv(keys, args));
     return commands;
   }
 
@@ -50,6 +50,6 @@ export class LuaScript<Keys extends readonly string[], Args extends readonly Scr
   private command(target: Redis | ChainableCommander): ScriptCommand {
     const command = (target as unknown as Record<string, ScriptCommand | undefined>)[this.name];
     if (command === undefined) throw new Error(`Lua script ${this.name} is not registered on this connection`);
-    return command.bind(target);
+    return command;
   }
 }

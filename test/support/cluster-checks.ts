@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import { expect } from 'vitest';
-import { api, connectAs, flush, nextEvent, openClient, recordEvents, signToken } from './gateway.js';
+import { api, connectAs, expectConnectError, flush, nextEvent, openClient, recordEvents, signToken } from './gateway.js';
 import { startProxy, type SwitchProxy } from './proxy.js';
 import { unique } from './temp.js';
 import { waitFor } from './wait.js';
@@ -193,4 +193,112 @@ export async function expectRecovery({ from, to, publishVia }: { from: string; t
   expect(got.map((d) => d.data)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   expect(got.map((d) => d.meta?.id)).toEqual(ids);
   expect(got.every((d) => typeof d.offset === 'string')).toBe(true);
+}
+
+/**
+ * Two users with sockets on three nodes: every node answers GET /v1/users, /v1/rooms/{room} and
+ * /v1/stats for the whole cluster, and sees a disconnect on another node.
+ */
+export async function expectClusterPresence(urls: readonly string[]): Promise<void> {
+  const [a, b, c] = urls as [string, string, string];
+  const [alice, bob] = [unique('alice'), unique('bob')];
+  const [sa1, sa2, sb] = [unique('s'), unique('s'), unique('s')];
+  const aliceA = await connectAs(a, alice, sa1);
+  const aliceB = await connectAs(b, alice, sa2);
+  const aliceC = await connectAs(c, alice, sa2);
+  const bobC = await connectAs(c, bob, sb);
+
+  for (const url of urls) {
+    await waitFor(async () => {
+      const user = await getUser(url, alice);
+      expect(user.online).toBe(true);
+      expect(byId(user.connections)).toEqual(byId([
+        { socketId: aliceA.id!, userId: alice, sessionId: sa1, connectedAt: expect.any(Number) as number },
+        { socketId: aliceB.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
+        { socketId: aliceC.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
+      ]));
+      expect([...user.sessions].sort()).toEqual([sa1, sa2].sort());
+      expect(await roomSize(url, `user:${alice}`)).toBe(3);
+      expect(await roomSize(url, `session:${sa2}`)).toBe(2);
+      expect(await roomSize(url, `user:${bob}`)).toBe(1);
+      // user:alice, user:bob, session:sa1, session:sa2, session:sb
+      expect(await stats(url)).toEqual({ connections: 4, users: 2, rooms: 5 });
+    });
+  }
+
+  // A disconnect on one node is seen from every node.
+  aliceB.close();
+  bobC.close();
+  for (const url of urls) {
+    await waitFor(async () => {
+      expect((await getUser(url, alice)).connections.map((x) => x.socketId).sort()).toEqual([aliceA.id, aliceC.id].sort());
+      expect(await roomSize(url, `user:${alice}`)).toBe(2);
+      expect(await roomSize(url, `session:${sa2}`)).toBe(1);
+      expect(await getUser(url, bob)).toMatchObject({ userId: bob, online: false, connections: [], sessions: [] });
+      expect(await roomSize(url, `user:${bob}`)).toBe(0);
+      expect(await stats(url)).toEqual({ connections: 2, users: 1, rooms: 3 });
+    });
+  }
+}
+
+/** `/internal/force-logout` on one node logs out the user's other sessions on every node, and the kept one stays. */
+export async function expectForceLogoutEverywhere(urls: readonly string[]): Promise<void> {
+  const [a, b, c] = urls as [string, string, string];
+  const dan = unique('dan');
+  const [keep, s2, s3] = [unique('keep'), unique('s'), unique('s')];
+  const kept = await connectAs(a, dan, keep);
+  const losers = [await connectAs(b, dan, s2), await connectAs(c, dan, s3), await connectAs(a, dan, s3)];
+  const keptEvents = recordEvents(kept);
+  const logs = losers.map((socket) => sessionEvents(socket));
+
+  const response = await api(b, '/internal/force-logout', { body: { userId: dan, sessionId: keep } });
+  expect(response.status).toBe(200);
+  expect(response.body).toEqual({ ok: true, disconnected: 3 });
+  for (const log of logs) await waitFor(() => expect(log).toEqual(['auth:logout:force-logout', 'disconnect:io server disconnect']));
+
+  // The active session is shared: a logged-out session is refused on any node.
+  const refusal = await expectConnectError(c, { auth: { token: await signToken({ user_id: dan, session_id: s2 }) } });
+  expect(refusal.data?.code).toBe('SESSION_REVOKED');
+  for (const url of urls) {
+    await waitFor(async () => {
+      const user = await getUser(url, dan);
+      expect(user.sessions).toEqual([keep]);
+      expect(user.activeSession).toBe(keep);
+      expect(user.connections.map((x) => x.socketId)).toEqual([kept.id]);
+    });
+  }
+  await flush(c, kept);
+  expect(kept.connected).toBe(true);
+  expect(keptEvents.map((e) => e.event).filter((event) => event !== 'test:marker')).toEqual([]);
+}
+
+/** `POST /v1/users/{id}/disconnect` on one node disconnects that user (one session, then all) on every node. */
+export async function expectDisconnectEverywhere(urls: readonly string[]): Promise<void> {
+  const [a, b, c] = urls as [string, string, string];
+  const [erin, frank] = [unique('erin'), unique('frank')];
+  const [sa, sb] = [unique('s'), unique('s')];
+  const erinA = await connectAs(a, erin, sa);
+  const erinB = await connectAs(b, erin, sb);
+  const erinC = await connectAs(c, erin, sb);
+  const frankB = await connectAs(b, frank, unique('s'));
+
+  const oneSession = [erinB, erinC].map((socket) => nextEvent<[string]>(socket, 'disconnect'));
+  const first = await api(a, `/v1/users/${erin}/disconnect`, { body: { sessionId: sb } });
+  expect(first.status).toBe(200);
+  expect(first.body).toEqual({ disconnected: 2 });
+  expect((await Promise.all(oneSession)).map(([reason]) => reason)).toEqual(['io server disconnect', 'io server disconnect']);
+  await flush(b, erinA); // the other session is still connected and served
+
+  const rest = nextEvent<[string]>(erinA, 'disconnect');
+  const second = await api(c, `/v1/users/${erin}/disconnect`, { method: 'POST' });
+  expect(second.status).toBe(200);
+  expect(second.body).toEqual({ disconnected: 1 });
+  expect((await rest)[0]).toBe('io server disconnect');
+  for (const url of urls) await waitFor(async () => expect(await getUser(url, erin)).toMatchObject({ online: false, connections: [] }));
+  await flush(c, frankB);
+  expect(frankB.connected).toBe(true);
+}
+
+function byId(connections: readonly ConnectionView[]): ConnectionView[] {
+  return [...connections].sort((x, y) => x.socketId.localeCompare(y.socketId));
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from '../../auth/auth-strategy.js';
 import { stripBearer } from '../../auth/extract-token.js';
 import { GatewayError } from '../../protocol/errors.js';
+import { compileValidator } from '../../protocol/validation.js';
 import { fromFastifyError, sendError } from '../error-handler.js';
 import type { AuthService, Caller } from '../../auth-service/auth-service.js';
 
@@ -37,7 +38,9 @@ export async function authRoutes(app: FastifyInstance, { service, accessTokens }
   app.setErrorHandler((error, request, reply) => {
     const refusal = fromFastifyError(error as Error);
     if (refusal.code !== 'INTERNAL' && refusal.code !== 'ENGINE_UNAVAILABLE') return sendError(reply, refusal);
-    request.log.error({ err: error, url: request.routeOptions.url }, 'auth service request failed');
+    // A throttle that cannot answer is a known, passing outage (warned); anything else is a fault.
+    const log = refusal.code === 'ENGINE_UNAVAILABLE' ? request.log.warn.bind(request.log) : request.log.error.bind(request.log);
+    log({ err: error, url: request.routeOptions.url }, 'auth service request failed');
     return sendError(reply, new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again'));
   });
   app.post<{ Body: LoginBody }>('/login', { schema: { body: LoginBody } }, async (request) => {
@@ -73,13 +76,20 @@ export async function authRoutes(app: FastifyInstance, { service, accessTokens }
   });
 }
 
-/** `{ token }` (the seed's shape) or `{ refreshToken }`; missing is 401, not a string is 400. */
+/** A refresh token as `POST /token` and `DELETE /logout` take it. */
+const RefreshToken = Type.String({ maxLength: 8192 });
+const checkRefreshToken = compileValidator(RefreshToken).check;
+
+/**
+ * `{ token }` (the seed's shape) or `{ refreshToken }`. A missing token (no body, no field, empty) is 401
+ * TOKEN_MISSING, as for a missing access token; a token that is not a string of at most 8 KiB is 400
+ * INVALID_BODY naming `token`.
+ */
 function refreshTokenOf(body: unknown): string {
   const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   const token = fields.token ?? fields.refreshToken;
   if (token === undefined || token === null || token === '') throw new GatewayError('TOKEN_MISSING', 'Send the refresh token as { "token": "…" }');
-  if (typeof token !== 'string' || token.length > 8192) throw new GatewayError('INVALID_BODY', 'token must be a string', { details: { field: 'token' } });
-  return token;
+  return checkRefreshToken(token, 'token');
 }
 
 function bearerOf(request: FastifyRequest): string {
