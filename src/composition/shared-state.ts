@@ -10,6 +10,13 @@ import { SqliteClientRegistry } from '../stores/sqlite-client-registry.js';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import { MemoryEngine } from '../engine/memory-engine.js';
+import { MemoryActiveSessions } from '../stores/memory-active-sessions.js';
+import { MemoryHistory } from '../stores/memory-history.js';
+import { MemoryMembership } from '../stores/memory-membership.js';
+import { RedisActiveSessions } from '../stores/redis-active-sessions.js';
+import { RedisHistory } from '../stores/redis-history.js';
+import { RedisMembership } from '../stores/redis-membership.js';
+import { RedisPresence } from '../stores/redis-presence.js';
 import { RedisEngine } from '../engine/redis-engine.js';
 
 /** What the nodes of one deployment share: the engine and the stores beside it, in memory or in Redis. */
@@ -23,12 +30,16 @@ export interface SharedState {
 }
 
 /**
- * Builds the engine (unless `given`) and the stores beside it: in memory (one node) without REDIS_URL,
- * else on one Redis connection.
+ * Builds the stores and bundles the ones every node shares into the engine (unless `given`): in memory
+ * (one node) without REDIS_URL, else on one Redis connection.
  */
 export function openSharedState(config: Config, nodeId: string, log: Logger, given: Engine | undefined): SharedState {
   if (config.redis === undefined) {
-    const engine = given ?? new MemoryEngine(config.historySize, config.historyTtlMs);
+    const engine = given ?? new MemoryEngine({
+      sessions: new MemoryActiveSessions(),
+      membership: new MemoryMembership(),
+      history: config.historySize > 0 ? new MemoryHistory(config.historySize, config.historyTtlMs) : undefined,
+    });
     const clients = new LazyClientRegistry(() => new SqliteClientRegistry(config.dataDir));
     return {
       engine,
@@ -42,12 +53,12 @@ export function openSharedState(config: Config, nodeId: string, log: Logger, giv
   }
   const { prefix } = config.redis;
   const connection = new RedisConnection(config.redis.url, nodeId, log);
-  const engine = given ?? new RedisEngine(connection, config.redis, {
-    nodeId,
-    heartbeatMs: config.presenceHeartbeatMs,
-    historySize: config.historySize,
-    historyTtlMs: config.historyTtlMs,
-    recoveryWindowMs: config.recoveryWindowMs,
+  const heartbeatMs = config.presenceHeartbeatMs;
+  const engine = given ?? new RedisEngine(connection, config.redis, config.recoveryWindowMs, {
+    sessions: new RedisActiveSessions(connection, prefix),
+    presence: new RedisPresence(connection, prefix, nodeId, heartbeatMs, log),
+    membership: new RedisMembership(connection, prefix, nodeId, heartbeatMs),
+    history: config.historySize > 0 ? new RedisHistory(connection, prefix, config.historySize, config.historyTtlMs) : undefined,
   }, log);
   return {
     engine,

@@ -1,8 +1,8 @@
 import type { GatewayNamespace } from '../protocol/socket-types.js';
 import { LocalPresenceReader } from '../stores/local-presence.js';
-import { MemoryActiveSessions } from '../stores/memory-active-sessions.js';
-import { MemoryHistory } from '../stores/memory-history.js';
-import { MemoryMembership } from '../stores/memory-membership.js';
+import type { MemoryActiveSessions } from '../stores/memory-active-sessions.js';
+import type { MemoryHistory } from '../stores/memory-history.js';
+import type { MemoryMembership } from '../stores/memory-membership.js';
 import type { PresenceReader } from '../stores/presence.js';
 import type { Engine } from './engine.js';
 
@@ -13,15 +13,15 @@ import type { Engine } from './engine.js';
 export class MemoryEngine implements Engine {
   readonly name = 'memory';
   readonly adapter = undefined;
-  readonly sessions = new MemoryActiveSessions();
+  readonly sessions: MemoryActiveSessions;
   readonly history: MemoryHistory | undefined;
-  readonly membership = new MemoryMembership();
+  readonly membership: MemoryMembership;
   private namespace: GatewayNamespace | undefined;
   readonly presence: PresenceReader = new LocalPresenceReader(() => this.requireGatewayNamespace());
 
-  /** `historySize` 0 turns room history off. */
-  constructor(historySize: number, historyTtlMs: number) {
-    this.history = historySize > 0 ? new MemoryHistory(historySize, historyTtlMs) : undefined;
+  /** Bundles the stores the composition root built (history `undefined` when HISTORY_SIZE is 0); presence is read from this node's adapter. */
+  constructor(stores: { readonly sessions: MemoryActiveSessions; readonly membership: MemoryMembership; readonly history: MemoryHistory | undefined }) {
+    ({ sessions: this.sessions, membership: this.membership, history: this.history } = stores);
   }
 
   async bind(namespace: GatewayNamespace): Promise<void> {

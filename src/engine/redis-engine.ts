@@ -3,22 +3,21 @@ import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/config.js';
 import type { GatewayNamespace } from '../protocol/socket-types.js';
-import { RedisActiveSessions } from '../stores/redis-active-sessions.js';
+import type { RedisActiveSessions } from '../stores/redis-active-sessions.js';
 import type { RedisConnection } from '../stores/redis-connection.js';
-import { RedisHistory } from '../stores/redis-history.js';
-import { RedisMembership } from '../stores/redis-membership.js';
-import { RedisPresence } from '../stores/redis-presence.js';
+import type { RedisHistory } from '../stores/redis-history.js';
+import type { RedisMembership } from '../stores/redis-membership.js';
+import type { RedisPresence } from '../stores/redis-presence.js';
 import type { AdapterConstructor, Engine } from './engine.js';
 import { CrashRecovery } from './redis-crash-recovery.js';
 
-export interface RedisEngineOptions {
-  readonly nodeId: string;
-  /** Connection-state recovery window (0 = off); with the Streams adapter, recovery also survives a crashed node. */
-  readonly recoveryWindowMs: number;
-  readonly heartbeatMs: number;
-  /** Messages kept per room; 0 turns history off. */
-  readonly historySize: number;
-  readonly historyTtlMs: number;
+/** The Redis stores the engine bundles, built by the composition root on the node's connection. */
+export interface RedisEngineStores {
+  readonly sessions: RedisActiveSessions;
+  readonly presence: RedisPresence;
+  readonly membership: RedisMembership;
+  /** `undefined` when HISTORY_SIZE is 0. */
+  readonly history: RedisHistory | undefined;
 }
 
 /**
@@ -40,8 +39,14 @@ export class RedisEngine implements Engine {
   private namespace: GatewayNamespace | undefined;
   private readonly crashRecovery: CrashRecovery | undefined;
 
-  constructor(private readonly connection: RedisConnection, config: RedisConfig, options: RedisEngineOptions, private readonly logger: Logger) {
-    const { nodeId, heartbeatMs, historySize, historyTtlMs, recoveryWindowMs } = options;
+  /** `recoveryWindowMs`: connection-state recovery window (0 = off); with the Streams adapter, recovery also survives a crashed node. */
+  constructor(
+    private readonly connection: RedisConnection,
+    config: RedisConfig,
+    recoveryWindowMs: number,
+    stores: RedisEngineStores,
+    private readonly logger: Logger,
+  ) {
     // The adapter's commands wait for Redis instead of failing: its stream writer, reader and subscriber resume after.
     const adapterClient = connection.waitingClient();
     const recoveryPrefix = `${config.prefix}recovery:`;
@@ -58,10 +63,7 @@ export class RedisEngine implements Engine {
         onlyPlaintext: true,
       })
       : createPubSubAdapter(adapterClient, connection.waitingClient(), { key: `${config.prefix}sio` })) as unknown as AdapterConstructor;
-    this.sessions = new RedisActiveSessions(connection, config.prefix);
-    this.presence = new RedisPresence(connection, config.prefix, nodeId, heartbeatMs, logger);
-    this.membership = new RedisMembership(connection, config.prefix, nodeId, heartbeatMs);
-    this.history = historySize > 0 ? new RedisHistory(connection, config.prefix, historySize, historyTtlMs) : undefined;
+    ({ sessions: this.sessions, presence: this.presence, membership: this.membership, history: this.history } = stores);
   }
 
   async bind(namespace: GatewayNamespace): Promise<void> {
