@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
@@ -39,5 +39,23 @@ describe('README examples', () => {
     expect(config.apiKeys).toEqual(env.API_KEYS!.split(','));
     expect(config.jwt.secret).toBe(env.JWT_SECRET);
     expect(Object.values(config.generated).filter((value) => value !== undefined)).toEqual([]);
+  });
+});
+
+describe('docs', () => {
+  it('name only source files and folders that exist', () => {
+    const root = new URL('..', import.meta.url);
+    const documents = ['README.md', 'bench/README.md', ...readdirSync(new URL('docs/', root)).map((name) => `docs/${name}`)];
+    const missing: string[] = [];
+    let named = 0;
+    for (const document of documents) {
+      for (const [, path] of readFileSync(new URL(document, root), 'utf8').matchAll(/`((?:src|test|bench)\/[\w./-]*\w\/?)`/g)) {
+        if (path!.startsWith('bench/results/')) continue; // what `npm run bench` writes
+        named += 1;
+        if (!existsSync(new URL(path!, root))) missing.push(`${document}: ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(named).toBeGreaterThan(30); // the check really reads the paths the docs name
   });
 });
