@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresAccountStore } from '../src/stores/postgres-account-store.js';
 import { ACCESS_KEY, ALICE, addUser, login, loginOk, logout, refresh, startAuthGateway, type AuthGateway } from './support/auth.js';
 import { onCleanup } from './support/cleanup.js';
-import { api, connectClient, disconnectReason, expectConnectError, nextEvent } from './support/gateway.js';
+import { api, connectClient, disconnectReason, expectConnectError, expectRetryClose, nextEvent } from './support/gateway.js';
 import { freshSchemaUrl } from './support/postgres.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 import { unique } from './support/temp.js';
@@ -112,7 +112,7 @@ describe('auth service on two nodes (PostgreSQL + Redis)', () => {
       expect(response.status).toBe(503);
       expect(response.body.error?.code).toBe('AUTH_UNAVAILABLE');
     }
-    expect((await expectConnectError(b.url, { auth: { token: pair.accessToken } })).data?.code).toBe('AUTH_UNAVAILABLE');
+    expect(await expectRetryClose(b.url, { auth: { token: pair.accessToken } })).toBe('AUTH_UNAVAILABLE');
   });
 
   it('refuses logins with 503 while the shared throttle (Redis) does not answer, rather than let them through unthrottled', async () => {

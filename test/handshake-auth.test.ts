@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
-  api, connectClient, expectConnectError, nextEvent, openClient, signToken, startGateway, TEST_JWT_SECRET,
+  api, connectClient, expectConnectError, expectRetryClose, nextEvent, openClient, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
 import { startReceiver } from './support/http-receiver.js';
 
@@ -114,7 +114,7 @@ describe('handshake: JWKS', () => {
     await jwks.close();
     const { url } = await startGateway({ JWT_SECRET: '', JWT_JWKS_URL: `${jwks.url}${JWKS_PATH}`, JWT_ALGORITHMS: 'ES256' });
     const token = await new SignJWT({ user_id: 'jwks-user' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('1h').sign(privateKey);
-    expect((await expectConnectError(url, { auth: { token } })).data?.code).toBe('AUTH_UNAVAILABLE');
+    expect(await expectRetryClose(url, { auth: { token } })).toBe('AUTH_UNAVAILABLE');
   });
 });
 

@@ -20,16 +20,12 @@ export interface HandshakeDeps {
 /**
  * The Socket.IO middleware every connection passes before any handler sees it: node not draining, Origin
  * allowed, token present and valid, session admitted by the policy. It fills `socket.data`; a refusal
- * reaches the client as `connect_error` with `err.data = { code, message }`.
+ * reaches the client as {@link refuseHandshake} says (final: `connect_error`; transient: a closed transport).
  */
 export function createHandshakeMiddleware(deps: HandshakeDeps) {
   return async (socket: GatewaySocket, next: (err?: ExtendedError) => void): Promise<void> => {
     try {
-      if (deps.isDraining()) {
-        // A middleware refusal would stop a stock client for good; a closed transport makes it retry elsewhere.
-        socket.conn.close();
-        return;
-      }
+      if (deps.isDraining()) throw new GatewayError('SHUTTING_DOWN');
       const { headers, auth, query } = socket.handshake;
       if (!deps.originPolicy.allows(headers.origin)) throw new GatewayError('ORIGIN_FORBIDDEN');
       const token = tokenOrEmpty(() => extractHandshakeToken(
@@ -41,12 +37,34 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
       socket.data = { ...identity, connectedAt: Date.now() };
       next();
     } catch (error) {
-      const refusal = isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE');
       if (!isGatewayError(error)) deps.logger.error({ err: error }, 'handshake failed unexpectedly');
-      else deps.logger.debug({ code: refusal.code, socketId: socket.id }, 'handshake refused');
-      next(toConnectError(refusal));
+      refuseHandshake(socket, next, isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE'), deps.logger);
     }
   };
+}
+
+/** The WebSocket close code of a transient refusal: 1013, "Try Again Later" (RFC 6455's registry). */
+export const RETRY_CLOSE_CODE = 1013;
+
+/**
+ * Refuses a handshake so that a stock socket.io-client v4 does the right thing. A final refusal (no retry
+ * hint in the catalog) is `next(err)`: the client gets `connect_error` with `err.data.code` and stops. A
+ * transient one (`AUTH_UNAVAILABLE`, `ENGINE_UNAVAILABLE`, `SHUTTING_DOWN`) closes the whole connection
+ * instead — the client never retries after a `connect_error`, but it does reconnect, with its backoff,
+ * after a closed transport. It is logged once; on WebSocket the close carries {@link RETRY_CLOSE_CODE}
+ * and the code as its reason, which the client sees in its `disconnect` event's description.
+ */
+export function refuseHandshake(socket: GatewaySocket, next: (err?: ExtendedError) => void, refusal: GatewayError, logger: Logger): void {
+  if (refusal.retryAfterS === undefined) {
+    logger.debug({ code: refusal.code, socketId: socket.id }, 'handshake refused');
+    next(toConnectError(refusal));
+    return;
+  }
+  logger.warn({ code: refusal.code, socketId: socket.id, nsp: socket.nsp.name }, 'handshake refused for now; closing the connection so the client retries');
+  // Engine.IO keeps the WebSocket private; its `close(code, reason)` is the one of the `ws` package.
+  const transport = socket.conn.transport as unknown as { name: string; socket?: { close(code: number, reason: string): void } };
+  if (transport.name === 'websocket' && transport.socket !== undefined) transport.socket.close(RETRY_CLOSE_CODE, refusal.code);
+  else socket.conn.close();
 }
 
 /** The error Socket.IO sends as `connect_error`: the client reads `err.message` and `err.data.code`. */

@@ -108,6 +108,32 @@ export async function expectConnectError(url: string, options: ClientOptions): P
   });
 }
 
+/**
+ * Connects over WebSocket and expects a transient refusal: no `connect_error`, the connection closed with
+ * code 1013 (Try Again Later). Resolves with the close reason, the catalog code.
+ */
+export async function expectRetryClose(url: string, options: ClientOptions): Promise<string> {
+  const socket = openClient(url, options);
+  return new Promise<string>((resolve, reject) => {
+    socket.once('connect', () => reject(new Error('expected the connection to be closed for a retry, but it connected')));
+    socket.once('connect_error', (error: Error & { data?: { code: string } }) => reject(new Error(`expected a closed connection, got connect_error ${error.data?.code ?? error.message}`)));
+    socket.once('disconnect', (_reason, description) => {
+      const close = closeOf(description);
+      if (close.code === 1013) resolve(close.reason ?? '');
+      else reject(new Error(`expected close code 1013, got ${String(close.code)}`));
+    });
+  });
+}
+
+/** The WebSocket close code and reason in a `disconnect` event's description (none over long-polling). */
+export function closeOf(description: unknown): { code?: number; reason?: string } {
+  const close = (description as { context?: { code?: unknown; reason?: unknown } } | undefined)?.context;
+  return {
+    ...(typeof close?.code === 'number' ? { code: close.code } : {}),
+    ...(close?.reason === undefined ? {} : { reason: String(close.reason) }),
+  };
+}
+
 /** Resolves with the arguments of the next `event` on `socket`; rejects after `timeoutMs`. */
 export function nextEvent<T extends unknown[] = unknown[]>(socket: Socket, event: string, timeoutMs = 3000): Promise<T> {
   return new Promise<T>((resolve, reject) => {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import { ADMIN_ROLE } from '../../auth/permissions.js';
 import { GatewayError, isGatewayError } from '../../protocol/errors.js';
-import { toConnectError } from '../../realtime/handshake.js';
+import { refuseHandshake } from '../../realtime/handshake.js';
 import { namespaceTable } from '../../realtime/namespace-table.js';
 import type { NamespaceHooks } from '../../realtime/socket-server.js';
 import type { GatewayServer, GatewaySocket } from '../../protocol/socket-types.js';
@@ -43,7 +43,7 @@ export function attachClientNamespaces(io: GatewayServer, deps: ClientNamespaceD
       next();
     } catch (error) {
       if (!isGatewayError(error)) deps.logger.error({ err: error }, 'client namespace check failed');
-      next(toConnectError(isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE')));
+      refuseHandshake(socket, next, isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE'), deps.logger);
       setImmediate(() => dropIfEmpty(io, parent as unknown as { children: Set<unknown> }, socket.nsp));
     }
   });

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { api, closeOf, nextEvent, openClient, recordEvents, signToken, startGateway } from './support/gateway.js';
+import { startReceiver } from './support/http-receiver.js';
+import { startRedis } from './support/redis.js';
+import { unique } from './support/temp.js';
+import { sleep, waitFor } from './support/wait.js';
+
+/**
+ * Transient refusals (catalog codes with a retry hint) reach a stock socket.io-client v4 as a closed
+ * connection, so it retries by itself; final ones stay `connect_error` and stop it. Clients here use
+ * socket.io-client's default reconnection, with only a shorter first delay to keep the tests quick.
+ */
+const STOCK_RECONNECTION = { reconnection: true, reconnectionDelay: 100 } as const;
+
+/** What a client went through: its connect_errors, its reconnection attempts and its close descriptions. */
+function watchClient(socket: Socket) {
+  const seen = { connectErrors: [] as (string | undefined)[], attempts: 0, connects: 0, closes: [] as { code?: number; reason?: string }[] };
+  socket.on('connect_error', (error: Error & { data?: { code: string } }) => void seen.connectErrors.push(error.data?.code));
+  socket.on('connect', () => void (seen.connects += 1));
+  socket.on('disconnect', (_reason, description) => void seen.closes.push(closeOf(description)));
+  socket.io.on('reconnect_attempt', () => void (seen.attempts += 1));
+  return seen;
+}
+
+/** Publishes one event to `userId` and expects the 2xx the issue speaks of. */
+async function publishTo(url: string, userId: string, data: unknown): Promise<void> {
+  const response = await api(url, '/v1/publish', { body: { event: 'test:news', users: [userId], data } });
+  expect(response.status).toBe(200);
+}
+
+describe('transient handshake refusals', () => {
+  it('leaves a stock client retrying through an introspection outage; it connects by itself once the endpoint is back', async () => {
+    let endpointUp = false;
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const endpoint = await startReceiver(() => (endpointUp ? { body: { active: true, user_id: 'intro-user', session_id: 'intro-session', exp } } : 503));
+    const { url, logs } = await startGateway({ AUTH_STRATEGY: 'introspection', INTROSPECTION_URL: `${endpoint.url}/introspect`, INTROSPECTION_CACHE_S: '0' });
+
+    // Stock defaults: long-polling first, then the upgrade to WebSocket.
+    const socket = openClient(url, { ...STOCK_RECONNECTION, transports: ['polling', 'websocket'], auth: { token: 'opaque-token' } });
+    const seen = watchClient(socket);
+    const got = recordEvents(socket);
+    await waitFor(() => seen.attempts >= 3, { timeoutMs: 5000, what: 'three reconnection attempts while the endpoint answers 503' });
+    expect(socket.connected).toBe(false);
+    expect(seen.connectErrors).toEqual([]); // a connect_error would have stopped it for good
+    expect(endpoint.received.length).toBeGreaterThanOrEqual(3);
+
+    endpointUp = true;
+    const backAt = Date.now();
+    await waitFor(() => socket.connected, { timeoutMs: 6000, what: 'the client to connect by itself after the endpoint recovered' });
+    expect(Date.now() - backAt).toBeLessThan(6000);
+    await publishTo(url, 'intro-user', { n: 1 });
+    await waitFor(() => got.length >= 1);
+    await sleep(200);
+    expect(got.map((entry) => [entry.event, entry.args[0]])).toEqual([['test:news', { n: 1 }]]);
+    const refusals = logs.map((line) => JSON.parse(line) as { msg: string; code?: string }).filter((entry) => /closing the connection so the client retries/.test(entry.msg));
+    expect(refusals.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(refusals.map((entry) => entry.code))).toEqual(new Set(['AUTH_UNAVAILABLE']));
+  }, 20_000);
+
+  it('leaves stock clients retrying through a Redis pause (SESSION_POLICY=latest); they connect by itself after it and receive a publish once', async () => {
+    const redis = await startRedis();
+    const { url, gateway } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: unique('tr'), SESSION_POLICY: 'latest' });
+    const [userBefore, userDuring] = [unique('user'), unique('user')];
+    // One client connected before the pause whose connection drops during it, one that first connects during it.
+    const before = openClient(url, { ...STOCK_RECONNECTION, auth: { token: await signToken({ user_id: userBefore }) } });
+    await nextEvent(before, 'connect');
+    const seenBefore = watchClient(before);
+    const gotBefore = recordEvents(before);
+
+    redis.pause();
+    let resumed = false;
+    try {
+      for (const socket of gateway.io.of('/').sockets.values()) socket.conn.close();
+      const during = openClient(url, { ...STOCK_RECONNECTION, auth: { token: await signToken({ user_id: userDuring }) } });
+      const seenDuring = watchClient(during);
+      const gotDuring = recordEvents(during);
+      await sleep(3000);
+      expect(before.connected || during.connected).toBe(false);
+      for (const seen of [seenBefore, seenDuring]) {
+        expect(seen.connectErrors).toEqual([]);
+        expect(seen.attempts).toBeGreaterThanOrEqual(1);
+      }
+      // The reason reaches a client that looks: the WebSocket close code 1013 and the catalog code.
+      expect(seenDuring.closes.length).toBeGreaterThanOrEqual(1);
+      expect(seenDuring.closes.every((close) => close.code === 1013 && /^(AUTH|ENGINE)_UNAVAILABLE$/.test(close.reason ?? ''))).toBe(true);
+
+      redis.resume();
+      resumed = true;
+      await waitFor(() => before.connected && during.connected, { timeoutMs: 8000, what: 'both clients to connect by themselves after Redis resumed' });
+      await publishTo(url, userBefore, { n: 2 });
+      await publishTo(url, userDuring, { n: 2 });
+      await waitFor(() => gotBefore.length >= 1 && gotDuring.length >= 1, { timeoutMs: 3000, what: 'the publish on both clients' });
+      await sleep(300);
+      for (const got of [gotBefore, gotDuring]) expect(got.filter((entry) => entry.event === 'test:news').map((entry) => entry.args[0])).toEqual([{ n: 2 }]);
+    } finally {
+      if (!resumed) redis.resume();
+    }
+  }, 30_000);
+});
+
+describe('final handshake refusals', () => {
+  it('stops a stock client with default reconnection at connect_error TOKEN_INVALID: no further attempt', async () => {
+    const { url, logs } = await startGateway();
+    const socket = openClient(url, { ...STOCK_RECONNECTION, auth: { token: await signToken({}, { secret: 'a-wrong-secret-a-wrong-secret-xx' }) } });
+    const seen = watchClient(socket);
+    await waitFor(() => seen.connectErrors.length >= 1);
+    const handshakesBefore = logs.filter((line) => line.includes('"handshake refused"')).length;
+    await sleep(1000);
+    expect(seen.connectErrors).toEqual(['TOKEN_INVALID']);
+    expect(seen.attempts).toBe(0);
+    expect(seen.connects).toBe(0);
+    expect(socket.active).toBe(false);
+    expect(logs.filter((line) => line.includes('"handshake refused"')).length).toBe(handshakesBefore);
+  });
+});
