@@ -99,6 +99,54 @@ describe('transient handshake refusals', () => {
   }, 30_000);
 });
 
+describe('many stock clients through a Redis pause', () => {
+  const CLIENTS = 50;
+  const PAUSE_MS = 3000;
+  const BACK_WITHIN_MS = 8000;
+
+  it(`reconnects ${CLIENTS} stock clients whose connections drop during a ${PAUSE_MS / 1000} s Redis pause, and each receives a 2xx publish once`, async () => {
+    const redis = await startRedis();
+    const { url, gateway } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: unique('many'), SESSION_POLICY: 'latest', LOG_LEVEL: 'error' });
+    const users = Array.from({ length: CLIENTS }, () => unique('user'));
+    const sockets = await Promise.all(users.map(async (userId) => {
+      const socket = openClient(url, { ...STOCK_RECONNECTION, auth: { token: await signToken({ user_id: userId }) } });
+      await nextEvent(socket, 'connect', 10_000);
+      return socket;
+    }));
+    const seen = sockets.map(watchClient);
+    const got = sockets.map(recordEvents);
+
+    redis.pause();
+    let resumed = false;
+    try {
+      for (const socket of gateway.io.of('/').sockets.values()) socket.conn.close();
+      await sleep(PAUSE_MS);
+      expect(sockets.filter((socket) => socket.connected).length).toBe(0);
+      redis.resume();
+      resumed = true;
+    } finally {
+      if (!resumed) redis.resume();
+    }
+    const backAt = Date.now();
+    await waitFor(() => sockets.every((socket) => socket.connected), {
+      timeoutMs: BACK_WITHIN_MS,
+      intervalMs: 50,
+      what: `all ${CLIENTS} clients connected again (${sockets.filter((socket) => socket.connected).length} are)`,
+    });
+    const backIn = Date.now() - backAt;
+    expect(seen.flatMap((s) => s.connectErrors)).toEqual([]);
+    expect(seen.every((s) => s.attempts >= 1)).toBe(true);
+
+    for (const [index, userId] of users.entries()) await publishTo(url, userId, { n: index });
+    await waitFor(() => got.every((events) => events.some((entry) => entry.event === 'test:news')), { timeoutMs: 5000, what: 'the publish on every client' });
+    await sleep(300);
+    for (const [index, events] of got.entries()) {
+      expect(events.filter((entry) => entry.event === 'test:news').map((entry) => entry.args[0])).toEqual([{ n: index }]);
+    }
+    expect(backIn).toBeLessThan(BACK_WITHIN_MS);
+  }, 40_000);
+});
+
 describe('final handshake refusals', () => {
   it('stops a stock client with default reconnection at connect_error TOKEN_INVALID: no further attempt', async () => {
     const { url, logs } = await startGateway();
