@@ -19,7 +19,7 @@ export interface HandshakeDeps {
 
 /**
  * The Socket.IO middleware every connection passes before any handler sees it: node not draining, Origin
- * allowed, token present and valid, session admitted by the policy. It fills `socket.data`; a refusal
+ * allowed (or the request's own), token present and valid, session admitted by the policy. It fills `socket.data`; a refusal
  * reaches the client as `connect_error` with `err.data = { code, message }`.
  */
 export function createHandshakeMiddleware(deps: HandshakeDeps) {
@@ -31,7 +31,7 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
         return;
       }
       const { headers, auth, query } = socket.handshake;
-      if (!deps.originPolicy.allows(headers.origin)) throw new GatewayError('ORIGIN_FORBIDDEN');
+      if (!deps.originPolicy.allows(headers.origin, { headers, secure: socket.handshake.secure })) throw new GatewayError('ORIGIN_FORBIDDEN');
       const token = tokenOrEmpty(() => extractHandshakeToken(
         { auth: isRecord(auth) ? auth : undefined, authorizationHeader: headers.authorization, query },
         deps.allowQueryToken,
