@@ -90,14 +90,7 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
  * payload naming neither.
  */
 async function grantIn(socket: GatewaySocket, payload: unknown, deps: RoomEventDeps): Promise<boolean> {
-  let request;
-  try {
-    request = readGrantIn(payload);
-  } catch (error) {
-    if (isGatewayError(error)) return false;
-    throw error;
-  }
-  const rooms = [...(request.ROLE === undefined ? [] : [roleRoom(request.ROLE)]), ...(request.host === undefined ? [] : [request.host])];
+  const rooms = grantInRooms(payload);
   for (const room of rooms) {
     try {
       await join(socket, room, 'name', deps);
@@ -106,6 +99,17 @@ async function grantIn(socket: GatewaySocket, payload: unknown, deps: RoomEventD
     }
   }
   return rooms.length > 0 && rooms.every((room) => socket.rooms.has(room));
+}
+
+/** The rooms a `grantIn` payload asks for: `role:{ROLE}` and `host`; none for a malformed payload. */
+function grantInRooms(payload: unknown): string[] {
+  try {
+    const { ROLE, host } = readGrantIn(payload);
+    return [...(ROLE === undefined ? [] : [roleRoom(ROLE)]), ...(host === undefined ? [] : [host])];
+  } catch (error) {
+    if (isGatewayError(error)) return [];
+    throw error;
+  }
 }
 
 async function join(socket: GatewaySocket, room: string, via: JoinVia, deps: RoomEventDeps): Promise<void> {
