@@ -70,7 +70,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const accounts = config.authService === undefined ? undefined : await openAccounts(config, config.authService);
   const strategy: AuthStrategy = createAuthStrategy(config, authLog, (inner) =>
     accounts !== undefined && config.tokenStateCheck ? new TokenStateStrategy(inner, accounts.sessionCheck) : inner);
-  const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains);
+  const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains, config.trustProxy !== false && config.trustProxy !== 0);
 
   const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy });
   const io = createSocketServer(app.server, {

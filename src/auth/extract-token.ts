@@ -8,13 +8,16 @@ export interface HandshakeCredentials {
 }
 
 /**
- * Finds the client's token in a handshake: `auth.token`, the seed-002 client shape
- * `auth: { authMode: "Bearer", auth: token }`, or an `Authorization: Bearer` header. A token in the query
- * string is refused with `TOKEN_IN_QUERY` unless `allowQueryToken` is set.
+ * Finds the client's token in a handshake, in seed 002's server's order: `auth.token`, then
+ * `auth.Authorization` (what seed 002's `EventDataClientInstance` sends, with or without `Bearer `), then
+ * `auth: { authMode: "Bearer", auth: token }`, then an `Authorization: Bearer` header. A `Bearer ` prefix is
+ * stripped wherever it comes. A token in the query string is refused with `TOKEN_IN_QUERY` unless
+ * `allowQueryToken` is set.
  */
 export function extractHandshakeToken(credentials: HandshakeCredentials, allowQueryToken: boolean): string {
   const auth = credentials.auth ?? {};
   if (typeof auth.token === 'string' && auth.token.length > 0) return stripBearer(auth.token);
+  if (typeof auth.Authorization === 'string' && auth.Authorization.length > 0) return stripBearer(auth.Authorization);
   if (typeof auth.auth === 'string' && auth.auth.length > 0) return stripBearer(auth.auth);
   const header = credentials.authorizationHeader;
   if (header !== undefined && /^bearer\s+\S/i.test(header)) return stripBearer(header);

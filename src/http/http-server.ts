@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { OriginPolicy } from '../auth/origin-policy.js';
+import { targetOf, type OriginPolicy } from '../auth/origin-policy.js';
 import { GatewayError } from '../protocol/errors.js';
 import { errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
@@ -51,12 +51,13 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
   app.addHook('onRequest', async () => {
     if (lifecycle.phase === 'closing' || lifecycle.phase === 'stopped') throw new GatewayError('SHUTTING_DOWN');
   });
+  const corsOptions = { origin: true, methods: ['GET', 'POST', 'DELETE'], allowedHeaders: ['content-type', 'authorization', 'x-api-key'], strictPreflight: false, maxAge: 600 };
   await app.register(cors, {
-    origin: (origin, callback) => callback(originPolicy.allows(origin) ? null : new GatewayError('ORIGIN_FORBIDDEN'), originPolicy.allows(origin)),
-    methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization', 'x-api-key'],
-    strictPreflight: false,
-    maxAge: 600,
+    // Per request: an Origin equal to the request's own (its Host) is same-origin, whatever CORS_ORIGIN lists.
+    delegator: (request, callback) => {
+      if (originPolicy.allows(request.headers.origin, targetOf(request.raw))) callback(null, corsOptions);
+      else callback(new GatewayError('ORIGIN_FORBIDDEN'));
+    },
   });
   return app;
 }

@@ -30,6 +30,13 @@ export type RoomsRequest = Static<typeof RoomsRequest>;
 export const JoinToken = Type.String({ minLength: 1 });
 export type JoinToken = Static<typeof JoinToken>;
 
+/**
+ * `grantIn` (seed 002): join the room of role `ROLE` (`role:{ROLE}`, which only the token's `roles` give)
+ * and the room named `host`, each if the room policy allows it.
+ */
+export const GrantInRequest = Type.Object({ ROLE: Type.Optional(Name), host: Type.Optional(Name) });
+export type GrantInRequest = Static<typeof GrantInRequest>;
+
 const Token = Type.String({ minLength: 1 });
 
 /** `auth:refresh`: a new token for the same user and session, as a string or `{ token }`; none is `TOKEN_MISSING`. */
@@ -60,6 +67,7 @@ export type ClientRoomEvent = Static<typeof ClientRoomEvent>;
 
 const roomRequest = compileValidator(RoomRequest, 'payload');
 const roomsRequest = compileValidator(RoomsRequest, 'payload');
+const grantInRequest = compileValidator(GrantInRequest, 'payload');
 const refreshRequest = compileValidator(RefreshRequest, 'payload');
 const historyRequest = compileValidator(HistoryRequest, 'payload');
 const directMessage = compileValidator(DirectMessage, 'payload');
@@ -74,6 +82,11 @@ export function readRoom(payload: unknown): string {
 export function readRooms(payload: unknown): string[] {
   const request = roomsRequest.check(payload, isObject(payload) ? undefined : 'rooms');
   return (Array.isArray(request) ? request : request.rooms).map(roomName);
+}
+
+/** A checked {@link GrantInRequest}. */
+export function readGrantIn(payload: unknown): GrantInRequest {
+  return grantInRequest.check(payload);
 }
 
 /** The token of a {@link RefreshRequest}; `TOKEN_MISSING` when there is none. */

@@ -19,15 +19,16 @@ export interface HandshakeDeps {
 
 /**
  * The Socket.IO middleware every connection passes before any handler sees it: node not draining, Origin
- * allowed, token present and valid, session admitted by the policy. It fills `socket.data`; a refusal
- * reaches the client as {@link refuseHandshake} says (final: `connect_error`; transient: a closed transport).
+ * allowed (or the request's own), token present and valid, session admitted by the policy. It fills
+ * `socket.data`; a refusal reaches the client as {@link refuseHandshake} says (final: `connect_error`;
+ * transient: a closed transport).
  */
 export function createHandshakeMiddleware(deps: HandshakeDeps) {
   return async (socket: GatewaySocket, next: (err?: ExtendedError) => void): Promise<void> => {
     try {
       if (deps.isDraining()) throw new GatewayError('SHUTTING_DOWN');
       const { headers, auth, query } = socket.handshake;
-      if (!deps.originPolicy.allows(headers.origin)) throw new GatewayError('ORIGIN_FORBIDDEN');
+      if (!deps.originPolicy.allows(headers.origin, { headers, secure: socket.handshake.secure })) throw new GatewayError('ORIGIN_FORBIDDEN');
       const token = tokenOrEmpty(() => extractHandshakeToken(
         { auth: isRecord(auth) ? auth : undefined, authorizationHeader: headers.authorization, query },
         deps.allowQueryToken,

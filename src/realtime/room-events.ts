@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
-import { readRoom, readRooms } from '../protocol/socket-schemas.js';
+import { readGrantIn, readRoom, readRooms } from '../protocol/socket-schemas.js';
+import { roleRoom } from '../protocol/own-rooms.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
@@ -25,7 +26,8 @@ export interface RoomEventDeps {
 
 /**
  * The room events clients send, from seed 004 (`room/join-room`, `room/join-rooms`, `room/leave-room`,
- * and their un-prefixed aliases) and seed 001 (`join` with a signed join token, `leave`). Every join goes
+ * and their un-prefixed aliases), seed 001 (`join` with a signed join token, `leave`) and seed 002
+ * (`grantIn`, acked with the strings `'true'`/`'false'` as its server did). Every join goes
  * through the {@link RoomPolicy}; a refusal is an acknowledged error, never a disconnect. The joiner gets
  * `room/joined-room` / `room/left-room` `{ room }` (un-prefixed when it used an alias).
  */
@@ -77,7 +79,37 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
     await leave(socket, channel, deps);
     return { ok: true, channel };
   }, { errorEvent: 'leave:error' });
+  listeners.grantIn = acknowledgedListener(deps.logger, async (socket, payload) => (await grantIn(socket, payload, deps)) ? 'true' : 'false');
   return listeners;
+}
+
+/**
+ * Seed 002's `grantIn { ROLE, host }`: joins `role:{ROLE}` and the room `host`, each through the policy (so a
+ * role room only when the token has the role: the socket is already in it). True when the socket is now in
+ * every room it asked for; false for any refusal (the other room is still joined), a bad payload, or a
+ * payload naming neither.
+ */
+async function grantIn(socket: GatewaySocket, payload: unknown, deps: RoomEventDeps): Promise<boolean> {
+  const rooms = grantInRooms(payload);
+  for (const room of rooms) {
+    try {
+      await join(socket, room, 'name', deps);
+    } catch (error) {
+      if (!isGatewayError(error)) throw error;
+    }
+  }
+  return rooms.length > 0 && rooms.every((room) => socket.rooms.has(room));
+}
+
+/** The rooms a `grantIn` payload asks for: `role:{ROLE}` and `host`; none for a malformed payload. */
+function grantInRooms(payload: unknown): string[] {
+  try {
+    const { ROLE, host } = readGrantIn(payload);
+    return [...(ROLE === undefined ? [] : [roleRoom(ROLE)]), ...(host === undefined ? [] : [host])];
+  } catch (error) {
+    if (isGatewayError(error)) return [];
+    throw error;
+  }
 }
 
 async function join(socket: GatewaySocket, room: string, via: JoinVia, deps: RoomEventDeps): Promise<void> {

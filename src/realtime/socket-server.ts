@@ -4,6 +4,7 @@ import { Server } from 'socket.io';
 import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
+import { refuseForeignPolling } from './polling-origin-refusal.js';
 import type { RoomPresence } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
@@ -57,6 +58,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     // retry (with backoff, to another node behind the load balancer); a middleware refusal would stop them.
     allowRequest: (_req, callback) => callback(deps.isDraining() ? 'SHUTTING_DOWN' : null, !deps.isDraining()),
   });
+  io.engine.use(refuseForeignPolling(deps.originPolicy));
   return io;
 }
 
