@@ -1,7 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { Engine } from '../engine/engine.js';
+import type { AdapterConstructor, Engine } from '../engine/engine.js';
+import { ClosableSessionAwareAdapter } from './closable-session-adapter.js';
+import { explainNamespaceRefusals } from './namespace-refusal.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import type { RoomPresence } from './room-presence.js';
@@ -40,7 +42,8 @@ export interface RealtimeDeps {
 /** Attaches Socket.IO (WebSocket and long-polling) to the HTTP server, fanning out through the engine's adapter. */
 export function createSocketServer(httpServer: HttpServer, deps: SocketServerOptions): GatewayServer {
   const io: GatewayServer = new Server(httpServer, {
-    ...(deps.engine.adapter === undefined ? {} : { adapter: deps.engine.adapter }),
+    // Without an engine adapter: Socket.IO's own, with recovery one whose close() stops its timer.
+    ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: ClosableSessionAwareAdapter as unknown as AdapterConstructor } : {}),
     serveClient: false,
     // The transaction events' client namespaces are removed when their last socket leaves.
     cleanupEmptyChildNamespaces: true,
@@ -57,6 +60,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     // retry (with backoff, to another node behind the load balancer); a middleware refusal would stop them.
     allowRequest: (_req, callback) => callback(deps.isDraining() ? 'SHUTTING_DOWN' : null, !deps.isDraining()),
   });
+  explainNamespaceRefusals(io);
   return io;
 }
 
