@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { namespaceTable } from '../src/realtime/namespace-table.js';
 import { onCleanup } from './support/cleanup.js';
-import { api, connectClient, signToken, startGateway } from './support/gateway.js';
+import { api, connectClient, openClient, signToken, startGateway } from './support/gateway.js';
 import { waitFor } from './support/wait.js';
 
 // A forced collection, in this process (where the gateway runs): growth is measured after it.
@@ -110,4 +110,78 @@ describe('no unauthenticated growth', () => {
       return created.every((ref) => ref.deref() === undefined);
     }, { timeoutMs: 3000 });
   }, 30_000);
+
+  it('caps Engine.IO sessions without an accepted socket per address: 20,000 polling handshakes hold 256, the rest are refused until those end', async () => {
+    const { url } = await startGateway(QUIET);
+    const baseline = heapAfterCollection();
+    const { sids, refused, firstRefusal } = await pollingHandshakes(url, 20_000);
+    // The default MAX_PENDING_HANDSHAKES_PER_IP; every other one a transient refusal at the Engine.IO level.
+    expect(sids).toHaveLength(256);
+    expect(refused).toBe(20_000 - 256);
+    expect(firstRefusal).toEqual({ status: 403, body: { code: 4, message: 'TOO_MANY_PENDING_HANDSHAKES' } });
+    // Before the cap, each such session held about 5 KB until its connect timeout: 20,000 of them about 100 MB.
+    expect(heapAfterCollection() - baseline).toBeLessThan(8 * 1024 * 1024);
+
+    // A stock client meets the cap, keeps retrying by itself, and gets in once the sessions are closed.
+    const token = await signToken({ user_id: 'late' });
+    const client = openClient(url, { auth: { token }, transports: ['polling'], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+    const connected = new Promise<void>((resolve) => client.once('connect', resolve));
+    const errors: string[] = [];
+    client.on('connect_error', (error) => errors.push(error.message));
+    await waitFor(() => errors.length >= 2);
+    expect(client.connected).toBe(false);
+    await Promise.all(sids.map((sid) => closePolling(url, sid)));
+    await connected;
+    expect(errors.every((message) => message === 'xhr poll error')).toBe(true);
+    // Its socket was accepted: its session left the count, and the address has every slot but none held back.
+    expect(await pollingHandshakes(url, 256)).toMatchObject({ refused: 0 });
+    expect(await pollingHandshakes(url, 1)).toMatchObject({ refused: 1, firstRefusal: { status: 403 } });
+  }, 30_000);
+
+  it('caps them for the whole node too, on both transports, and admits again as sessions close', async () => {
+    const { url } = await startGateway({ ...QUIET, MAX_PENDING_HANDSHAKES_PER_IP: '0', MAX_PENDING_HANDSHAKES: '50' });
+    const { sids, refused } = await pollingHandshakes(url, 200);
+    expect(sids).toHaveLength(50);
+    expect(refused).toBe(150);
+    // A WebSocket handshake past the cap is refused too (400, the code as text).
+    const refusedSocket = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    const status = await new Promise<number | undefined>((resolve) => refusedSocket.once('unexpected-response', (_req, res) => resolve(res.statusCode)));
+    expect(status).toBe(400);
+    await closePolling(url, sids[0]!);
+    expect(await pollingHandshakes(url, 2)).toMatchObject({ sids: [expect.any(String)], refused: 1 });
+  }, 30_000);
 });
+
+interface Handshakes {
+  /** The sessions opened. */
+  readonly sids: string[];
+  /** How many were refused, and the first refusal's status and body. */
+  refused: number;
+  firstRefusal?: { readonly status: number; readonly body: unknown };
+}
+
+/** `count` Engine.IO polling handshakes (`GET /socket.io/?EIO=4&transport=polling`), 64 at a time; none sends a CONNECT. */
+async function pollingHandshakes(url: string, count: number): Promise<Handshakes> {
+  const answers: Handshakes = { sids: [], refused: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      const response = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
+      const text = await response.text();
+      if (response.status === 200 && text.startsWith('0')) answers.sids.push((JSON.parse(text.slice(1)) as { sid: string }).sid);
+      else {
+        answers.refused += 1;
+        answers.firstRefusal ??= { status: response.status, body: JSON.parse(text) as unknown };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  return answers;
+}
+
+/** Closes a polling session the way a client does: an Engine.IO close packet (`1`). */
+async function closePolling(url: string, sid: string): Promise<void> {
+  const response = await fetch(`${url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '1' });
+  await response.text();
+}

@@ -4,6 +4,7 @@ import { Server } from 'socket.io';
 import type { AdapterConstructor, Engine } from '../engine/engine.js';
 import { ClosableSessionAwareAdapter } from './closable-session-adapter.js';
 import { explainNamespaceRefusals } from './namespace-refusal.js';
+import { PendingHandshakes, type PendingHandshakeLimits } from './pending-handshakes.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import type { RoomPresence } from './room-presence.js';
@@ -20,6 +21,8 @@ export interface SocketServerOptions {
   /** Connection-state recovery window; 0 turns recovery off. */
   readonly recoveryWindowMs: number;
   readonly isDraining: () => boolean;
+  /** Caps on Engine.IO sessions no socket has entered a namespace through yet. */
+  readonly pendingHandshakes: PendingHandshakeLimits;
 }
 
 /** What the connection handling of `/` needs; the composition root builds each part. */
@@ -41,6 +44,7 @@ export interface RealtimeDeps {
 
 /** Attaches Socket.IO (WebSocket and long-polling) to the HTTP server, fanning out through the engine's adapter. */
 export function createSocketServer(httpServer: HttpServer, deps: SocketServerOptions): GatewayServer {
+  const pending = new PendingHandshakes(deps.pendingHandshakes);
   const io: GatewayServer = new Server(httpServer, {
     // Without an engine adapter: Socket.IO's own, with recovery one whose close() stops its timer.
     ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: ClosableSessionAwareAdapter as unknown as AdapterConstructor } : {}),
@@ -58,8 +62,14 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     cors: { origin: deps.originPolicy.corsOrigins(), credentials: false },
     // A draining node refuses at the Engine.IO level, which stock clients treat as a transport error and
     // retry (with backoff, to another node behind the load balancer); a middleware refusal would stop them.
-    allowRequest: (_req, callback) => callback(deps.isDraining() ? 'SHUTTING_DOWN' : null, !deps.isDraining()),
+    // So is a handshake past the caps on sessions without an accepted socket: transient, the client retries.
+    allowRequest: (req, callback) => {
+      if (deps.isDraining()) callback('SHUTTING_DOWN', false);
+      else if (!pending.admit(req)) callback('TOO_MANY_PENDING_HANDSHAKES', false);
+      else callback(null, true);
+    },
   });
+  pending.watch(io);
   explainNamespaceRefusals(io);
   return io;
 }
