@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { namespaceTable } from '../src/realtime/namespace-table.js';
 import { onCleanup } from './support/cleanup.js';
 import { api, connectClient, openClient, signToken, startGateway } from './support/gateway.js';
+import { startRedis } from './support/redis.js';
 import { waitFor } from './support/wait.js';
 
 // A forced collection, in this process (where the gateway runs): growth is measured after it.
@@ -82,6 +83,19 @@ describe('no unauthenticated growth', () => {
     // Before the fix each packet kept about 2.4 KB: 20,000 of them about 48 MB.
     expect(afterFirst - baseline).toBeLessThan(8 * 1024 * 1024);
     expect(afterSecond - baseline).toBeLessThan(8 * 1024 * 1024);
+  }, 30_000);
+
+  it('creates none on the Redis engine either (its adapters would also write to Redis for each new namespace)', async () => {
+    const redis = await startRedis();
+    const { url, gateway } = await startGateway({ ...QUIET, REDIS_URL: redis.url });
+    const created: string[] = [];
+    gateway.io.on('new_namespace', (namespace) => created.push(namespace.name));
+    const namespaces = namespaceTable(gateway.io).size;
+    const client = await rawSocket(url);
+    await flood(client, 2 * 2000, (i) => `/made-up-${i}`);
+    expect(refusal(client.answers.at(-1))).toEqual({ namespace: '/made-up-3999', code: 'UNKNOWN_CLIENT' });
+    expect(created).toEqual([]);
+    expect(namespaceTable(gateway.io).size).toBe(namespaces);
   }, 30_000);
 
   it('lets nothing outlive a refused CONNECT to a registered client, and nothing outlive a closed client namespace', async () => {
