@@ -77,6 +77,8 @@ function toConfig(parsed: Env) {
     sessionPolicy: env.SESSION_POLICY,
     maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
     maxBatchSize: env.MAX_BATCH_SIZE,
+    /** Caps on Engine.IO sessions no socket has entered a namespace through yet. */
+    pendingHandshakes: { perAddress: env.MAX_PENDING_HANDSHAKES_PER_IP, total: env.MAX_PENDING_HANDSHAKES },
     tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

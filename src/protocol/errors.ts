@@ -68,6 +68,8 @@ export const ERROR_CATALOG = {
   // --- server state ---
   ENGINE_UNAVAILABLE: { status: 503, message: 'The engine is not available; retry shortly', retryAfterS: 1 },
   SHUTTING_DOWN: { status: 503, message: 'This node is shutting down; reconnect to another node', retryAfterS: 1 },
+  // Sessions leave the count as soon as their socket is accepted, or at the connect timeout.
+  TOO_MANY_PENDING_HANDSHAKES: { status: 503, message: 'Too many connections are still being set up; retry shortly', retryAfterS: 1 },
   INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, CatalogEntry>;
 

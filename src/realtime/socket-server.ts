@@ -1,7 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { Engine } from '../engine/engine.js';
+import type { AdapterConstructor, Engine } from '../engine/engine.js';
+import { ClosableSessionAwareAdapter } from './closable-session-adapter.js';
+import { explainNamespaceRefusals } from './namespace-refusal.js';
+import { PendingHandshakes, type PendingHandshakeLimits } from './pending-handshakes.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import { refuseForeignPolling } from './polling-origin-refusal.js';
@@ -19,6 +22,8 @@ export interface SocketServerOptions {
   /** Connection-state recovery window; 0 turns recovery off. */
   readonly recoveryWindowMs: number;
   readonly isDraining: () => boolean;
+  /** Caps on Engine.IO sessions no socket has entered a namespace through yet. */
+  readonly pendingHandshakes: PendingHandshakeLimits;
 }
 
 /** What the connection handling of `/` needs; the composition root builds each part. */
@@ -40,8 +45,10 @@ export interface RealtimeDeps {
 
 /** Attaches Socket.IO (WebSocket and long-polling) to the HTTP server, fanning out through the engine's adapter. */
 export function createSocketServer(httpServer: HttpServer, deps: SocketServerOptions): GatewayServer {
+  const pending = new PendingHandshakes(deps.pendingHandshakes);
   const io: GatewayServer = new Server(httpServer, {
-    ...(deps.engine.adapter === undefined ? {} : { adapter: deps.engine.adapter }),
+    // Without an engine adapter: Socket.IO's own, with recovery one whose close() stops its timer.
+    ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: ClosableSessionAwareAdapter as unknown as AdapterConstructor } : {}),
     serveClient: false,
     // The transaction events' client namespaces are removed when their last socket leaves.
     cleanupEmptyChildNamespaces: true,
@@ -56,9 +63,16 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     cors: { origin: deps.originPolicy.corsOrigins(), credentials: false },
     // A draining node refuses at the Engine.IO level, which stock clients treat as a transport error and
     // retry (with backoff, to another node behind the load balancer); a middleware refusal would stop them.
-    allowRequest: (_req, callback) => callback(deps.isDraining() ? 'SHUTTING_DOWN' : null, !deps.isDraining()),
+    // So is a handshake past the caps on sessions without an accepted socket: transient, the client retries.
+    allowRequest: (req, callback) => {
+      if (deps.isDraining()) callback('SHUTTING_DOWN', false);
+      else if (!pending.admit(req)) callback('TOO_MANY_PENDING_HANDSHAKES', false);
+      else callback(null, true);
+    },
   });
   io.engine.use(refuseForeignPolling(deps.originPolicy));
+  pending.watch(io);
+  explainNamespaceRefusals(io);
   return io;
 }
 
