@@ -21,6 +21,8 @@ import { createSocketEventListeners } from './realtime/socket-events.js';
 import { attachRealtime, createSocketServer } from './realtime/socket-server.js';
 import type { GatewayServer } from './protocol/socket-types.js';
 import { TokenExpiryWatch } from './realtime/token-expiry.js';
+import { UserConnections } from './realtime/user-connections.js';
+import { clientAddressResolver } from './runtime/client-address.js';
 import { OriginPolicy } from './auth/origin-policy.js';
 import { openAccounts, startAuthService } from './composition/auth-service.js';
 import { openSharedState } from './composition/shared-state.js';
@@ -72,10 +74,16 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     accounts !== undefined && config.tokenStateCheck ? new TokenStateStrategy(inner, accounts.sessionCheck) : inner);
   const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains, config.trustProxy !== false && config.trustProxy !== 0);
 
-  const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy });
+  // One rule for "the client address of a request" (TRUST_PROXY), used by every per-address limit.
+  const clientAddress = clientAddressResolver(config.trustProxy);
+  const app = await createHttpApp({
+    maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    rateLimit: { perSecond: config.httpRateLimitPerS, redis: shared.redis, prefix: config.redis?.prefix ?? '', clientAddress },
+  });
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
-    pendingHandshakes: config.pendingHandshakes,
+    pendingHandshakes: config.pendingHandshakes, connectionLimits: config.connectionLimits, clientAddress,
   });
   const realtimeLog = log.child({ component: 'realtime' });
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);
@@ -98,6 +106,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     sessionControl,
     // A socket recovered through connection-state recovery skipped the handshake: its session (if the
     // auth service knows it) must still be active.
+    userConnections: new UserConnections(config.connectionLimits.perUser),
     recheckRecovered: accounts === undefined ? undefined : (data) => accounts.sessionCheck.assert(data, config.tokenStateCheck),
     logger: realtimeLog,
   });

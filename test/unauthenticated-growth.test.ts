@@ -126,7 +126,8 @@ describe('no unauthenticated growth', () => {
   }, 30_000);
 
   it('caps Engine.IO sessions without an accepted socket per address: 20,000 polling handshakes hold 256, the rest are refused until those end', async () => {
-    const { url } = await startGateway(QUIET);
+    // The handshake rate (test/rate-limits.test.ts) would refuse most of them first: this is the session cap alone.
+    const { url } = await startGateway({ ...QUIET, CONNECTIONS_PER_IP_PER_S: '0' });
     const baseline = heapAfterCollection();
     const { sids, refused, firstRefusal } = await pollingHandshakes(url, 20_000);
     // The default MAX_PENDING_HANDSHAKES_PER_IP; every other one a transient refusal at the Engine.IO level.

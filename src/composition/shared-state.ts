@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ClientRegistry } from '../stores/client-registry.js';
 import { LazyClientRegistry } from '../stores/lazy-client-registry.js';
@@ -26,6 +27,8 @@ export interface SharedState {
   readonly clients: ClientRegistry;
   /** The auth service's failed-login counters. */
   loginThrottle(limits: ThrottleLimits): LoginThrottle;
+  /** The Redis command client counters shared by the nodes use (the HTTP rate limit); `undefined` on one node. */
+  readonly redis: Redis | undefined;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export function openSharedState(config: Config, nodeId: string, log: Logger, giv
       engine,
       clients,
       loginThrottle: (limits) => new MemoryLoginThrottle(limits),
+      redis: undefined,
       async close() {
         await engine.close();
         await clients.close();
@@ -64,6 +68,7 @@ export function openSharedState(config: Config, nodeId: string, log: Logger, giv
     engine,
     clients: new RedisClientRegistry(connection, prefix),
     loginThrottle: (limits) => new RedisLoginThrottle(connection, prefix, limits),
+    redis: connection.client,
     async close() {
       // The adapter's in-flight commands are answered before the connections go.
       await engine.close();

@@ -79,6 +79,16 @@ function toConfig(parsed: Env) {
     maxBatchSize: env.MAX_BATCH_SIZE,
     /** Caps on Engine.IO sessions no socket has entered a namespace through yet. */
     pendingHandshakes: { perAddress: env.MAX_PENDING_HANDSHAKES_PER_IP, total: env.MAX_PENDING_HANDSHAKES },
+    /** Per client address: handshake rate (0 = off) and open connections (0 = no cap); per user: open connections on this node. */
+    connectionLimits: {
+      perSecond: env.CONNECTIONS_PER_IP_PER_S,
+      burst: env.CONNECTIONS_BURST,
+      perAddress: env.MAX_CONNECTIONS_PER_IP,
+      perUser: env.MAX_CONNECTIONS_PER_USER,
+    },
+    /** HTTP API requests per second per credential or client address; 0 = off. */
+    httpRateLimitPerS: env.HTTP_RATE_LIMIT_PER_S,
+    httpRequestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -12,6 +12,7 @@ import { eventGatewaySurface, type EventGatewayOptions } from './event-gateway/e
 import { transactionsSurface, type TransactionsOptions } from './transactions/transactions-surface.js';
 import { v1Surface, type V1Options } from './v1/v1-surface.js';
 import { validatorCompiler } from './validation.js';
+import { registerHttpRateLimit, type HttpRateLimitOptions } from './rate-limit.js';
 
 /**
  * Builds the bare Fastify app: JSON bodies of at most `maxPayloadBytes`, the catalog's error answers, CORS
@@ -24,9 +25,13 @@ export interface HttpAppOptions {
   readonly logger: FastifyBaseLogger;
   /** Which proxies' X-Forwarded-For names the client (`request.ip`); false = the socket's peer. */
   readonly trustProxy?: boolean | number | readonly string[];
+  /** HTTP_REQUEST_TIMEOUT_MS: longest a request may take to arrive, headers and body; unset = Node's defaults. */
+  readonly requestTimeoutMs?: number;
+  /** HTTP_RATE_LIMIT_PER_S on every route added later; unset = none. */
+  readonly rateLimit?: HttpRateLimitOptions;
 }
 
-export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, logger, trustProxy = false }: HttpAppOptions): Promise<FastifyInstance> {
+export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, logger, trustProxy = false, requestTimeoutMs, rateLimit }: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     // No per-request log lines: the publish path is hot, and errors are logged by the error handler.
@@ -40,6 +45,15 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
     // Requests that reach a closing node get the catalog's SHUTTING_DOWN (hook below), not Fastify's own 503.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // A client that sends its headers or body slowly (a byte every few seconds) is cut off: Node answers 408
+    // and closes the connection once the whole request has not arrived within the timeout. Node checks
+    // every `connectionsCheckingInterval`, so that is a fraction of the timeout.
+    ...(requestTimeoutMs !== undefined
+      ? {
+        requestTimeout: requestTimeoutMs,
+        http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeoutMs / 4))) },
+      }
+      : {}),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_NAME_LENGTH },
     // Router-level failures (bad URL encoding, over-long parameters) answer from the catalog too.
     frameworkErrors: (error, _request, reply) => sendError(reply, fromFastifyError(error)),
@@ -52,6 +66,7 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
     if (lifecycle.phase === 'closing' || lifecycle.phase === 'stopped') throw new GatewayError('SHUTTING_DOWN');
   });
   const corsOptions = { origin: true, methods: ['GET', 'POST', 'DELETE'], allowedHeaders: ['content-type', 'authorization', 'x-api-key'], strictPreflight: false, maxAge: 600 };
+  if (rateLimit !== undefined) await registerHttpRateLimit(app, rateLimit);
   await app.register(cors, {
     // Per request: an Origin equal to the request's own (its Host) is same-origin, whatever CORS_ORIGIN lists.
     delegator: (request, callback) => {

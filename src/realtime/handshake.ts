@@ -5,6 +5,7 @@ import { extractHandshakeToken } from '../auth/extract-token.js';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import type { SessionControl } from './session-control.js';
+import type { UserConnections } from './user-connections.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
 
 export interface HandshakeDeps {
@@ -12,6 +13,8 @@ export interface HandshakeDeps {
   readonly originPolicy: OriginPolicy;
   /** Enforces SESSION_POLICY at the handshake; absent for namespaces whose sockets claim no session. */
   readonly sessionControl?: Pick<SessionControl, 'admit'>;
+  /** Enforces MAX_CONNECTIONS_PER_USER at the handshake; absent for namespaces other than `/`. */
+  readonly userConnections?: Pick<UserConnections, 'admit'>;
   readonly allowQueryToken: boolean;
   readonly isDraining: () => boolean;
   readonly logger: Logger;
@@ -19,7 +22,8 @@ export interface HandshakeDeps {
 
 /**
  * The Socket.IO middleware every connection passes before any handler sees it: node not draining, Origin
- * allowed (or the request's own), token present and valid, session admitted by the policy. It fills
+ * allowed (or the request's own), token present and valid, the user under MAX_CONNECTIONS_PER_USER, session
+ * admitted by the policy. It fills
  * `socket.data`; a refusal reaches the client as {@link refuseHandshake} says (final: `connect_error`;
  * transient: a closed transport).
  */
@@ -34,6 +38,9 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
         deps.allowQueryToken,
       ), deps.strategy.acceptsMissingToken === true);
       const identity = await deps.strategy.authenticate({ token });
+      // Before the session policy (which may claim the session under `latest`). Transient: the cap frees up
+      // as the user's other connections close (a reloaded tab's old socket, say), and the retries get in then.
+      if (deps.userConnections?.admit(identity.userId, socket.conn) === false) throw new GatewayError('RATE_LIMITED', 'This user has too many connections open; retry shortly');
       await deps.sessionControl?.admit(identity, socket.id);
       socket.data = { ...identity, connectedAt: Date.now() };
       next();
@@ -50,7 +57,7 @@ export const RETRY_CLOSE_CODE = 1013;
 /**
  * Refuses a handshake so that a stock socket.io-client v4 does the right thing. A final refusal (no retry
  * hint in the catalog) is `next(err)`: the client gets `connect_error` with `err.data.code` and stops. A
- * transient one (`AUTH_UNAVAILABLE`, `ENGINE_UNAVAILABLE`, `SHUTTING_DOWN`) closes the whole connection
+ * transient one (`AUTH_UNAVAILABLE`, `ENGINE_UNAVAILABLE`, `SHUTTING_DOWN`, `RATE_LIMITED`) closes the whole connection
  * instead — the client never retries after a `connect_error`, but it does reconnect, with its backoff,
  * after a closed transport. It is logged once; on WebSocket the close carries {@link RETRY_CLOSE_CODE}
  * and the code as its reason, which the client sees in its `disconnect` event's description.

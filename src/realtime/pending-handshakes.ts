@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { GatewayServer, GatewaySocket } from '../protocol/socket-types.js';
+import { AddressCount } from './address-count.js';
 
 export interface PendingHandshakeLimits {
   /** Unauthenticated Engine.IO sessions one client address may hold at once; 0 = no per-address cap. */
@@ -23,57 +24,41 @@ interface EngineSession {
  *
  * A session counts from its handshake request (counted in `allowRequest`, so a flood cannot pass in the
  * gap before Engine.IO opens it) until its first socket connects, its handshake fails, or it closes. The
- * client address is the TCP peer's.
+ * client address is the one `clientAddressResolver` names (the TCP peer's unless TRUST_PROXY says otherwise).
  */
 export class PendingHandshakes {
-  private readonly byAddress = new Map<string, number>();
-  private total = 0;
-  /** The address each counted handshake request, then its session once opened, is counted under. */
-  private readonly counted = new WeakMap<object, string>();
+  private readonly held = new AddressCount();
 
   constructor(private readonly limits: PendingHandshakeLimits) {}
 
-  /** Counts a new handshake request in, or answers false when its address or the node is at its cap. */
-  admit(request: IncomingMessage): boolean {
-    const address = request.socket.remoteAddress ?? '';
-    const held = this.byAddress.get(address) ?? 0;
-    if (this.total >= this.limits.total || (this.limits.perAddress > 0 && held >= this.limits.perAddress)) return false;
-    this.byAddress.set(address, held + 1);
-    this.total += 1;
-    this.counted.set(request, address);
-    return true;
+  /** Counts a new handshake request from `address` in, or answers false when the address or the node is at its cap. */
+  admit(request: IncomingMessage, address: string): boolean {
+    return this.held.admit(request, address, this.limits.perAddress, this.limits.total);
   }
 
   /** Unauthenticated sessions held now (from `address` when given). */
   count(address?: string): number {
-    return address === undefined ? this.total : this.byAddress.get(address) ?? 0;
+    return this.held.count(address);
   }
 
   /** Counts the sessions of `io` out when they enter their first namespace, fail their handshake, or end. */
   watch(io: GatewayServer): void {
-    io.engine.on('connection', (session: EngineSession) => {
-      const address = this.counted.get(session.request);
-      if (address === undefined) return;
-      this.counted.delete(session.request);
-      this.counted.set(session, address);
-      session.once('close', () => this.settle(session));
-    });
-    io.engine.on('connection_error', (error: { req?: IncomingMessage }) => {
-      if (error.req !== undefined) this.settle(error.req);
-    });
-    const settleSocket = (socket: GatewaySocket) => this.settle(socket.conn);
+    watchSessions(io, this.held);
+    const settleSocket = (socket: GatewaySocket) => this.held.settle(socket.conn);
     io.on('connection', settleSocket);
     io.on('new_namespace', (namespace) => namespace.on('connection', settleSocket));
   }
+}
 
-  /** Counts out the handshake request or session `key` (once; later calls do nothing). */
-  private settle(key: object): void {
-    const address = this.counted.get(key);
-    if (address === undefined) return;
-    this.counted.delete(key);
-    this.total -= 1;
-    const held = (this.byAddress.get(address) ?? 1) - 1;
-    if (held > 0) this.byAddress.set(address, held);
-    else this.byAddress.delete(address);
-  }
+/**
+ * Keeps `count` following Engine.IO: a counted handshake request is handed over to the session it opens
+ * and counted out when that session closes, or when the handshake fails (refused, bad transport, …).
+ */
+export function watchSessions(io: GatewayServer, count: AddressCount): void {
+  io.engine.on('connection', (session: EngineSession) => {
+    if (count.handOver(session.request, session)) session.once('close', () => count.settle(session));
+  });
+  io.engine.on('connection_error', (error: { req?: IncomingMessage }) => {
+    if (error.req !== undefined) count.settle(error.req);
+  });
 }

@@ -4,7 +4,11 @@ import { Server } from 'socket.io';
 import type { AdapterConstructor, Engine } from '../engine/engine.js';
 import { ClosableSessionAwareAdapter } from './closable-session-adapter.js';
 import { explainNamespaceRefusals } from './namespace-refusal.js';
-import { PendingHandshakes, type PendingHandshakeLimits } from './pending-handshakes.js';
+import { PendingHandshakes, watchSessions, type PendingHandshakeLimits } from './pending-handshakes.js';
+import { AddressCount } from './address-count.js';
+import { HandshakeRate, type HandshakeRateLimits } from './handshake-rate.js';
+import type { ClientAddressOf } from '../runtime/client-address.js';
+import type { UserConnections } from './user-connections.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import { refuseForeignPolling } from './polling-origin-refusal.js';
@@ -24,6 +28,10 @@ export interface SocketServerOptions {
   readonly isDraining: () => boolean;
   /** Caps on Engine.IO sessions no socket has entered a namespace through yet. */
   readonly pendingHandshakes: PendingHandshakeLimits;
+  /** New connections per client address per second, and open connections per client address (0 = no cap). */
+  readonly connectionLimits: HandshakeRateLimits & { readonly perAddress: number };
+  /** Names the client address of a request (TRUST_PROXY) for every per-address limit. */
+  readonly clientAddress: ClientAddressOf;
 }
 
 /** What the connection handling of `/` needs; the composition root builds each part. */
@@ -40,12 +48,16 @@ export interface RealtimeDeps {
    * rejects when its session was revoked meanwhile. `undefined` = nothing to re-check.
    */
   readonly recheckRecovered: ((data: SocketData) => Promise<void>) | undefined;
+  /** MAX_CONNECTIONS_PER_USER's count: the handshake of `/` admits into it, recovered sockets are tracked. */
+  readonly userConnections: UserConnections;
   readonly logger: Logger;
 }
 
 /** Attaches Socket.IO (WebSocket and long-polling) to the HTTP server, fanning out through the engine's adapter. */
 export function createSocketServer(httpServer: HttpServer, deps: SocketServerOptions): GatewayServer {
   const pending = new PendingHandshakes(deps.pendingHandshakes);
+  const handshakeRate = new HandshakeRate(deps.connectionLimits);
+  const open = new AddressCount();
   const io: GatewayServer = new Server(httpServer, {
     // Without an engine adapter: Socket.IO's own, with recovery one whose close() stops its timer.
     ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: ClosableSessionAwareAdapter as unknown as AdapterConstructor } : {}),
@@ -63,15 +75,20 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     cors: { origin: deps.originPolicy.corsOrigins(), credentials: false },
     // A draining node refuses at the Engine.IO level, which stock clients treat as a transport error and
     // retry (with backoff, to another node behind the load balancer); a middleware refusal would stop them.
-    // So is a handshake past the caps on sessions without an accepted socket: transient, the client retries.
+    // So is a handshake past the caps on sessions without an accepted socket, or past its address's
+    // handshake rate or open connections (RATE_LIMITED): transient, the client retries. Only a new session
+    // comes here (never the later requests of a session), before any token is read.
     allowRequest: (req, callback) => {
+      const address = deps.clientAddress(req);
       if (deps.isDraining()) callback('SHUTTING_DOWN', false);
-      else if (!pending.admit(req)) callback('TOO_MANY_PENDING_HANDSHAKES', false);
+      else if (!handshakeRate.admit(address) || !open.admit(req, address, deps.connectionLimits.perAddress)) callback('RATE_LIMITED', false);
+      else if (!pending.admit(req, address)) callback('TOO_MANY_PENDING_HANDSHAKES', false); // its connection_error counts `open` out
       else callback(null, true);
     },
   });
   io.engine.use(refuseForeignPolling(deps.originPolicy));
   pending.watch(io);
+  if (deps.connectionLimits.perAddress > 0) watchSessions(io, open);
   explainNamespaceRefusals(io);
   return io;
 }
@@ -96,6 +113,7 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
   }
   async function onConnection(socket: GatewaySocket): Promise<void> {
     releaseHandshakeRequest(socket);
+    if (socket.recovered) deps.userConnections.track(socket.data.userId, socket.conn);
     if (socket.recovered && deps.recheckRecovered !== undefined) {
       try {
         await deps.recheckRecovered(socket.data);
@@ -116,7 +134,7 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
     await deps.sessionControl.enforceAfterJoin(socket);
   }
 
-  io.use(createHandshakeMiddleware({ ...deps.handshake, sessionControl: deps.sessionControl }));
+  io.use(createHandshakeMiddleware({ ...deps.handshake, sessionControl: deps.sessionControl, userConnections: deps.userConnections }));
   io.on('connection', (socket) => {
     onConnection(socket).catch((error: unknown) => {
       // E.g. Redis away while the session is re-checked. Closing the transport (not a Socket.IO disconnect)
