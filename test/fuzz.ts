@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     cwd,
     env: {
       PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production',
-      LOG_LEVEL: 'info', API_KEYS: 'fuzz-api-key-7a1b', JWT_SECRET: SECRET, CLIENT_EVENTS_PER_SECOND: '100000',
+      LOG_LEVEL: 'info', API_KEYS: 'fuzz-api-key-7a1b', JWT_SECRET: SECRET, CLIENT_EVENTS_PER_SECOND: '100000', CONNECTIONS_PER_IP_PER_S: '0', MAX_CONNECTIONS_PER_USER: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
