@@ -75,6 +75,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const app = await createHttpApp({ maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy });
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
+    pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs, connectTimeoutMs: config.connectTimeoutMs,
   });
   const realtimeLog = log.child({ component: 'realtime' });
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);

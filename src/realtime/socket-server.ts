@@ -15,6 +15,10 @@ export interface SocketServerOptions {
   readonly engine: Engine;
   readonly originPolicy: OriginPolicy;
   readonly maxPayloadBytes: number;
+  /** Socket.IO's `pingInterval`, `pingTimeout` and `connectTimeout`. */
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly connectTimeoutMs: number;
   /** Connection-state recovery window; 0 turns recovery off. */
   readonly recoveryWindowMs: number;
   readonly isDraining: () => boolean;
@@ -45,6 +49,9 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     // The transaction events' client namespaces are removed when their last socket leaves.
     cleanupEmptyChildNamespaces: true,
     maxHttpBufferSize: deps.maxPayloadBytes,
+    pingInterval: deps.pingIntervalMs,
+    pingTimeout: deps.pingTimeoutMs,
+    connectTimeout: deps.connectTimeoutMs,
     // A client that comes back within the window (to any node, with the Redis engine) gets what it missed.
     // Middlewares are skipped on recovery: any await between reading the missed messages and re-joining
     // the rooms would lose what is published in between. The recovered socket keeps its identity and
