@@ -44,7 +44,7 @@ export const ERROR_CATALOG = {
   REFRESH_TOKEN_REUSED: { status: 403, message: 'This refresh token was already used; the session is revoked, log in again' },
   PASSWORD_MISMATCH: { status: 400, message: 'newPassword and confirmPassword do not match' },
   PASSWORD_UNCHANGED: { status: 400, message: 'The new password must differ from the old one' },
-  PASSWORD_TOO_WEAK: { status: 400, message: 'The new password is too short' },
+  PASSWORD_TOO_WEAK: { status: 400, message: 'The new password is too short, too long or only whitespace' },
   OLD_PASSWORD_WRONG: { status: 400, message: 'The old password is not right' },
   PASSWORD_CHANGE_UNSUPPORTED: { status: 403, message: "This account's password is not managed by Switchboard" },
   // --- HTTP API authentication ---
