@@ -4,6 +4,7 @@ import { Server } from 'socket.io';
 import type { Engine } from '../engine/engine.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
+import { socketParser } from './socket-parser.js';
 import type { RoomPresence } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
@@ -46,6 +47,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   const io: GatewayServer = new Server(httpServer, {
     ...(deps.engine.adapter === undefined ? {} : { adapter: deps.engine.adapter }),
     serveClient: false,
+    parser: socketParser,
     // The transaction events' client namespaces are removed when their last socket leaves.
     cleanupEmptyChildNamespaces: true,
     maxHttpBufferSize: deps.maxPayloadBytes,
