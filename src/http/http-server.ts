@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { GatewayError } from '../protocol/errors.js';
-import { errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
+import { answerClientError, answerRaw, errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
 import { healthRoutes, type HealthOptions } from './health-routes.js';
@@ -43,14 +43,23 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_NAME_LENGTH },
     // Router-level failures (bad URL encoding, over-long parameters) answer from the catalog too.
     frameworkErrors: (error, _request, reply) => sendError(reply, fromFastifyError(error)),
+    // …and so do requests Node's HTTP parser refuses before Fastify sees them, and a missing Host (Node
+    // would answer it with an empty 400 of its own; the onRequest hook below refuses it from the catalog).
+    clientErrorHandler: answerClientError,
+    http: { requireHostHeader: false },
   });
   useJsonOnly(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  app.addHook('onRequest', async () => {
+  app.addHook('onRequest', async (request) => {
     if (lifecycle.phase === 'closing' || lifecycle.phase === 'stopped') throw new GatewayError('SHUTTING_DOWN');
+    if (request.headers.host === undefined && request.raw.httpVersionMinor >= 1) {
+      throw new GatewayError('MALFORMED_REQUEST', 'An HTTP/1.1 request must have a Host header');
+    }
   });
+  // An `Expect` other than 100-continue: Node would answer an empty 417 of its own.
+  app.server.on('checkExpectation', (_request, response) => answerRaw(response, new GatewayError('EXPECTATION_FAILED')));
   await app.register(cors, {
     origin: (origin, callback) => callback(originPolicy.allows(origin) ? null : new GatewayError('ORIGIN_FORBIDDEN'), originPolicy.allows(origin)),
     methods: ['GET', 'POST', 'DELETE'],
