@@ -52,6 +52,16 @@ export class RedisConnection {
    * (callers that await still see it), and `duplicate()` gives another such connection.
    */
   waitingClient(): Redis {
+    const client = this.adapterClient();
+    this.waiting.push(client);
+    return client;
+  }
+
+  /**
+   * A waiting connection that its user closes: the adapters disconnect the duplicates they make (closing
+   * the Streams adapter's reader under it would make its XREAD loop spin on a closed connection).
+   */
+  private adapterClient(): Redis {
     const client = new Redis(this.url, { ...this.common(), maxRetriesPerRequest: null });
     client.on('error', () => undefined); // reported once through the command connection
     const sendCommand = client.sendCommand.bind(client);
@@ -60,8 +70,7 @@ export class RedisConnection {
       if (sent instanceof Promise) sent.catch(() => undefined);
       return sent;
     };
-    client.duplicate = () => this.waitingClient();
-    this.waiting.push(client);
+    client.duplicate = () => this.adapterClient();
     return client;
   }
 
