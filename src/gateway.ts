@@ -84,6 +84,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
     pendingHandshakes: config.pendingHandshakes, connectionLimits: config.connectionLimits, clientAddress,
+    pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs, connectTimeoutMs: config.connectTimeoutMs,
   });
   const realtimeLog = log.child({ component: 'realtime' });
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);

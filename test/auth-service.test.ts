@@ -201,6 +201,8 @@ describe('auth service (SQLite, own port)', () => {
       [{ oldPassword: ALICE.password, newPassword: 'new password 1', confirmPassword: 'new password 2' }, 'PASSWORD_MISMATCH'],
       [{ oldPassword: ALICE.password, newPassword: ALICE.password, confirmPassword: ALICE.password }, 'PASSWORD_UNCHANGED'],
       [{ oldPassword: ALICE.password, newPassword: 'short', confirmPassword: 'short' }, 'PASSWORD_TOO_WEAK'],
+      [{ oldPassword: ALICE.password, newPassword: ' '.repeat(8), confirmPassword: ' '.repeat(8) }, 'PASSWORD_TOO_WEAK'],
+      [{ oldPassword: ALICE.password, newPassword: '\t \u00a0\u3000\n   ', confirmPassword: '\t \u00a0\u3000\n   ' }, 'PASSWORD_TOO_WEAK'],
       [{ oldPassword: 'not my password', newPassword: 'new password 1', confirmPassword: 'new password 1' }, 'OLD_PASSWORD_WRONG'],
     ];
     for (const [body, code] of rules) {

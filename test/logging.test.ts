@@ -1,8 +1,8 @@
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   api, connectClient, expectConnectError, signToken, startGateway, TEST_API_KEY, TEST_JWT_SECRET,
 } from './support/gateway.js';
+import { sendRaw } from './support/raw-http.js';
 
 describe('logs', () => {
   it('never contain a token, an API key or a secret, whatever the client sends', async () => {
@@ -44,15 +44,3 @@ describe('logs', () => {
     expect(parsed.some((entry) => entry.component === 'realtime' && entry.msg === 'handshake refused')).toBe(true);
   });
 });
-
-/** Sends raw bytes over TCP and resolves when the server closes or answers (malformed requests). */
-function sendRaw(url: string, request: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(request));
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString()));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}

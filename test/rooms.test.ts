@@ -143,6 +143,22 @@ describe('seed 004: room events and the join policy', () => {
     expect(socket.connected).toBe(true);
   });
 
+  it('refuses room names with NUL or other control characters wherever a room is named, and takes any other character', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
+    const socket = await connectAs(url, 'ola', 's1');
+    const refusal = (field: string, code = 'INVALID_BODY') => ({ error: { code, message: `${field} must not contain control characters`, details: { field } } });
+    expect(await socket.emitWithAck('room/join-room', 'lobby\u0000admin')).toEqual(refusal('room'));
+    expect(await socket.emitWithAck('room/join-room', { room: 'line\nbreak' })).toEqual(refusal('room'));
+    expect(await socket.emitWithAck('room/join-rooms', ['fine', 'del\u007f'])).toEqual(refusal('rooms[1]'));
+    expect(await socket.emitWithAck('room/leave-room', 'esc\u001b[31m')).toEqual(refusal('room'));
+    expect(await api(url, '/v1/publish', { body: { event: 'note', rooms: ['ok', 'nul\u0000'] } })).toMatchObject({ status: 400, body: refusal('rooms[1]') });
+    expect(await api(url, '/v1/join-tokens', { body: { channel: 'tab\there' } })).toMatchObject({ status: 400, body: refusal('channel') });
+    expect(await api(url, '/v1/rooms/nul%00room/presence')).toMatchObject({ status: 400, body: refusal('room', 'INVALID_QUERY') });
+
+    expect(await socket.emitWithAck('room/join-room', 'café ☕ 部屋 \u00a0')).toEqual({ ok: true, room: 'café ☕ 部屋 \u00a0' });
+    expect(socket.connected).toBe(true);
+  });
+
   it('limits the rooms a socket may join (MAX_ROOMS_PER_SOCKET)', async () => {
     const { url } = await startGateway({ PUBLIC_ROOMS: '*', MAX_ROOMS_PER_SOCKET: '2' });
     const socket = await connectAs(url, 'ivy', 's1');

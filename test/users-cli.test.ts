@@ -105,6 +105,7 @@ describe('npm run users', () => {
     const dir = freshDir('users-cli');
     const cases: [string[], RegExp][] = [
       [['add', 'dave', '--password', 'short'], /at least 8 characters/],
+      [['add', 'dave', '--password', ' '.repeat(8)], /something other than whitespace/],
       [['add', 'admin', '--password', PASSWORD], /"admin" is reserved/],
       [['add', 'bad name', '--password', PASSWORD], /invalid username/],
       [['add', 'erin'], /no password/],

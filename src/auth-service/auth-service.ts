@@ -6,7 +6,7 @@ import { GatewayError } from '../protocol/errors.js';
 import { ADMIN_ROLE, ALL_PERMISSIONS } from '../auth/permissions.js';
 import type { AccountStore, SessionRecord, SessionTokens } from '../stores/account-store.js';
 import type { LoginThrottle } from '../stores/login-throttle.js';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword, passwordRuleBroken, verifyPassword } from './passwords.js';
 import type { Revocations } from './revocations.js';
 import { refreshTokenHash, type TokenIssuer } from './token-issuer.js';
 import type { UserVerifier, VerifiedUser } from './user-verifier.js';
@@ -154,9 +154,8 @@ export class AuthService {
     if (!this.verifier.managesPasswords || caller.userId === ADMIN_USER_ID) throw new GatewayError('PASSWORD_CHANGE_UNSUPPORTED');
     if (newPassword !== confirmPassword) throw new GatewayError('PASSWORD_MISMATCH');
     if (oldPassword === newPassword) throw new GatewayError('PASSWORD_UNCHANGED');
-    if (newPassword.length < MIN_PASSWORD_LENGTH || newPassword.length > MAX_PASSWORD_LENGTH) {
-      throw new GatewayError('PASSWORD_TOO_WEAK', `The new password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long`);
-    }
+    const broken = passwordRuleBroken(newPassword);
+    if (broken !== undefined) throw new GatewayError('PASSWORD_TOO_WEAK', `The new password ${broken}`);
     const keys = [userKey(caller.userId)];
     const user = await this.store.findUser(caller.userId);
     if (user === undefined) throw new GatewayError('PASSWORD_CHANGE_UNSUPPORTED');

@@ -12,6 +12,17 @@ export const MIN_PASSWORD_LENGTH = 8;
 /** Longer passwords are refused before hashing, so nobody can make the server hash megabytes. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/**
+ * The rule broken by `password` as a new password (`users add`, `POST /password`), phrased to follow
+ * "the password …", or `undefined` when it may be set: 8 to 1024 characters, not all of them whitespace.
+ */
+export function passwordRuleBroken(password: string): string | undefined {
+  if (password.length < MIN_PASSWORD_LENGTH) return `must be at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (password.length > MAX_PASSWORD_LENGTH) return `must be at most ${MAX_PASSWORD_LENGTH} characters`;
+  if (password.trim() === '') return 'must contain something other than whitespace';
+  return undefined;
+}
+
 export function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);
 }

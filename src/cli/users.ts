@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UserExistsError, type AccountStore, type UserRecord } from '../stores/account-store.js';
 import { createAccountStore, type AccountStoreOptions } from '../stores/create-account-store.js';
-import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth-service/passwords.js';
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordRuleBroken } from '../auth-service/passwords.js';
 import { envSchema } from '../config/env-schema.js';
 import { emptyToUndefined } from '../config/load-config.js';
 import { DOTENV_UNSUPPORTED, loadDotEnv } from '../config/load-dotenv.js';
@@ -27,7 +27,7 @@ Commands:
 
 Without --password the password is read from standard input: asked for without echo on a terminal,
 else the first line of piped input (a password on the command line may stay in your shell history).
-Passwords are ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.
+Passwords are ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters, not only whitespace.
 
 Store: PostgreSQL at DATABASE_URL when set, else SQLite under DATA_DIR (default ./data); both are read
 from the environment or .env.
@@ -111,8 +111,8 @@ function parseInvocation(argv: string[]): Invocation | undefined {
 }
 
 function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (password.length > MAX_PASSWORD_LENGTH) throw new UsageError(`the password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+  const broken = passwordRuleBroken(password);
+  if (broken !== undefined) throw new UsageError(`the password ${broken}`);
 }
 
 /** DATA_DIR and DATABASE_URL, from the environment after `.env` (as the gateway reads them); empty means unset. */

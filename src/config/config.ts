@@ -76,6 +76,9 @@ function toConfig(parsed: Env) {
     internalEvents: env.INTERNAL_EVENTS,
     sessionPolicy: env.SESSION_POLICY,
     maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    pingIntervalMs: env.PING_INTERVAL_MS,
+    pingTimeoutMs: env.PING_TIMEOUT_MS,
+    connectTimeoutMs: env.CONNECT_TIMEOUT_MS,
     maxBatchSize: env.MAX_BATCH_SIZE,
     /** Caps on Engine.IO sessions no socket has entered a namespace through yet. */
     pendingHandshakes: { perAddress: env.MAX_PENDING_HANDSHAKES_PER_IP, total: env.MAX_PENDING_HANDSHAKES },

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError, type ErrorCode } from '../protocol/errors.js';
 
 /** Fastify's own error codes for malformed requests, mapped onto the catalog. */
@@ -42,4 +44,42 @@ export function errorHandler(this: unknown, error: FastifyError, request: Fastif
 
 export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendError(reply, new GatewayError('NOT_FOUND'));
+}
+
+/** Node's HTTP parser errors (`clientError`), mapped onto the catalog; any other is MALFORMED_REQUEST. */
+const CLIENT_ERROR_CODES: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refused (a malformed request line, raw
+ * non-ASCII bytes or a bad header in it, headers over the limit, broken chunked encoding, a timeout) gets
+ * the catalog's answer — 400 MALFORMED_REQUEST, 431 HEADERS_TOO_LARGE or 408 REQUEST_TIMEOUT — and the
+ * connection is closed (the parser cannot tell where the next request would start). Nothing is written
+ * when a response on the connection has already begun, as Node's own handler does. Logged at debug, by code
+ * only: the raw bytes may hold a key.
+ */
+export function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const refusal = new GatewayError((error.code === undefined ? undefined : CLIENT_ERROR_CODES[error.code]) ?? 'MALFORMED_REQUEST');
+  this.log.debug({ code: refusal.code, parserCode: error.code }, 'malformed request refused');
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage;
+  if (socket.writable && inFlight?.headersSent !== true) {
+    const body = JSON.stringify({ error: refusal.toBody() });
+    const retryAfter = refusal.retryAfterS === undefined ? '' : `Retry-After: ${refusal.retryAfterS}\r\n`;
+    socket.write(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\n${retryAfter}Connection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/** Answers `refusal` on a bare Node response (where Node, not Fastify, has the request) and closes the connection. */
+export function answerRaw(response: ServerResponse, refusal: GatewayError): void {
+  const body = JSON.stringify({ error: refusal.toBody() });
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close',
+  };
+  if (refusal.retryAfterS !== undefined) headers['retry-after'] = String(refusal.retryAfterS);
+  response.writeHead(refusal.status, headers).end(body);
 }

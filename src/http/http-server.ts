@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { targetOf, type OriginPolicy } from '../auth/origin-policy.js';
 import { GatewayError } from '../protocol/errors.js';
-import { errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
+import { answerClientError, answerRaw, errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
 import { MAX_NAME_LENGTH } from '../protocol/names.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
 import { healthRoutes, type HealthOptions } from './health-routes.js';
@@ -48,25 +48,34 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
     // A client that sends its headers or body slowly (a byte every few seconds) is cut off: Node answers 408
     // and closes the connection once the whole request has not arrived within the timeout. Node checks
     // every `connectionsCheckingInterval`, so that is a fraction of the timeout.
-    ...(requestTimeoutMs !== undefined
-      ? {
-        requestTimeout: requestTimeoutMs,
-        http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeoutMs / 4))) },
-      }
-      : {}),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_NAME_LENGTH },
     // Router-level failures (bad URL encoding, over-long parameters) answer from the catalog too.
     frameworkErrors: (error, _request, reply) => sendError(reply, fromFastifyError(error)),
+    // …and so do requests Node's HTTP parser refuses before Fastify sees them, and a missing Host (Node
+    // would answer it with an empty 400 of its own; the onRequest hook below refuses it from the catalog).
+    clientErrorHandler: answerClientError,
+    http: {
+      requireHostHeader: false,
+      ...(requestTimeoutMs === undefined
+        ? {}
+        : { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeoutMs / 4))) }),
+    },
   });
   useJsonOnly(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  app.addHook('onRequest', async () => {
+  app.addHook('onRequest', async (request) => {
     if (lifecycle.phase === 'closing' || lifecycle.phase === 'stopped') throw new GatewayError('SHUTTING_DOWN');
+    if (request.headers.host === undefined && request.raw.httpVersionMinor >= 1) {
+      throw new GatewayError('MALFORMED_REQUEST', 'An HTTP/1.1 request must have a Host header');
+    }
   });
   const corsOptions = { origin: true, methods: ['GET', 'POST', 'DELETE'], allowedHeaders: ['content-type', 'authorization', 'x-api-key'], strictPreflight: false, maxAge: 600 };
   if (rateLimit !== undefined) await registerHttpRateLimit(app, rateLimit);
+  // An `Expect` other than 100-continue: Node would answer an empty 417 of its own.
+  app.server.on('checkExpectation', (_request, response) => answerRaw(response, new GatewayError('EXPECTATION_FAILED')));
   await app.register(cors, {
     // Per request: an Origin equal to the request's own (its Host) is same-origin, whatever CORS_ORIGIN lists.
     delegator: (request, callback) => {

@@ -44,13 +44,18 @@ export const ERROR_CATALOG = {
   REFRESH_TOKEN_REUSED: { status: 403, message: 'This refresh token was already used; the session is revoked, log in again' },
   PASSWORD_MISMATCH: { status: 400, message: 'newPassword and confirmPassword do not match' },
   PASSWORD_UNCHANGED: { status: 400, message: 'The new password must differ from the old one' },
-  PASSWORD_TOO_WEAK: { status: 400, message: 'The new password is too short' },
+  PASSWORD_TOO_WEAK: { status: 400, message: 'The new password is too short, too long or only whitespace' },
   OLD_PASSWORD_WRONG: { status: 400, message: 'The old password is not right' },
   PASSWORD_CHANGE_UNSUPPORTED: { status: 403, message: "This account's password is not managed by Switchboard" },
   // --- HTTP API authentication ---
   API_KEY_MISSING: { status: 401, message: 'No API key was presented; send Authorization: Bearer <key> or X-Api-Key: <key>' },
   API_KEY_INVALID: { status: 401, message: 'The API key is not valid' },
   // --- request shape ---
+  MALFORMED_REQUEST: { status: 400, message: 'The request is not valid HTTP/1.1 (request line, header or chunked encoding)' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request line and headers are larger than the server accepts' },
+  // Node's headersTimeout/requestTimeout: the client was too slow to send its request; a new one may pass.
+  EXPECTATION_FAILED: { status: 417, message: 'The only Expect header the server meets is 100-continue' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time', retryAfterS: 1 },
   INVALID_JSON: { status: 400, message: 'The body is not valid JSON' },
   INVALID_BODY: { status: 400, message: 'The request body does not match the expected shape' },
   INVALID_QUERY: { status: 400, message: 'The query string does not match the expected shape' },

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { GatewayError } from './errors.js';
+import { NAME_PATTERN } from './names.js';
 
 /**
  * The one way Switchboard checks what arrives on the wire: a TypeBox schema per input (HTTP bodies, query
@@ -66,6 +67,8 @@ function toRefusal(errors: ErrorObject[] | null | undefined, part: InputPart, na
   } else if (first.keyword === 'additionalProperties') {
     field = join(field, String(first.params.additionalProperty));
     message = 'is not an accepted field';
+  } else if (first.keyword === 'pattern' && first.params.pattern === NAME_PATTERN) {
+    message = 'must not contain control characters';
   } else if (first.keyword === 'enum') {
     message = `must be one of ${(first.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
   }

@@ -12,6 +12,7 @@ import type { UserConnections } from './user-connections.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import { refuseForeignPolling } from './polling-origin-refusal.js';
+import { socketParser } from './socket-parser.js';
 import type { RoomPresence } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
@@ -23,6 +24,10 @@ export interface SocketServerOptions {
   readonly engine: Engine;
   readonly originPolicy: OriginPolicy;
   readonly maxPayloadBytes: number;
+  /** Socket.IO's `pingInterval`, `pingTimeout` and `connectTimeout`. */
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly connectTimeoutMs: number;
   /** Connection-state recovery window; 0 turns recovery off. */
   readonly recoveryWindowMs: number;
   readonly isDraining: () => boolean;
@@ -62,9 +67,13 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     // Without an engine adapter: Socket.IO's own, with recovery one whose close() stops its timer.
     ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: ClosableSessionAwareAdapter as unknown as AdapterConstructor } : {}),
     serveClient: false,
+    parser: socketParser,
     // The transaction events' client namespaces are removed when their last socket leaves.
     cleanupEmptyChildNamespaces: true,
     maxHttpBufferSize: deps.maxPayloadBytes,
+    pingInterval: deps.pingIntervalMs,
+    pingTimeout: deps.pingTimeoutMs,
+    connectTimeout: deps.connectTimeoutMs,
     // A client that comes back within the window (to any node, with the Redis engine) gets what it missed.
     // Middlewares are skipped on recovery: any await between reading the missed messages and re-joining
     // the rooms would lose what is published in between. The recovered socket keeps its identity and

@@ -14,6 +14,34 @@ const REDACT_PATHS = [
   'err.rawPacket', '*.rawPacket',
 ];
 
+/** `scheme://user:password@` in any text: the password part is replaced. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi;
+
+/** `text` with the password of every `scheme://user:password@host` URL in it replaced by `[redacted]`. */
+export function redactUrlPasswords(text: string): string {
+  return text.replace(URL_PASSWORD, '$1:[redacted]@');
+}
+
+/**
+ * The `err` serializer: pino's standard one, then without what a dependency's error may carry of a
+ * credential — a Redis client's failed command keeps only its name (ioredis attaches `command.args`, which
+ * for HELLO/AUTH hold the password), and URL passwords in the message and stack are replaced.
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const serialized: Record<string, unknown> = { ...pino.stdSerializers.err(error) };
+  for (const key of ['message', 'stack'] as const) {
+    const value = serialized[key];
+    if (typeof value === 'string') serialized[key] = redactUrlPasswords(value);
+  }
+  const command: unknown = serialized.command;
+  if (typeof command === 'object' && command !== null) {
+    const name: unknown = (command as { name?: unknown }).name;
+    serialized.command = typeof name === 'string' ? { name } : '[redacted]';
+  }
+  return serialized;
+}
+
 /** Creates the root structured (JSON) logger; components take `logger.child({ component })`. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
@@ -21,6 +49,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { service: 'switchboard' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError, error: serializeError },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination ?? pino.destination({ sync: false }),

@@ -44,11 +44,33 @@ export class RedisConnection {
     });
   }
 
-  /** A connection whose commands wait for Redis to come back (for the adapter); closed with this one. */
+  /**
+   * A connection whose commands wait for Redis to come back (for the adapter); closed with this one. The
+   * adapters send commands they never await (e.g. the Streams adapter's SUBSCRIBE): when ioredis fails them
+   * all at once (a refused password flushes its queue with the HELLO error, which carries the password in
+   * `command.args`), each would be an unhandled rejection. Every command's failure is therefore handled here
+   * (callers that await still see it), and `duplicate()` gives another such connection.
+   */
   waitingClient(): Redis {
+    const client = this.adapterClient();
+    this.waiting.push(client);
+    return client;
+  }
+
+  /**
+   * A waiting connection that its user closes: the adapters disconnect the duplicates they make (closing
+   * the Streams adapter's reader under it would make its XREAD loop spin on a closed connection).
+   */
+  private adapterClient(): Redis {
     const client = new Redis(this.url, { ...this.common(), maxRetriesPerRequest: null });
     client.on('error', () => undefined); // reported once through the command connection
-    this.waiting.push(client);
+    const sendCommand = client.sendCommand.bind(client);
+    client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+      const sent = sendCommand(...args);
+      if (sent instanceof Promise) sent.catch(() => undefined);
+      return sent;
+    };
+    client.duplicate = () => this.adapterClient();
     return client;
   }
 
