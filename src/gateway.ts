@@ -96,6 +96,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     expiry,
     roomPresence,
     sessionControl,
+    announceRecoveryStart: config.recoveryWindowMs > 0,
     // A socket recovered through connection-state recovery skipped the handshake: its session (if the
     // auth service knows it) must still be active.
     recheckRecovered: accounts === undefined ? undefined : (data) => accounts.sessionCheck.assert(data, config.tokenStateCheck),
