@@ -12,6 +12,7 @@ import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './runtime/lifecycle.js';
 import { ClientRateLimiter } from './realtime/client-rate-limit.js';
 import { createClientEventRelay } from './realtime/client-event-relay.js';
+import { OutboundBufferCap } from './realtime/outbound-buffer-cap.js';
 import { Publisher } from './realtime/publisher.js';
 import { RoomPresence } from './realtime/room-presence.js';
 import { BackendWebhooks } from './webhooks/backend-webhooks.js';
@@ -78,6 +79,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     pendingHandshakes: config.pendingHandshakes,
   });
   const realtimeLog = log.child({ component: 'realtime' });
+  const bufferCap = config.maxBufferedBytes > 0 ? new OutboundBufferCap(io, config.maxBufferedBytes, realtimeLog) : undefined;
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);
   const publisher = new Publisher(io, engine);
   const webhookSender = new WebhookSender({ secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts }, log.child({ component: 'webhooks' }));
@@ -158,6 +160,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     lifecycle.enter('closing');
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
+    bufferCap?.stop();
     await app.close();
     await authService?.close();
     roomPresence.close();

@@ -79,6 +79,8 @@ function toConfig(parsed: Env) {
     maxBatchSize: env.MAX_BATCH_SIZE,
     /** Caps on Engine.IO sessions no socket has entered a namespace through yet. */
     pendingHandshakes: { perAddress: env.MAX_PENDING_HANDSHAKES_PER_IP, total: env.MAX_PENDING_HANDSHAKES },
+    /** Unsent outbound bytes one connection may queue before it is closed; 0 = no cap. */
+    maxBufferedBytes: env.MAX_BUFFERED_BYTES,
     tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

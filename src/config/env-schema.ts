@@ -129,6 +129,7 @@ export const envSchema = z.object({
   MAX_PAYLOAD_BYTES: integer(1024, 100 * 1024 * 1024).prefault('1048576').describe('largest HTTP body and socket packet'),
   MAX_PENDING_HANDSHAKES_PER_IP: integer(0, 1_000_000).prefault('256').describe('Engine.IO sessions one client address may hold before a socket of theirs is accepted; 0 = no per-address cap'),
   MAX_PENDING_HANDSHAKES: integer(1, 10_000_000).prefault('10000').describe('Engine.IO sessions the node holds before a socket of theirs is accepted'),
+  MAX_BUFFERED_BYTES: integer(0, 1024 * 1024 * 1024).prefault('4194304').describe('outbound bytes one connection may have queued and unsent (a client that stops reading); past it the connection is closed and the client recovers on reconnect; 0 = no cap'),
   MAX_BATCH_SIZE: integer(1, 10_000).prefault('100').describe('items per `POST /v1/batch`'),
   TOKEN_EXPIRY_GRACE_MS: integer(0, 600_000).prefault('5000').describe('how long a socket whose token expired may stay to send `auth:refresh`'),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).prefault('0').describe('time between `/readyz` turning 503 and the node closing its clients and listener'),
