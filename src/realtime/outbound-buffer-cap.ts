@@ -15,22 +15,25 @@ interface Connection {
 /** How often every connection's queue is measured: what a sweep may let pile up is the publish rate × this. */
 export const SWEEP_INTERVAL_MS = 200;
 
+/** Sweeps a connection over the cap may go without its queue shrinking (nor growing) before it is cut: 1 s. */
+export const STALL_SWEEPS = 5;
+
 /**
  * The cap on what a connection that does not read may hold in the node's memory (MAX_BUFFERED_BYTES).
  * Nothing is added to the publish path: every {@link SWEEP_INTERVAL_MS} one pass over the node's connections
  * reads each one's unsent bytes (O(1) for a connection with nothing queued, the usual case: measured 75 ns a
- * connection, 0.15 ms a sweep over 2,000 connections, 0.08 % of a core). A connection is
- * cut when its unsent bytes are over the cap at two sweeps in a row without having shrunk in between: a
- * client that reads, even a burst bigger than the cap (a recovery replay), is left to drain; one that stops
- * reading, or reads slower than it is sent to, is cut within two sweeps of passing the cap. The cut is at the
- * TCP level: the queued bytes are freed at once, and the client sees a transport close, reconnects by itself
- * and gets what it missed through connection-state recovery (a Socket.IO disconnect would wait behind the
- * queue, and stop the client).
+ * connection, 0.15 ms a sweep over 2,000 connections, 0.08 % of a core). A connection over the cap is cut
+ * when its queue grew since the previous sweep (more is sent to it than it reads: a client that stopped
+ * reading is cut within two sweeps of passing the cap), or when it has not shrunk for {@link STALL_SWEEPS}
+ * sweeps; a client that keeps draining a burst bigger than the cap (a recovery replay) is left alone. The cut
+ * is at the TCP level: the queued bytes are freed at once, and the client sees a transport close, reconnects
+ * by itself and gets what it missed through connection-state recovery (a Socket.IO disconnect would wait
+ * behind the queue, and stop the client).
  */
 export class OutboundBufferCap {
   private readonly timer: ReturnType<typeof setInterval>;
-  /** The unsent bytes at the last sweep of each connection that was over the cap then (few: only those). */
-  private overCap = new Map<string, number>();
+  /** Each connection over the cap at the last sweep (few: only those): its unsent bytes then, and since when it has not shrunk. */
+  private overCap = new Map<string, { readonly queued: number; readonly stalledSweeps: number }>();
 
   constructor(
     private readonly io: GatewayServer,
@@ -47,14 +50,15 @@ export class OutboundBufferCap {
 
   private sweep(): void {
     const connections = connectionsOf(this.io);
-    const stillOver = new Map<string, number>();
+    const stillOver = new Map<string, { readonly queued: number; readonly stalledSweeps: number }>();
     for (const id in connections) {
       const connection = connections[id]!;
       const queued = unsentBytes(connection);
       if (queued <= this.maxBytes) continue;
       const before = this.overCap.get(id);
-      if (before === undefined || queued < before) {
-        stillOver.set(id, queued); // just passed the cap, or draining: look again at the next sweep
+      const stalledSweeps = before === undefined || queued < before.queued ? 0 : before.stalledSweeps + 1;
+      if (before === undefined || (queued <= before.queued && stalledSweeps < STALL_SWEEPS)) {
+        stillOver.set(id, { queued, stalledSweeps }); // just passed the cap, or draining: look again at the next sweep
         continue;
       }
       this.logger.warn({ connectionId: id, queuedBytes: queued, maxBufferedBytes: this.maxBytes, reason: 'slow-consumer' },
