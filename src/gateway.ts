@@ -12,6 +12,7 @@ import { createHttpApp, registerSurfaces } from './http/http-server.js';
 import { Lifecycle } from './runtime/lifecycle.js';
 import { ClientRateLimiter } from './realtime/client-rate-limit.js';
 import { createClientEventRelay } from './realtime/client-event-relay.js';
+import { OutboundBufferCap } from './realtime/outbound-buffer-cap.js';
 import { Publisher } from './realtime/publisher.js';
 import { RoomPresence } from './realtime/room-presence.js';
 import { BackendWebhooks } from './webhooks/backend-webhooks.js';
@@ -87,6 +88,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs, connectTimeoutMs: config.connectTimeoutMs,
   });
   const realtimeLog = log.child({ component: 'realtime' });
+  const bufferCap = config.maxBufferedBytes > 0 ? new OutboundBufferCap(io, config.maxBufferedBytes, realtimeLog) : undefined;
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);
   const publisher = new Publisher(io, engine);
   const webhookSender = new WebhookSender({ secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts }, log.child({ component: 'webhooks' }));
@@ -105,6 +107,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     expiry,
     roomPresence,
     sessionControl,
+    announceRecoveryStart: config.recoveryWindowMs > 0,
     // A socket recovered through connection-state recovery skipped the handshake: its session (if the
     // auth service knows it) must still be active.
     userConnections: new UserConnections(config.connectionLimits.perUser),
@@ -167,6 +170,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     lifecycle.enter('closing');
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
+    bufferCap?.stop();
     await app.close();
     await authService?.close();
     roomPresence.close();

@@ -138,6 +138,7 @@ export const envSchema = z.object({
   PING_INTERVAL_MS: integer(100, 600_000).prefault('25000').describe('how often the server pings each client (Socket.IO `pingInterval`)'),
   PING_TIMEOUT_MS: integer(100, 600_000).prefault('20000').describe('how long a client has to answer a ping before it is dropped (Socket.IO `pingTimeout`)'),
   CONNECT_TIMEOUT_MS: integer(100, 600_000).prefault('45000').describe('how long a transport may stay without joining a namespace (Socket.IO `connectTimeout`)'),
+  MAX_BUFFERED_BYTES: integer(0, 1024 * 1024 * 1024).prefault('4194304').describe('outbound bytes one connection may have queued and unsent (a client that stops reading); past it the connection is closed and the client recovers on reconnect; 0 = no cap'),
   MAX_BATCH_SIZE: integer(1, 10_000).prefault('100').describe('items per `POST /v1/batch`'),
   TOKEN_EXPIRY_GRACE_MS: integer(0, 600_000).prefault('5000').describe('how long a socket whose token expired may stay to send `auth:refresh`'),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).prefault('0').describe('time between `/readyz` turning 503 and the node closing its clients and listener'),

@@ -19,6 +19,7 @@ import type { TokenExpiryWatch } from './token-expiry.js';
 import { isGatewayError } from '../protocol/errors.js';
 import { type GatewayServer, type GatewaySocket, type SocketData } from '../protocol/socket-types.js';
 import { baseRooms, joinedRooms } from '../protocol/own-rooms.js';
+import { READY_EVENT } from '../protocol/events.js';
 
 export interface SocketServerOptions {
   readonly engine: Engine;
@@ -48,6 +49,8 @@ export interface RealtimeDeps {
   readonly expiry: TokenExpiryWatch;
   readonly roomPresence: RoomPresence;
   readonly sessionControl: SessionControl;
+  /** Connection-state recovery is on: send each new socket {@link READY_EVENT}, its first recovery offset. */
+  readonly announceRecoveryStart: boolean;
   /**
    * Re-checks the identity of a socket restored by connection-state recovery (which skips the handshake):
    * rejects when its session was revoked meanwhile. `undefined` = nothing to re-check.
@@ -123,6 +126,7 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
   async function onConnection(socket: GatewaySocket): Promise<void> {
     releaseHandshakeRequest(socket);
     if (socket.recovered) deps.userConnections.track(socket.data.userId, socket.conn);
+    if (deps.announceRecoveryStart && !socket.recovered) announceRecoveryStart(socket);
     if (socket.recovered && deps.recheckRecovered !== undefined) {
       try {
         await deps.recheckRecovered(socket.data);
@@ -158,11 +162,23 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
     // socket, and join their user and session rooms in their namespace, where logouts find them.
     onConnection: (socket) => {
       releaseHandshakeRequest(socket);
+      if (deps.announceRecoveryStart && !socket.recovered) announceRecoveryStart(socket);
       socket.on('disconnect', onDisconnect);
       deps.expiry.watch(socket);
       void socket.join(baseRooms(socket.data));
     },
   };
+}
+
+/**
+ * Sends a new socket {@link READY_EVENT} through the adapter (a broadcast to the socket's own room), so it
+ * carries a recovery offset like any broadcast. A stock client only asks for recovery with the offset of the
+ * last broadcast it received: without this first one, a socket dropped before its first message would come
+ * back unrecovered and lose what was published while it was away. Costs one broadcast per new socket (one
+ * stream entry with the Redis engine); recovered sockets already hold an offset and get none.
+ */
+function announceRecoveryStart(socket: GatewaySocket): void {
+  socket.nsp.to(socket.id).emit(READY_EVENT);
 }
 
 /**

@@ -149,10 +149,15 @@ export function nextEvent<T extends unknown[] = unknown[]>(socket: Socket, event
   });
 }
 
-/** Collects every event `socket` receives, for asserting that nothing (else) arrived. */
+/**
+ * Collects every event `socket` receives, for asserting that nothing (else) arrived — except
+ * `switchboard:ready`, which every new connection gets (test/recovery-start.test.ts checks it).
+ */
 export function recordEvents(socket: Socket): { event: string; args: unknown[] }[] {
   const seen: { event: string; args: unknown[] }[] = [];
-  socket.onAny((event: string, ...args: unknown[]) => seen.push({ event, args }));
+  socket.onAny((event: string, ...args: unknown[]) => {
+    if (event !== 'switchboard:ready') seen.push({ event, args });
+  });
   return seen;
 }
 
