@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import { stripBearer } from '../auth/extract-token.js';
 import { GatewayError } from '../protocol/errors.js';
+import type { Publisher } from '../realtime/publisher.js';
 
 /**
  * An onRequest hook (it runs before the body is read) that admits a request carrying a configured API key as `Authorization: Bearer <key>` or
@@ -23,4 +24,10 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (authorization !== undefined && /^bearer\s+\S/i.test(authorization)) return stripBearer(authorization);
   return undefined;
+}
+
+/** What a compatibility surface that only publishes needs: the API keys it sits behind and the publisher. */
+export interface KeyedPublisherOptions {
+  readonly apiKeys: ApiKeyVerifier;
+  readonly publisher: Publisher;
 }

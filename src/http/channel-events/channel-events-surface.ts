@@ -1,19 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
 import { resolveTarget } from '../../protocol/publication.js';
-import type { Publisher } from '../../realtime/publisher.js';
-import { apiKeyGuard } from '../api-key-guard.js';
+import { apiKeyGuard, type KeyedPublisherOptions } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
 
 const ChannelEventBody = Type.Object({ channel: Name, event: Type.String(), data: Type.Optional(Type.Unknown()) });
 type ChannelEventBody = Static<typeof ChannelEventBody>;
 
-/** What the channel API needs: the API keys it is behind and the publisher. */
-export interface ChannelEventsOptions {
-  readonly apiKeys: ApiKeyVerifier;
-  readonly publisher: Publisher;
-}
+export type ChannelEventsOptions = KeyedPublisherOptions;
 
 /**
  * Seed 001's channel API, as it documents it: `POST /api/socket/events` with `X-Api-Key` and a JSON body

@@ -1,11 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
 import { GatewayError } from '../../protocol/errors.js';
 import { resolveTarget } from '../../protocol/publication.js';
 import { roleRoom } from '../../protocol/own-rooms.js';
-import type { Publisher } from '../../realtime/publisher.js';
-import { apiKeyGuard } from '../api-key-guard.js';
+import { apiKeyGuard, type KeyedPublisherOptions } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
 
 const EventParams = Type.Object({ eventName: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -19,11 +17,7 @@ const EventBody = Type.Object({
 });
 type EventBody = Static<typeof EventBody>;
 
-/** What the HTTP-to-socket bridge needs: the API keys it is behind and the publisher. */
-export interface EventGatewayOptions {
-  readonly apiKeys: ApiKeyVerifier;
-  readonly publisher: Publisher;
-}
+export type EventGatewayOptions = KeyedPublisherOptions;
 
 /**
  * Seed 002's HTTP-to-socket bridge: `POST {GATEWAY_BASE_PATH}/{eventName}` `{ payload, rooms?, sender? }`

@@ -1,12 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
 import type { Config } from '../../config/config.js';
 import { GatewayError } from '../../protocol/errors.js';
 import { resolveTarget } from '../../protocol/publication.js';
-import type { Publisher } from '../../realtime/publisher.js';
 import type { SessionControl } from '../../realtime/session-control.js';
-import { apiKeyGuard } from '../api-key-guard.js';
+import { apiKeyGuard, type KeyedPublisherOptions } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
 
 const EmitBody = Type.Object({ userId: Name, event: Type.String(), payload: Type.Optional(Type.Unknown()) });
@@ -16,9 +14,7 @@ const ForceLogoutBody = Type.Object({ userId: Name, sessionId: Name });
 type ForceLogoutBody = Static<typeof ForceLogoutBody>;
 
 /** What the internal routes need: the API keys, INTERNAL_EVENTS, the publisher and force-logout. */
-export interface InternalOptions extends Pick<Config, 'internalEvents'> {
-  readonly apiKeys: ApiKeyVerifier;
-  readonly publisher: Publisher;
+export interface InternalOptions extends Pick<Config, 'internalEvents'>, KeyedPublisherOptions {
   readonly sessionControl: Pick<SessionControl, 'forceLogout'>;
 }
 
