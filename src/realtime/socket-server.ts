@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { AdapterConstructor, Engine } from '../engine/engine.js';
-import { ClosableSessionAwareAdapter } from './closable-session-adapter.js';
+import { recoveringAdapterClass, type RecoveringAdapter } from './recovering-adapter.js';
 import { explainNamespaceRefusals } from './namespace-refusal.js';
 import { PendingHandshakes, watchSessions, type PendingHandshakeLimits } from './pending-handshakes.js';
 import { AddressCount } from './address-count.js';
@@ -67,8 +67,8 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   const handshakeRate = new HandshakeRate(deps.connectionLimits);
   const open = new AddressCount();
   const io: GatewayServer = new Server(httpServer, {
-    // Without an engine adapter: Socket.IO's own, with recovery one whose close() stops its timer.
-    ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: ClosableSessionAwareAdapter as unknown as AdapterConstructor } : {}),
+    // Without an engine adapter: Socket.IO's own, or with recovery ours (RecoveringAdapter: start offsets, close() stops its timer).
+    ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: recoveringAdapterClass(deps.recoveryWindowMs) as unknown as AdapterConstructor } : {}),
     serveClient: false,
     parser: socketParser,
     // The transaction events' client namespaces are removed when their last socket leaves.
@@ -172,10 +172,11 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
 
 /**
  * Sends a new socket {@link READY_EVENT} through the adapter (a broadcast to the socket's own room), so it
- * carries a recovery offset like any broadcast. A stock client only asks for recovery with the offset of the
- * last broadcast it received: without this first one, a socket dropped before its first message would come
- * back unrecovered and lose what was published while it was away. Costs one broadcast per new socket (one
- * stream entry with the Redis engine); recovered sockets already hold an offset and get none.
+ * carries a recovery offset. A stock client only asks for recovery with the offset of the last broadcast it
+ * received: without this first one, a socket dropped before its first message would come back unrecovered
+ * and lose what was published while it was away. The one-node adapter ({@link RecoveringAdapter}) gives it
+ * the offset of "now" and stores nothing; a cluster adapter stores it like any broadcast (one stream entry
+ * with the Redis engine). Recovered sockets already hold an offset and get none.
  */
 function announceRecoveryStart(socket: GatewaySocket): void {
   socket.nsp.to(socket.id).emit(READY_EVENT);
