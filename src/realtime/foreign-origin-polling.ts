@@ -27,8 +27,8 @@ interface EngineSession {
  *
  * `Access-Control-Allow-Origin` (no credentials) is echoed on the polling requests of that session only,
  * and only to the Origin that opened it. A foreign polling request of any other session is refused 403
- * with the catalog body (readable, the Origin echoed on the refusal only). Preflights get no allow-origin
- * for a foreign Origin: Socket.IO's CORS handling answers them before this middleware (a stock client
+ * with the catalog body (readable, the Origin echoed on the refusal only). Preflights are left alone: a
+ * foreign one gets no CORS headers from Socket.IO's `cors` and Engine.IO answers it 400 (a stock client
  * sends none: its requests are simple GETs and text/plain POSTs). WebSocket upgrades, requests without
  * Origin (native clients) and allowed or same-origin requests pass untouched.
  */
