@@ -104,8 +104,14 @@ describe('client rate limit', () => {
     const codes = replies.map((reply) => ((reply as { error?: { code: string } }).error?.code ?? 'ok'));
     expect(codes.slice(0, 10)).toEqual(Array(10).fill('ok'));
     expect(codes.slice(10)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+    // Transient: the ack carries the retry hint an HTTP 429 sends as Retry-After.
+    expect(replies[10]).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String), retryAfterS: 1 } });
     await sleep(400);
     expect(await socket.emitWithAck('room/members', 'user:gil')).toMatchObject({ room: 'user:gil' });
+    // A final refusal carries none.
+    const final = (await socket.emitWithAck('room/members', 5)) as { error: Record<string, unknown> };
+    expect(final.error).toMatchObject({ code: 'INVALID_BODY' });
+    expect(final.error).not.toHaveProperty('retryAfterS');
 
     const gone = disconnectReason(socket);
     for (let i = 0; i < 40; i += 1) socket.emit('room/members', 'user:gil');

@@ -36,4 +36,11 @@ describe('error catalog', () => {
     expect(new GatewayError('TOKEN_INVALID').retryAfterS).toBeUndefined();
     expect(new GatewayError('RATE_LIMITED', undefined, { retryAfterS: 42 }).retryAfterS).toBe(42);
   });
+
+  it('puts the retry hint into the body of a transient refusal only (HTTP bodies, socket acks, connect_error data)', () => {
+    expect(new GatewayError('ENGINE_UNAVAILABLE').toBody()).toEqual({ code: 'ENGINE_UNAVAILABLE', message: ERROR_CATALOG.ENGINE_UNAVAILABLE.message, retryAfterS: 1 });
+    expect(new GatewayError('RATE_LIMITED', 'wait', { retryAfterS: 42 }).toBody()).toEqual({ code: 'RATE_LIMITED', message: 'wait', retryAfterS: 42 });
+    expect(new GatewayError('TOKEN_INVALID').toBody()).toEqual({ code: 'TOKEN_INVALID', message: ERROR_CATALOG.TOKEN_INVALID.message });
+    for (const code of codes) expect('retryAfterS' in new GatewayError(code).toBody()).toBe(retryAfterOf(code) !== undefined);
+  });
 });

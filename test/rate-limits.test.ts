@@ -128,7 +128,7 @@ describe('HTTP rate limit', () => {
     const refused = await publish();
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(refused.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) as string } });
+    expect(refused.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) as string, retryAfterS: 1 } });
     // Another key has its own budget; probes are never limited.
     expect((await publish(second)).status).toBe(200);
     for (let i = 0; i < 10; i += 1) expect((await fetch(`${url}/healthz`)).status).toBe(200);

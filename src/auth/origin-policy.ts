@@ -66,11 +66,6 @@ export class OriginPolicy {
     const host = new URL(origin).hostname.toLowerCase();
     return this.domains.some((domain) => host === domain || host.endsWith(`.${domain}`));
   }
-
-  /** The list for CORS headers: `'*'` or the exact origins. */
-  corsOrigins(): '*' | string[] {
-    return this.allowed === undefined ? '*' : [...this.allowed];
-  }
 }
 
 /** The first of a header's values (`a, b` or repeated headers). */

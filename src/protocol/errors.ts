@@ -14,10 +14,10 @@ interface CatalogEntry {
  * The error catalog: every refusal Switchboard gives, with its stable code, HTTP status, default message
  * and retry hint (transient codes carry a default `retryAfterS`, final codes none).
  *
- * The same codes appear in HTTP answers (`{ "error": { "code", "message" } }`), in socket acks
- * (`{ "error": { "code", "message" } }`) and in `connect_error` data (`err.data.code`). Clients switch
- * on `code`; messages may be reworded. `test/error-catalog.test.ts` checks that docs/errors.md lists exactly
- * these codes, with their status and retry hint.
+ * The same body appears in HTTP answers (`{ "error": { "code", "message" } }`), in socket acks (the same)
+ * and in `connect_error` data (`err.data.code`), with `retryAfterS` on transient codes (see {@link ErrorBody}).
+ * Clients switch on `code`; messages may be reworded. `test/error-catalog.test.ts` checks that
+ * docs/errors.md lists exactly these codes, with their status and retry hint.
  */
 export const ERROR_CATALOG = {
   // --- handshake / client authentication ---
@@ -84,6 +84,12 @@ export type ErrorCode = keyof typeof ERROR_CATALOG;
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /**
+   * Seconds to wait before retrying, on transient refusals only (the `Retry-After` of HTTP answers): its
+   * presence tells a socket client — whose acks and `connect_error` data carry no headers — that the same
+   * request may pass later. Absent on final refusals.
+   */
+  retryAfterS?: number;
   /** Extra machine-readable facts, e.g. the failing field or the allowed events. */
   details?: Record<string, unknown>;
 }
@@ -109,10 +115,14 @@ export class GatewayError extends Error {
     this.retryAfterS = options.retryAfterS ?? retryAfterOf(code);
   }
 
+  /** The wire shape: `retryAfterS` only on a transient refusal, `details` only when there are some. */
   toBody(): ErrorBody {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.retryAfterS === undefined ? {} : { retryAfterS: this.retryAfterS }),
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
   }
 }
 

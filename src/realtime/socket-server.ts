@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { AdapterConstructor, Engine } from '../engine/engine.js';
@@ -9,9 +9,9 @@ import { AddressCount } from './address-count.js';
 import { HandshakeRate, type HandshakeRateLimits } from './handshake-rate.js';
 import type { ClientAddressOf } from '../runtime/client-address.js';
 import type { UserConnections } from './user-connections.js';
-import type { OriginPolicy } from '../auth/origin-policy.js';
+import { targetOf, type OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
-import { refuseForeignPolling } from './polling-origin-refusal.js';
+import { serveForeignOriginPolling } from './foreign-origin-polling.js';
 import { socketParser } from './socket-parser.js';
 import type { RoomPresence } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
@@ -84,7 +84,10 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     ...(deps.recoveryWindowMs > 0
       ? { connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs, skipMiddlewares: true } }
       : {}),
-    cors: { origin: deps.originPolicy.corsOrigins(), credentials: false },
+    // The policy of the HTTP API: a listed origin (and ALLOW_REQUEST_DOMAINS) gets its Origin echoed, a
+    // foreign one no CORS headers (see serveForeignOriginPolling for what its polling session reads).
+    // Engine.IO hands the `cors` package its IncomingMessage, typed as the package's narrower request.
+    cors: (request, callback) => callback(null, { origin: deps.originPolicy.allows(request.headers.origin, targetOf(request as IncomingMessage)), credentials: false }),
     // A draining node refuses at the Engine.IO level, which stock clients treat as a transport error and
     // retry (with backoff, to another node behind the load balancer); a middleware refusal would stop them.
     // So is a handshake past the caps on sessions without an accepted socket, or past its address's
@@ -98,7 +101,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
       else callback(null, true);
     },
   });
-  io.engine.use(refuseForeignPolling(deps.originPolicy));
+  serveForeignOriginPolling(io, deps.originPolicy);
   pending.watch(io);
   if (deps.connectionLimits.perAddress > 0) watchSessions(io, open);
   explainNamespaceRefusals(io);
