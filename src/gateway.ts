@@ -173,7 +173,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     bufferCap?.stop();
     await app.close();
     await authService?.close();
-    roomPresence.close();
+    await roomPresence.close();
     await webhookSender.close();
     await shared.close();
     await accounts?.store.close();

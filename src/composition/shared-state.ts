@@ -61,7 +61,7 @@ export function openSharedState(config: Config, nodeId: string, log: Logger, giv
   const engine = given ?? new RedisEngine(connection, config.redis, config.recoveryWindowMs, {
     sessions: new RedisActiveSessions(connection, prefix),
     presence: new RedisPresence(connection, prefix, nodeId, heartbeatMs, log),
-    membership: new RedisMembership(connection, prefix, nodeId, heartbeatMs),
+    membership: new RedisMembership(connection, prefix, nodeId, { heartbeatMs, recoveryWindowMs: config.recoveryWindowMs }, log),
     history: config.historySize > 0 ? new RedisHistory(connection, prefix, config.historySize, config.historyTtlMs) : undefined,
   }, log);
   return {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MembershipStore } from '../stores/membership.js';
+import type { Departure, MembershipStore } from '../stores/membership.js';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import type { GatewaySocket, GatewayServer } from '../protocol/socket-types.js';
 import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
@@ -14,7 +14,9 @@ const RECOVERABLE_REASONS: ReadonlySet<string> = new Set([
  * other members get `room/user-connected` `{ room, userId }` when a user's first socket joins and
  * `room/user-disconnected` when their last socket leaves (leaving, or disconnecting for good: a dropped
  * connection counts once the recovery window passed, so a recovered blip announces nothing). Backends get
- * `member.added`, `member.removed`, `room.occupied`, `room.vacated` when WEBHOOK_URL is set.
+ * `member.added`, `member.removed`, `room.occupied`, `room.vacated` when WEBHOOK_URL is set. The members a
+ * crashed node left behind are announced the same way, by the one node that counts them out (the store's
+ * `watchDepartures`), once they had the recovery window to come back elsewhere.
  *
  * Each socket's *counted* rooms are tracked (a WeakMap, only for sockets that joined rooms): a room is
  * counted once the membership store took it, and exactly the counted rooms are counted out on
@@ -25,6 +27,7 @@ export class RoomPresence {
   private readonly pendingLeaves = new Set<NodeJS.Timeout>();
   /** Shared by every socket (Socket.IO calls it with `this` bound to the socket): no closure per connection. */
   private readonly onDisconnecting: (this: GatewaySocket, reason: string) => void;
+  private readonly stopWatchingDepartures: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly io: GatewayServer,
@@ -53,6 +56,7 @@ export class RoomPresence {
       }, presence.recoveryWindowMs).unref();
       presence.pendingLeaves.add(timer);
     };
+    this.stopWatchingDepartures = membership.watchDepartures?.((departure) => this.announceDeparture(departure));
   }
 
   /** Follows a socket's departure; a recovered socket's restored rooms are counted in again. */
@@ -83,10 +87,14 @@ export class RoomPresence {
     if (this.counted.get(socket)?.delete(room) === true) await this.countOut(socket.data.userId, socket.id, room);
   }
 
-  /** Drops the leaves still waiting for the recovery window (the node is stopping; its counts go with it). */
-  close(): void {
+  /**
+   * Drops the leaves still waiting for the recovery window (the node is stopping; its counts go with it) and
+   * stops counting out dead nodes, once a round in progress was announced. Call it before the webhook sender closes.
+   */
+  async close(): Promise<void> {
     for (const timer of this.pendingLeaves) clearTimeout(timer);
     this.pendingLeaves.clear();
+    await this.stopWatchingDepartures?.();
   }
 
   private async countIn(socket: GatewaySocket, room: string): Promise<void> {
@@ -110,13 +118,19 @@ export class RoomPresence {
   private async countOut(userId: string, socketId: string, room: string): Promise<void> {
     try {
       const change = await this.membership.left(room, userId);
-      if (change.userChanged) {
-        this.io.to(room).except(socketId).emit('room/user-disconnected', { room, userId });
-        this.webhooks?.notify('member.removed', { room, userId });
-      }
-      if (change.roomChanged) this.webhooks?.notify('room.vacated', { room });
+      this.announceDeparture({ room, userIds: change.userChanged ? [userId] : [], vacated: change.roomChanged }, socketId);
     } catch (error) {
       this.logger.warn({ err: error, room }, 'presence leave not counted');
     }
+  }
+
+  /** `room/user-disconnected` to the room's sockets on every node (but the leaving one), and the webhooks. */
+  private announceDeparture({ room, userIds, vacated }: Departure, leavingSocketId?: string): void {
+    const others = leavingSocketId === undefined ? this.io.to(room) : this.io.to(room).except(leavingSocketId);
+    for (const userId of userIds) {
+      others.emit('room/user-disconnected', { room, userId });
+      this.webhooks?.notify('member.removed', { room, userId });
+    }
+    if (vacated) this.webhooks?.notify('room.vacated', { room });
   }
 }

@@ -4,7 +4,7 @@ import type { RoomMember } from './presence.js';
 /**
  * One node's access to a membership store that several nodes share in one process (an in-process
  * cluster). It remembers what this node counted in, so that a stopping node can {@link withdraw} its
- * counts — as the Redis store forgets a node that stopped beating — without announcing its users'
+ * counts — as the Redis store forgets a node at its graceful stop — without announcing its users'
  * departures. A leave this node never counted in changes nothing.
  */
 export class NodeMembership implements MembershipStore {

@@ -21,8 +21,9 @@ interface PresenceEntry extends ConnectionInfo {
  * Cluster-wide presence in Redis. Each node keeps a hash of its own sockets
  * (`{prefix}presence:node:{nodeId}`: socket id → user, session, connected-at, rooms) and beats in a
  * sorted set (`{prefix}presence:nodes`, score = last beat). Readers only trust nodes that beat within
- * 2× the heartbeat, so a node killed with SIGKILL drops out of every answer within that time, and any
- * node deletes the leftovers of such a node. Writes follow the adapter's `join-room`/`leave-room`
+ * 2× the heartbeat, so a node killed with SIGKILL drops out of every answer within that time; its hash
+ * expires after 3× the heartbeat, and its entry in `presence:nodes` stays until a surviving node counts out
+ * its room members (RedisMembership). Writes follow the adapter's `join-room`/`leave-room`
  * events and are batched; after Redis comes back (possibly empty) the node writes all its sockets again.
  *
  * Queries read every live socket entry: fine for the admin API, not meant for per-message use. While Redis
@@ -150,16 +151,11 @@ export class RedisPresence implements PresenceReader {
     }
   }
 
-  /** Marks this node alive, keeps its hash from expiring, and removes nodes that stopped beating. */
+  /** Marks this node alive and keeps its hash from expiring. */
   private async beat(): Promise<void> {
     if (!this.connection.isReady()) return;
-    const now = Date.now();
     try {
-      const { client } = this.connection;
-      const dead = await client.zrangebyscore(this.nodesKey, '-inf', `(${now - 2 * this.heartbeatMs}`);
-      const pipeline = client.pipeline().zadd(this.nodesKey, now, this.nodeId).pexpire(this.nodeKey(this.nodeId), 3 * this.heartbeatMs);
-      for (const node of dead) FORGET_NODE.queue(pipeline.zrem(this.nodesKey, node).del(this.nodeKey(node)), [], [this.prefix, node]);
-      await pipeline.exec();
+      await this.connection.client.pipeline().zadd(this.nodesKey, Date.now(), this.nodeId).pexpire(this.nodeKey(this.nodeId), 3 * this.heartbeatMs).exec();
     } catch (error) {
       this.logger.warn({ err: error }, 'presence heartbeat failed');
     }
