@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MembershipStore } from '../stores/membership.js';
-import { GatewayError } from '../protocol/errors.js';
 import type { GatewayServer } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
 import { resolveTarget } from '../protocol/publication.js';
 import { readDirectMessage, readRoom } from '../protocol/socket-schemas.js';
 import type { Publisher } from './publisher.js';
 import { acknowledgedListener, type SocketEventHandler, type SocketListener } from './acknowledged-listener.js';
+import { assertInRoom } from './assert-in-room.js';
 
 export interface ChatEventDeps {
   /** Tells whether the recipient has a socket, on any node. */
@@ -37,7 +37,7 @@ export function createChatEventListeners(deps: ChatEventDeps): Record<string, So
     },
     'room/members': async (socket, payload) => {
       const room = readRoom(payload);
-      if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
+      assertInRoom(socket, room);
       return { room, members: await deps.membership.members(room) };
     },
   };
