@@ -101,6 +101,7 @@ function toConfig(parsed: Env) {
     maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
     clientEventsPerSecond: env.CLIENT_EVENTS_PER_SECOND,
     clientEvents: env.CLIENT_EVENTS,
+    directMessageScope: env.DIRECT_MESSAGE_SCOPE,
     joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
     gatewayBasePath: env.GATEWAY_BASE_PATH,
     dataDir: env.DATA_DIR,

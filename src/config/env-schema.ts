@@ -154,6 +154,7 @@ export const envSchema = z.object({
   JWT_ROOMS_CLAIM: text.prefault('rooms').describe('claim listing the rooms (names or `*` patterns) a token\'s socket may join'),
   JOIN_TOKEN_TTL_S: integer(1, 30 * 86_400).prefault('60').describe('lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise'),
   CLIENT_EVENTS_PER_SECOND: integer(1, 100_000).prefault('20').describe('events a socket may send per second (bursts of twice that)'),
+  DIRECT_MESSAGE_SCOPE: z.enum(['any', 'shared-room']).prefault('any').describe('whom `single-chat/send-message` may reach: `any` socket or user, or only those in a room the sender joined (`shared-room`)'),
   CLIENT_EVENTS: commaList.default([]).meta({ description: 'event names (`*` patterns) clients may send to the rooms they are in', unset: 'none' }),
   WEBHOOK_URL: httpUrl.optional().describe('where backend webhooks (member.added, room.occupied, …) are POSTed; unset = off'),
   WEBHOOK_SECRET: text.optional().describe('HMAC key that signs every webhook; required with WEBHOOK_URL in production'),

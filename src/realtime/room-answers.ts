@@ -34,6 +34,11 @@ export function leftRoom(room: string) {
   return { ok: true, status: true, message: `User left room: ${room}`, room } as const;
 }
 
+/** `room/send-message`: `{ ok, status, message: "message received", room, id }` (`id`: the message's id). */
+export function roomMessageReceived(room: string, id: string) {
+  return { ok: true, status: true, message: 'message received', room, id } as const;
+}
+
 /** A refused `room/join-room`: "Error joining room <room>", as the seed's catch branch said. */
 export const joinRoomRefusal: SeedRefusalFields = (_socket, payload) => {
   const room = roomNamed(payload);
@@ -51,6 +56,13 @@ export const leaveRoomRefusal: SeedRefusalFields = (socket, payload, refusal) =>
   const room = roomNamed(payload);
   if (room === undefined) return { message: 'Error leaving the room' };
   return { message: isNotInRoom(socket, room, refusal) ? notInRoomWording(room) : 'Error leaving the room', room };
+};
+
+/** A refused `room/send-message` (the seed never refused one): "User is not in room: <room>" when that is why, else the catalog's message. */
+export const sendMessageRefusal: SeedRefusalFields = (socket, payload, refusal) => {
+  const room = roomNamed(payload);
+  if (room === undefined) return { message: refusal.message };
+  return { message: isNotInRoom(socket, room, refusal) ? notInRoomWording(room) : refusal.message, room };
 };
 
 /** The seed's wording for a room the socket is not in. */
