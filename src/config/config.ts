@@ -104,6 +104,7 @@ function toConfig(parsed: Env) {
     directMessageScope: env.DIRECT_MESSAGE_SCOPE,
     joinTokenTtlS: env.JOIN_TOKEN_TTL_S,
     gatewayBasePath: env.GATEWAY_BASE_PATH,
+    gatewayEmit: env.GATEWAY_EMIT,
     dataDir: env.DATA_DIR,
     transactionEvents: env.TRANSACTION_EVENTS,
     transactionsApi: env.TRANSACTIONS_API,

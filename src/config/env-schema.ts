@@ -167,6 +167,7 @@ export const envSchema = z.object({
   CHANNEL_EVENTS_API: boolean.prefault('true').describe('seed 001: mount the `/api/socket` routes'),
   EVENT_GATEWAY_API: boolean.prefault('true').describe('seed 002: mount `POST /{eventName}` under GATEWAY_BASE_PATH'),
   JWT_CLIENT_ID_CLAIM: text.prefault('clientId').describe('seed 000: claim naming the client whose namespaces a token may connect to'),
+  GATEWAY_EMIT: z.enum(['payload', 'body']).prefault('payload').describe('seed 002: what the event gateway emits, the request\'s `payload` or its whole `body`'),
   GATEWAY_BASE_PATH: z.string().regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, { message: 'must be / or a path like /events' }).prefault('/events')
     .describe('where seed 002\'s `POST /{eventName}` route is mounted (`/` = the root)'),
 
