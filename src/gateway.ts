@@ -130,7 +130,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     transactions: config.transactionsApi
       ? { apiKeys, adminTokens: strategy, registry: shared.clients, transactionEvents: config.transactionEvents, publisher, disconnect: namespaceDisconnector(io) }
       : undefined,
-    eventGateway: config.eventGatewayApi ? { apiKeys, publisher } : undefined,
+    eventGateway: config.eventGatewayApi ? { apiKeys, publisher, emit: config.gatewayEmit } : undefined,
     gatewayBasePath: config.gatewayBasePath,
   });
   const authService = accounts === undefined ? undefined : await startAuthService({

@@ -9,6 +9,10 @@ import { generateJoinToken } from './support/join-token.js';
 /** Production: no public rooms unless PUBLIC_ROOMS says so. */
 const PRODUCTION_ROOMS = { NODE_ENV: 'production' };
 
+/** The acks of room/join-room and room/leave-room: seed 004's fields beside Switchboard's `ok` (test/seed-004-client.test.ts has the rest). */
+const joinedAck = (room: string, socketId: string) => ({ ok: true, status: true, message: `Joined room: ${room}`, room, user: socketId });
+const leftAck = (room: string) => ({ ok: true, status: true, message: `User left room: ${room}`, room });
+
 describe('seed 001: join tokens', () => {
   it('accepts a token made by the seed\'s own generateJoinToken and joins the channel', async () => {
     const { url } = await startGateway(PRODUCTION_ROOMS);
@@ -87,11 +91,11 @@ describe('seed 004: room events and the join policy', () => {
     const { url } = await startGateway({ PUBLIC_ROOMS: 'lobby:*' });
     const socket = await connectAs(url, 'eve', 's1');
     const joined = nextEvent(socket, 'room/joined-room');
-    expect(await socket.emitWithAck('room/join-room', 'lobby:1')).toEqual({ ok: true, room: 'lobby:1' });
+    expect(await socket.emitWithAck('room/join-room', 'lobby:1')).toEqual(joinedAck('lobby:1', socket.id!));
     expect((await joined)[0]).toEqual({ room: 'lobby:1' });
-    expect(await socket.emitWithAck('room/join-room', { room: 'lobby:2' })).toEqual({ ok: true, room: 'lobby:2' });
+    expect(await socket.emitWithAck('room/join-room', { room: 'lobby:2' })).toEqual(joinedAck('lobby:2', socket.id!));
     const left = nextEvent(socket, 'room/left-room');
-    expect(await socket.emitWithAck('room/leave-room', { room: 'lobby:1' })).toEqual({ ok: true, room: 'lobby:1' });
+    expect(await socket.emitWithAck('room/leave-room', { room: 'lobby:1' })).toEqual(leftAck('lobby:1'));
     expect((await left)[0]).toEqual({ room: 'lobby:1' });
     expect(await socket.emitWithAck('room/leave-room', 'user:eve')).toMatchObject({ error: { code: 'ROOM_FORBIDDEN' } });
   });
@@ -100,7 +104,7 @@ describe('seed 004: room events and the join policy', () => {
     const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
     const socket = await connectAs(url, 'fay', 's1');
     const joined = nextEvent(socket, 'joined-room');
-    expect(await socket.emitWithAck('join-room', 'news')).toEqual({ ok: true, room: 'news' });
+    expect(await socket.emitWithAck('join-room', 'news')).toEqual(joinedAck('news', socket.id!));
     expect((await joined)[0]).toEqual({ room: 'news' });
     const left = nextEvent(socket, 'left-room');
     await socket.emitWithAck('leave-room', 'news');
@@ -111,7 +115,8 @@ describe('seed 004: room events and the join policy', () => {
     const { url } = await startGateway(PRODUCTION_ROOMS);
     const socket = await connectClient(url, await signToken({ user_id: 'gus', rooms: ['chat:*', 'board'] }));
     const reply = await socket.emitWithAck('room/join-rooms', ['chat:lobby', 'board', 'admin', 'user:someone', 'session:x']);
-    expect(reply).toEqual({
+    expect(reply).toMatchObject({
+      status: false,
       results: [
         { room: 'chat:lobby', ok: true },
         { room: 'board', ok: true },
@@ -134,11 +139,11 @@ describe('seed 004: room events and the join policy', () => {
     const http = await api<ErrorResponse>(url, '/v1/join-tokens', { body: { channel: '' } });
     expect(http).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', message: 'channel must NOT have fewer than 1 characters', details: { field: 'channel' } } } });
     const tooShort = { error: { code: 'INVALID_BODY', message: 'room must NOT have fewer than 1 characters', details: { field: 'room' } } };
-    expect(await socket.emitWithAck('room/join-room', { room: '' })).toEqual(tooShort);
-    expect(await socket.emitWithAck('room/join-room', '')).toEqual(tooShort);
-    expect(await socket.emitWithAck('room/leave-room', 42)).toEqual({ error: { code: 'INVALID_BODY', message: 'room must be string', details: { field: 'room' } } });
-    expect(await socket.emitWithAck('room/join-rooms', ['a', 5])).toEqual({ error: { code: 'INVALID_BODY', message: 'rooms[1] must be string', details: { field: 'rooms[1]' } } });
-    expect(await socket.emitWithAck('room/join-rooms', { rooms: [] })).toEqual({ error: { code: 'INVALID_BODY', message: 'rooms must NOT have fewer than 1 items', details: { field: 'rooms' } } });
+    expect(await socket.emitWithAck('room/join-room', { room: '' })).toMatchObject(tooShort);
+    expect(await socket.emitWithAck('room/join-room', '')).toMatchObject(tooShort);
+    expect(await socket.emitWithAck('room/leave-room', 42)).toMatchObject({ error: { code: 'INVALID_BODY', message: 'room must be string', details: { field: 'room' } } });
+    expect(await socket.emitWithAck('room/join-rooms', ['a', 5])).toMatchObject({ error: { code: 'INVALID_BODY', message: 'rooms[1] must be string', details: { field: 'rooms[1]' } } });
+    expect(await socket.emitWithAck('room/join-rooms', { rooms: [] })).toMatchObject({ error: { code: 'INVALID_BODY', message: 'rooms must NOT have fewer than 1 items', details: { field: 'rooms' } } });
     expect(Object.keys(http.body.error).sort()).toEqual(Object.keys(tooShort.error).sort());
     expect(socket.connected).toBe(true);
   });
@@ -147,15 +152,15 @@ describe('seed 004: room events and the join policy', () => {
     const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
     const socket = await connectAs(url, 'ola', 's1');
     const refusal = (field: string, code = 'INVALID_BODY') => ({ error: { code, message: `${field} must not contain control characters`, details: { field } } });
-    expect(await socket.emitWithAck('room/join-room', 'lobby\u0000admin')).toEqual(refusal('room'));
-    expect(await socket.emitWithAck('room/join-room', { room: 'line\nbreak' })).toEqual(refusal('room'));
-    expect(await socket.emitWithAck('room/join-rooms', ['fine', 'del\u007f'])).toEqual(refusal('rooms[1]'));
-    expect(await socket.emitWithAck('room/leave-room', 'esc\u001b[31m')).toEqual(refusal('room'));
+    expect(await socket.emitWithAck('room/join-room', 'lobby\u0000admin')).toMatchObject(refusal('room'));
+    expect(await socket.emitWithAck('room/join-room', { room: 'line\nbreak' })).toMatchObject(refusal('room'));
+    expect(await socket.emitWithAck('room/join-rooms', ['fine', 'del\u007f'])).toMatchObject(refusal('rooms[1]'));
+    expect(await socket.emitWithAck('room/leave-room', 'esc\u001b[31m')).toMatchObject(refusal('room'));
     expect(await api(url, '/v1/publish', { body: { event: 'note', rooms: ['ok', 'nul\u0000'] } })).toMatchObject({ status: 400, body: refusal('rooms[1]') });
     expect(await api(url, '/v1/join-tokens', { body: { channel: 'tab\there' } })).toMatchObject({ status: 400, body: refusal('channel') });
     expect(await api(url, '/v1/rooms/nul%00room/presence')).toMatchObject({ status: 400, body: refusal('room', 'INVALID_QUERY') });
 
-    expect(await socket.emitWithAck('room/join-room', 'café ☕ 部屋 \u00a0')).toEqual({ ok: true, room: 'café ☕ 部屋 \u00a0' });
+    expect(await socket.emitWithAck('room/join-room', 'café ☕ 部屋 \u00a0')).toEqual(joinedAck('café ☕ 部屋 \u00a0', socket.id!));
     expect(socket.connected).toBe(true);
   });
 
@@ -164,7 +169,7 @@ describe('seed 004: room events and the join policy', () => {
     const socket = await connectAs(url, 'ivy', 's1');
     const { results } = (await socket.emitWithAck('room/join-rooms', { rooms: ['a', 'b', 'c'] })) as { results: unknown[] };
     expect(results[2]).toMatchObject({ room: 'c', error: { code: 'ROOM_LIMIT_REACHED' } });
-    expect(await socket.emitWithAck('room/join-room', 'a')).toEqual({ ok: true, room: 'a' });
+    expect(await socket.emitWithAck('room/join-room', 'a')).toEqual(joinedAck('a', socket.id!));
   });
 
   it('delivers publishes to a joined room and not after leaving it', async () => {

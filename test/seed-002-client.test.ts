@@ -36,7 +36,7 @@ describe("seed 002's EventDataClientInstance", () => {
     const seen = recordEvents(client);
     const toAdmins = nextEvent(client, 'collection:update');
     for (const role of ['admin', 'ops']) {
-      const response = await api(url, '/events/collection:update', { body: { payload: { role }, rooms: [role] } });
+      const response = await api(url, '/events/collection:update', { body: { payload: { role }, rooms: [role], sender: { roles: ['system'] } } });
       expect(response.status).toBe(200);
     }
     expect((await toAdmins)[0]).toEqual({ role: 'admin' });

@@ -37,6 +37,8 @@ export function gatewaySocketEvents(config: Config, parts: {
       tokenWebhooksNeedAllowList: config.nodeEnv === 'production' && config.webhooks.allowedHosts.length === 0,
       logger,
     }),
-    ...createChatEventListeners({ io, publisher: parts.publisher, membership: engine.membership, logger }),
+    ...createChatEventListeners({
+      io, publisher: parts.publisher, membership: engine.membership, directMessageScope: config.directMessageScope, logger,
+    }),
   };
 }

@@ -154,6 +154,7 @@ export const envSchema = z.object({
   JWT_ROOMS_CLAIM: text.prefault('rooms').describe('claim listing the rooms (names or `*` patterns) a token\'s socket may join'),
   JOIN_TOKEN_TTL_S: integer(1, 30 * 86_400).prefault('60').describe('lifetime of join tokens minted by `POST /v1/join-tokens` unless the request says otherwise'),
   CLIENT_EVENTS_PER_SECOND: integer(1, 100_000).prefault('20').describe('events a socket may send per second (bursts of twice that)'),
+  DIRECT_MESSAGE_SCOPE: z.enum(['any', 'shared-room']).prefault('any').describe('whom `single-chat/send-message` may reach: `any` socket or user, or only those in a room the sender joined (`shared-room`)'),
   CLIENT_EVENTS: commaList.default([]).meta({ description: 'event names (`*` patterns) clients may send to the rooms they are in', unset: 'none' }),
   WEBHOOK_URL: httpUrl.optional().describe('where backend webhooks (member.added, room.occupied, …) are POSTed; unset = off'),
   WEBHOOK_SECRET: text.optional().describe('HMAC key that signs every webhook; required with WEBHOOK_URL in production'),
@@ -166,6 +167,7 @@ export const envSchema = z.object({
   CHANNEL_EVENTS_API: boolean.prefault('true').describe('seed 001: mount the `/api/socket` routes'),
   EVENT_GATEWAY_API: boolean.prefault('true').describe('seed 002: mount `POST /{eventName}` under GATEWAY_BASE_PATH'),
   JWT_CLIENT_ID_CLAIM: text.prefault('clientId').describe('seed 000: claim naming the client whose namespaces a token may connect to'),
+  GATEWAY_EMIT: z.enum(['payload', 'body']).prefault('payload').describe('seed 002: what the event gateway emits, the request\'s `payload` or its whole `body`'),
   GATEWAY_BASE_PATH: z.string().regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, { message: 'must be / or a path like /events' }).prefault('/events')
     .describe('where seed 002\'s `POST /{eventName}` route is mounted (`/` = the root)'),
 

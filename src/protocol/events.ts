@@ -18,5 +18,5 @@ export const READY_EVENT = 'switchboard:ready';
 export const GATEWAY_EVENTS: readonly string[] = [
   'auth:logout', 'auth:expired', 'auth:refreshed', 'auth:error', 'join:error', 'leave:error',
   'room/joined-room', 'room/left-room', 'joined-room', 'left-room', 'room/user-connected', 'room/user-disconnected',
-  'single-chat/receive-message', READY_EVENT,
+  'room/receive-message', 'single-chat/receive-message', READY_EVENT,
 ];

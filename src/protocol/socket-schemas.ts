@@ -56,6 +56,18 @@ export const DirectMessage = Type.Object({ to: Name, message: Type.Unknown() });
 export type DirectMessage = Static<typeof DirectMessage>;
 
 /**
+ * `single-chat/send-message` as seed 004's code sends it: `message` for the one socket `target_socket_id`
+ * (a Socket.IO socket id, on any node). A payload with `target_socket_id` is read as this, else as a
+ * {@link DirectMessage}.
+ */
+export const SocketDirectMessage = Type.Object({ target_socket_id: Name, message: Type.Unknown() });
+export type SocketDirectMessage = Static<typeof SocketDirectMessage>;
+
+/** `room/send-message` (seed 004): `message` (any JSON but `undefined`) for the other sockets of `room`, a room the socket is in. */
+export const RoomMessage = Type.Object({ room: JoinedRoom, message: Type.Unknown() });
+export type RoomMessage = Static<typeof RoomMessage>;
+
+/**
  * An event matching CLIENT_EVENTS: `data` for the other sockets of a room the socket is in, the room named
  * `room` or (seed 001's word) `channel`; `room` wins when it is a string.
  */
@@ -71,6 +83,8 @@ const grantInRequest = compileValidator(GrantInRequest, 'payload');
 const refreshRequest = compileValidator(RefreshRequest, 'payload');
 const historyRequest = compileValidator(HistoryRequest, 'payload');
 const directMessage = compileValidator(DirectMessage, 'payload');
+const socketDirectMessage = compileValidator(SocketDirectMessage, 'payload');
+const roomMessage = compileValidator(RoomMessage, 'payload');
 const clientRoomEvent = compileValidator(ClientRoomEvent, 'payload');
 
 /** The room a {@link RoomRequest} names; a refusal of a name sent alone calls it `room`. */
@@ -100,9 +114,14 @@ export function readHistoryRequest(payload: unknown): HistoryRequest {
   return historyRequest.check(payload);
 }
 
-/** A checked {@link DirectMessage}. */
-export function readDirectMessage(payload: unknown): DirectMessage {
-  return directMessage.check(payload);
+/** A checked {@link SocketDirectMessage} when the payload has `target_socket_id`, else a checked {@link DirectMessage}. */
+export function readDirectMessage(payload: unknown): DirectMessage | SocketDirectMessage {
+  return isObject(payload) && Object.hasOwn(payload as object, 'target_socket_id') ? socketDirectMessage.check(payload) : directMessage.check(payload);
+}
+
+/** A checked {@link RoomMessage}. */
+export function readRoomMessage(payload: unknown): RoomMessage {
+  return roomMessage.check(payload);
 }
 
 /** A checked {@link ClientRoomEvent}, as the room it names and its data. */

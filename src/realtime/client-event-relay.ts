@@ -6,6 +6,7 @@ import type { BackendWebhooks } from '../webhooks/backend-webhooks.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
 import { assertPublishable } from '../protocol/publication.js';
 import { readClientRoomEvent } from '../protocol/socket-schemas.js';
+import { assertInRoom } from './assert-in-room.js';
 
 export interface ClientRoomEventDeps {
   readonly io: GatewayServer;
@@ -42,7 +43,7 @@ export function createClientEventRelay(deps: ClientRoomEventDeps): ClientEventRe
 
 function relayClientEvent(socket: GatewaySocket, event: string, payload: unknown, deps: ClientRoomEventDeps): { ok: true } {
   const { room, data } = readClientRoomEvent(payload);
-  if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
+  assertInRoom(socket, room);
   if (GATEWAY_EVENTS.includes(event)) throw new GatewayError('EVENT_NOT_ALLOWED', `"${event}" is sent by the gateway only`);
   assertPublishable(event, data);
   if (Buffer.byteLength(JSON.stringify(data) ?? '') > MAX_CLIENT_EVENT_BYTES) {

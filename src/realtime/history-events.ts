@@ -4,6 +4,7 @@ import { readHistoryRequest } from '../protocol/socket-schemas.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
 import type { HistoryPage, HistoryStore } from '../stores/history.js';
 import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
+import { assertInRoom } from './assert-in-room.js';
 
 export interface HistoryEventDeps {
   /** Room history, `undefined` when off (HISTORY_SIZE=0). */
@@ -22,6 +23,6 @@ export function createHistoryEventListeners(deps: HistoryEventDeps): Record<stri
 async function readHistory(socket: GatewaySocket, payload: unknown, history: HistoryStore | undefined): Promise<HistoryPage> {
   if (history === undefined) throw new GatewayError('NOT_FOUND', 'Room history is off (HISTORY_SIZE=0)');
   const { room, since, epoch } = readHistoryRequest(payload);
-  if (!socket.rooms.has(room)) throw new GatewayError('ROOM_FORBIDDEN', `This socket is not in "${room}"`);
+  assertInRoom(socket, room);
   return history.read(room, since, epoch);
 }

@@ -1,8 +1,12 @@
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
+import { assertInRoom } from './assert-in-room.js';
 import { readGrantIn, readRoom, readRooms } from '../protocol/socket-schemas.js';
 import { roleRoom } from '../protocol/own-rooms.js';
+import {
+  joinedRoom, joinedRooms, joinRoomRefusal, joinRoomsRefusal, leaveRoomRefusal, leftRoom, type RoomJoinResult,
+} from './room-answers.js';
 import { verifyJoinToken } from '../rooms/join-token.js';
 import type { JoinVia, RoomPolicy } from '../rooms/room-policy.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
@@ -29,7 +33,8 @@ export interface RoomEventDeps {
  * and their un-prefixed aliases), seed 001 (`join` with a signed join token, `leave`) and seed 002
  * (`grantIn`, acked with the strings `'true'`/`'false'` as its server did). Every join goes
  * through the {@link RoomPolicy}; a refusal is an acknowledged error, never a disconnect. The joiner gets
- * `room/joined-room` / `room/left-room` `{ room }` (un-prefixed when it used an alias).
+ * `room/joined-room` / `room/left-room` `{ room }` (un-prefixed when it used an alias). Seed 004's events
+ * are acked in its room service's shape and wording beside Switchboard's fields (`room-answers.ts`).
  */
 export function createRoomEventListeners(deps: RoomEventDeps): Record<string, SocketListener> {
   const listeners: Record<string, SocketListener> = {};
@@ -38,28 +43,29 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
       const room = readRoom(payload);
       await join(socket, room, 'name', deps);
       socket.emit(`${prefix}joined-room`, { room });
-      return { ok: true, room };
-    });
+      return joinedRoom(socket, room);
+    }, { seedRefusal: joinRoomRefusal });
     listeners[`${prefix}join-rooms`] = acknowledgedListener(deps.logger, async (socket, payload) => {
-      const results = [];
-      for (const room of readRooms(payload)) {
+      const rooms = readRooms(payload);
+      const results: RoomJoinResult[] = [];
+      for (const room of rooms) {
         try {
           await join(socket, room, 'name', deps);
           socket.emit(`${prefix}joined-room`, { room });
-          results.push({ room, ok: true as const });
+          results.push({ room, ok: true });
         } catch (error) {
           if (!isGatewayError(error)) throw error;
           results.push({ room, error: error.toBody() });
         }
       }
-      return { results };
-    });
+      return joinedRooms(socket, rooms, results);
+    }, { seedRefusal: joinRoomsRefusal });
     listeners[`${prefix}leave-room`] = acknowledgedListener(deps.logger, async (socket, payload) => {
       const room = readRoom(payload);
-      await leave(socket, room, deps);
+      await leave(socket, room, deps, { mustBeIn: true });
       socket.emit(`${prefix}left-room`, { room });
-      return { ok: true, room };
-    });
+      return leftRoom(room);
+    }, { seedRefusal: leaveRoomRefusal });
   }
   listeners.join = acknowledgedListener(deps.logger, async (socket, token) => {
     const grant = verifyJoinToken(token, deps.joinTokenKeys);
@@ -118,8 +124,10 @@ async function join(socket: GatewaySocket, room: string, via: JoinVia, deps: Roo
   await deps.roomPresence.join(socket, room);
 }
 
-async function leave(socket: GatewaySocket, room: string, deps: RoomEventDeps): Promise<void> {
+/** Leaves `room` if the policy lets the socket (never its own rooms); a room it is not in is left as it is, or refused with `mustBeIn` (seed 004). */
+async function leave(socket: GatewaySocket, room: string, deps: RoomEventDeps, { mustBeIn = false } = {}): Promise<void> {
   deps.policy.assertMayLeave(socket, room);
+  if (mustBeIn) assertInRoom(socket, room);
   await deps.roomPresence.leave(socket, room);
   if (socket.data.channelWebhooks?.[room] !== undefined) delete socket.data.channelWebhooks[room];
 }

@@ -4,7 +4,7 @@ import type { EventPermission } from '../config/config.js';
 import { GatewayError } from '../protocol/errors.js';
 import { RoomPattern } from '../protocol/room-pattern.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
-import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
+import { acknowledgedListener, refusalAnswer, type SocketListener } from './acknowledged-listener.js';
 import type { ClientEventRelay } from './client-event-relay.js';
 import type { ClientRateLimiter } from './client-rate-limit.js';
 
@@ -34,6 +34,7 @@ export function createSocketEventListeners(deps: SocketEventDeps): (socket: Gate
   const eventPermissions = deps.eventPermissions.map(({ event, permission }) => ({ event: new RoomPattern(event), permission }));
   function dispatch(this: GatewaySocket, event: string, ...args: unknown[]): void {
     const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
+    const listener = Object.hasOwn(listeners, event) ? listeners[event] : undefined;
     const verdict = limiter.take(this);
     if (verdict === 'flooding') {
       logger.warn({ socketId: this.id, userId: this.data.userId }, 'client flooding; disconnected');
@@ -41,18 +42,24 @@ export function createSocketEventListeners(deps: SocketEventDeps): (socket: Gate
       return;
     }
     if (verdict === 'refused') {
-      ack?.({ error: new GatewayError('RATE_LIMITED', 'Too many events; slow down (CLIENT_EVENTS_PER_SECOND)').toBody() });
+      refuse(this, ack, args, listener, new GatewayError('RATE_LIMITED', 'Too many events; slow down (CLIENT_EVENTS_PER_SECOND)'));
       return;
     }
     const needed = eventPermissions.find((rule) => rule.event.matches(event));
     if (needed !== undefined && !hasPermission(this.data, needed.permission)) {
-      ack?.({ error: new GatewayError('FORBIDDEN', `"${event}" needs the "${needed.permission}" permission`, { details: { permission: needed.permission } }).toBody() });
+      refuse(this, ack, args, listener, new GatewayError('FORBIDDEN', `"${event}" needs the "${needed.permission}" permission`, { details: { permission: needed.permission } }));
       return;
     }
-    const listener = Object.hasOwn(listeners, event) ? listeners[event] : undefined;
     if (listener !== undefined) listener.apply(this, args);
     else if (clientEvents.accepts(event)) acknowledgedListener(logger, async (socket, payload) => clientEvents.relay(socket, event, payload)).apply(this, args);
-    else ack?.({ error: new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`).toBody() });
+    else refuse(this, ack, args, listener, new GatewayError('EVENT_UNKNOWN', `The server does not handle "${event}"`));
   }
   return (socket) => socket.onAny(dispatch);
+}
+
+/** Answers a refusal decided by the dispatcher in the event's own refusal shape (seed 004's `status: false, message`, …); nothing without an ack. */
+function refuse(socket: GatewaySocket, ack: Ack | undefined, args: unknown[], listener: SocketListener | undefined, refusal: GatewayError): void {
+  if (ack === undefined) return;
+  const payload = typeof args[0] === 'function' ? undefined : args[0];
+  ack(refusalAnswer(socket, payload, refusal, listener?.seedRefusal));
 }

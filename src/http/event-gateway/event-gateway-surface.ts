@@ -9,24 +9,34 @@ import { Name } from '../../protocol/names.js';
 const EventParams = Type.Object({ eventName: Type.String({ minLength: 1, maxLength: 200 }) });
 type EventParams = Static<typeof EventParams>;
 
+/** `sender.roles`: the seed dispatched only events whose sender has roles (any truthy value; here a list or a name). */
+const Sender = Type.Object({ roles: Type.Union([Type.Array(Type.String()), Type.String({ minLength: 1 })]) });
+
 const EventBody = Type.Object({
-  payload: Type.Optional(Type.Unknown()),
+  payload: Type.Unknown(),
   rooms: Type.Optional(Type.Array(Name, { maxItems: 10_000 })),
-  sender: Type.Optional(Type.Unknown()),
+  sender: Sender,
   broadcast: Type.Optional(Type.Boolean()),
 });
 type EventBody = Static<typeof EventBody>;
 
-export type EventGatewayOptions = KeyedPublisherOptions;
+/** GATEWAY_EMIT: what sockets receive, the request's `payload` (the seed's README) or its whole body `{ payload, rooms, sender }` (the seed's code). */
+export type GatewayEmit = 'payload' | 'body';
+
+export interface EventGatewayOptions extends KeyedPublisherOptions {
+  readonly emit: GatewayEmit;
+}
 
 /**
- * Seed 002's HTTP-to-socket bridge: `POST {GATEWAY_BASE_PATH}/{eventName}` `{ payload, rooms?, sender? }`
- * emits `eventName` with `payload` to the rooms — each name is both a room and a role (sockets whose token
- * has that role are in `role:{name}`) — or, with `payload.own`, only to that user's sockets. Neither
- * rooms nor `own` is a 400 (no accidental broadcast) unless `broadcast: true`. `sender` is accepted and
- * not forwarded. Answers `{ id }` (plus history positions, as `POST /v1/publish`).
+ * Seed 002's HTTP-to-socket bridge: `POST {GATEWAY_BASE_PATH}/{eventName}` `{ payload, rooms?, sender }`
+ * emits `eventName` to the rooms — each name is both a room and a role (sockets whose token has that role
+ * are in `role:{name}`) — and, with `payload.own`, to that user's sockets. Sockets receive `payload`, or
+ * with GATEWAY_EMIT=body the whole body as the seed's server sent it. Neither rooms nor `own` is a 400 (no
+ * accidental broadcast) unless `broadcast: true`. A body without `payload` or `sender.roles`, which the
+ * seed answered 200 and silently dropped, is a 400 naming the field. Answers `{ status: "ok", id }` (plus
+ * history positions, as `POST /v1/publish`).
  */
-export async function eventGatewaySurface(app: FastifyInstance, { apiKeys, publisher }: EventGatewayOptions): Promise<void> {
+export async function eventGatewaySurface(app: FastifyInstance, { apiKeys, publisher, emit }: EventGatewayOptions): Promise<void> {
   app.addHook('onRequest', apiKeyGuard(apiKeys));
   app.post<{ Params: EventParams; Body: EventBody }>('/:eventName', { schema: { params: EventParams, body: EventBody } }, async (request) => {
     const { payload, rooms, broadcast } = request.body;
@@ -34,9 +44,12 @@ export async function eventGatewaySurface(app: FastifyInstance, { apiKeys, publi
     if (own !== undefined && (typeof own !== 'string' && typeof own !== 'number')) {
       throw new GatewayError('INVALID_BODY', 'payload.own must be a user id', { details: { field: 'payload.own' } });
     }
-    const target = own !== undefined
-      ? resolveTarget({ users: [String(own)] })
-      : resolveTarget({ rooms: (rooms ?? []).flatMap((room) => [room, roleRoom(room)]), broadcast });
-    return publisher.publish(request.params.eventName, payload, target);
+    const target = resolveTarget({
+      rooms: (rooms ?? []).flatMap((room) => [room, roleRoom(room)]),
+      users: own === undefined ? [] : [String(own)],
+      broadcast,
+    });
+    const result = await publisher.publish(request.params.eventName, emit === 'body' ? request.body : payload, target);
+    return { status: 'ok', ...result };
   });
 }
