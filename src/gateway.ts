@@ -24,6 +24,10 @@ import type { GatewayServer } from './protocol/socket-types.js';
 import { TokenExpiryWatch } from './realtime/token-expiry.js';
 import { UserConnections } from './realtime/user-connections.js';
 import { clientAddressResolver } from './runtime/client-address.js';
+import { LogSampler } from './runtime/log-sampler.js';
+import { ConnectionAddresses } from './realtime/connection-addresses.js';
+import { FailedHandshakes } from './realtime/failed-handshakes.js';
+import { HandshakeRefusals } from './realtime/handshake-refusals.js';
 import { OriginPolicy } from './auth/origin-policy.js';
 import { openAccounts, startAuthService } from './composition/auth-service.js';
 import { openSharedState } from './composition/shared-state.js';
@@ -66,17 +70,20 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const nodeId = randomUUID();
   const log = logger.child({ node: nodeId.slice(0, 8) });
   const lifecycle = new Lifecycle();
+  // One sampler for every log line a client can repeat (refused handshakes, flooding sockets, …).
+  const logs = new LogSampler({ intervalMs: config.logSampleIntervalMs });
   const isDraining = () => lifecycle.isDraining;
   const shared = openSharedState(config, nodeId, log.child({ component: 'engine' }), options.engine);
   const { engine } = shared;
   const authLog = log.child({ component: 'auth' });
   const accounts = config.authService === undefined ? undefined : await openAccounts(config, config.authService);
-  const strategy: AuthStrategy = createAuthStrategy(config, authLog, (inner) =>
+  const strategy: AuthStrategy = createAuthStrategy(config, authLog, logs, (inner) =>
     accounts !== undefined && config.tokenStateCheck ? new TokenStateStrategy(inner, accounts.sessionCheck) : inner);
   const originPolicy = new OriginPolicy(config.corsOrigin, config.allowRequestDomains, config.trustProxy !== false && config.trustProxy !== 0);
 
   // One rule for "the client address of a request" (TRUST_PROXY), used by every per-address limit.
   const clientAddress = clientAddressResolver(config.trustProxy);
+  const connectionAddresses = new ConnectionAddresses(clientAddress);
   const app = await createHttpApp({
     maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy,
     requestTimeoutMs: config.httpRequestTimeoutMs,
@@ -84,10 +91,11 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   });
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
-    pendingHandshakes: config.pendingHandshakes, connectionLimits: config.connectionLimits, clientAddress,
+    pendingHandshakes: config.pendingHandshakes, connectionLimits: config.connectionLimits, clientAddress, connectionAddresses,
     pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs, connectTimeoutMs: config.connectTimeoutMs,
   });
   const realtimeLog = log.child({ component: 'realtime' });
+  const refusals = new HandshakeRefusals(new FailedHandshakes(config.failedHandshakes), connectionAddresses, logs, realtimeLog);
   const bufferCap = config.maxBufferedBytes > 0 ? new OutboundBufferCap(io, config.maxBufferedBytes, realtimeLog) : undefined;
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);
   const publisher = new Publisher(io, engine);
@@ -96,13 +104,15 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const roomPresence = new RoomPresence(io, engine.membership, backendWebhooks, config.recoveryWindowMs, realtimeLog);
   const expiry = new TokenExpiryWatch(config.tokenExpiryGraceMs);
   const namespaceHooks = attachRealtime(io, {
-    handshake: { strategy, originPolicy, allowQueryToken: config.allowQueryToken, isDraining, logger: realtimeLog },
+    handshake: { strategy, originPolicy, allowQueryToken: config.allowQueryToken, isDraining, refusals },
     listenToSocket: createSocketEventListeners({
       listeners: gatewaySocketEvents(config, { io, engine, strategy, expiry, roomPresence, publisher, webhookSender, logger: realtimeLog }),
       clientEvents: createClientEventRelay({ io, clientEvents: config.clientEvents, webhookSender, backendWebhooks }),
       limiter: new ClientRateLimiter(config.clientEventsPerSecond),
       eventPermissions: config.eventPermissions,
       logger: realtimeLog,
+      logs,
+      addresses: connectionAddresses,
     }),
     expiry,
     roomPresence,
@@ -113,6 +123,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     userConnections: new UserConnections(config.connectionLimits.perUser),
     recheckRecovered: accounts === undefined ? undefined : (data) => accounts.sessionCheck.assert(data, config.tokenStateCheck),
     logger: realtimeLog,
+    logs,
   });
   attachClientNamespaces(io, { ...namespaceHooks, registry: shared.clients, logger: realtimeLog });
   const apiKeys = new ApiKeyVerifier(config.apiKeys);
@@ -177,6 +188,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     await webhookSender.close();
     await shared.close();
     await accounts?.store.close();
+    logs.flush();
     lifecycle.enter('stopped');
     log.info('stopped');
   }

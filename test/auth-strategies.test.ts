@@ -7,14 +7,8 @@ import { problemsOf } from './support/config.js';
 import {
   api, connectClient, nextEvent, openClient, expectConnectError, expectRetryClose, signToken, startGateway, TEST_JWT_SECRET,
 } from './support/gateway.js';
-import { startReceiver, type HttpReceiver, type ReceiverAnswer } from './support/http-receiver.js';
+import { serveIntrospection, startReceiver } from './support/http-receiver.js';
 import { unique } from './support/temp.js';
-
-/** A real RFC 7662-style introspection endpoint on port 0: answers each POSTed `{ token }` with `answer(token)`. */
-async function serveIntrospection(answer: (token: string) => ReceiverAnswer): Promise<HttpReceiver> {
-  const receiver = await startReceiver(({ json }) => answer((json as { token: string }).token));
-  return { ...receiver, url: `${receiver.url}/introspect` };
-}
 
 const silent = createLogger('silent');
 

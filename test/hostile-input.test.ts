@@ -17,8 +17,12 @@ function heapAfterCollection(): number {
 }
 
 /** Client events are not rate limited here, so every hostile event reaches the gateway's handlers. */
-// The fuzz traffic is thousands of connections of one user from one address: the connection limits are off here.
-const ENV = { LOG_LEVEL: 'silent', CLIENT_EVENTS_PER_SECOND: '100000', CONNECTIONS_PER_IP_PER_S: '0', MAX_CONNECTIONS_PER_USER: '0' };
+// The fuzz traffic is thousands of connections of one user from one address, many of them failing their
+// handshakes: the connection limits and the failed-handshake limits (test/handshake-floods.test.ts) are off here.
+const ENV = {
+  LOG_LEVEL: 'silent', CLIENT_EVENTS_PER_SECOND: '100000', CONNECTIONS_PER_IP_PER_S: '0', MAX_CONNECTIONS_PER_USER: '0',
+  MAX_FAILED_HANDSHAKES_PER_CONNECTION: '0', FAILED_HANDSHAKES_PER_IP_PER_MIN: '0',
+};
 const MAX_PAYLOAD_BYTES = 1_048_576;
 
 describe('hostile input', () => {

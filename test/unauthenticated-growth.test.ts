@@ -99,7 +99,8 @@ describe('no unauthenticated growth', () => {
   }, 30_000);
 
   it('lets nothing outlive a refused CONNECT to a registered client, and nothing outlive a closed client namespace', async () => {
-    const { url, gateway } = await startGateway(QUIET);
+    // Thousands of refusals on one connection: the failed-handshake limits (test/handshake-floods.test.ts) would close it first.
+    const { url, gateway } = await startGateway({ ...QUIET, MAX_FAILED_HANDSHAKES_PER_CONNECTION: '0', FAILED_HANDSHAKES_PER_IP_PER_MIN: '0' });
     expect((await api(url, '/client', { body: { clientId: 'shop', payload: { id: 'shop', name: 'Shop', subscriptions: ['completed'] } } })).status).toBe(200);
     const created: WeakRef<object>[] = [];
     gateway.io.on('new_namespace', (namespace) => created.push(new WeakRef(namespace.adapter)));

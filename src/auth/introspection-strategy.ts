@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { IntrospectionConfig } from '../config/config.js';
 import { GatewayError } from '../protocol/errors.js';
+import { LogSampler, type SampledLine } from '../runtime/log-sampler.js';
 import type { AuthEvent, AuthStrategy, Identity } from './auth-strategy.js';
 
 /** Most positive answers kept at once; past it the oldest is dropped. */
@@ -13,6 +14,8 @@ export interface IntrospectionOptions {
   readonly maxCacheEntries?: number;
   /** Field of the answer naming the transaction events' client (tenant) of the token; `clientId` by default. */
   readonly clientIdClaim?: string;
+  /** Samples the endpoint's failures, which every handshake repeats while it is down (default: a sampler of its own). */
+  readonly logs?: LogSampler;
 }
 
 /**
@@ -35,11 +38,18 @@ export class IntrospectionStrategy implements AuthStrategy {
   private readonly maxCacheEntries: number;
 
   private readonly clientIdClaim: string;
+  private readonly failures: Record<'status' | 'unreachable' | 'notJson', SampledLine>;
 
-  constructor(private readonly config: IntrospectionConfig, private readonly logger: Logger, options: IntrospectionOptions = {}) {
+  constructor(private readonly config: IntrospectionConfig, logger: Logger, options: IntrospectionOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxCacheEntries = options.maxCacheEntries ?? MAX_CACHE_ENTRIES;
     this.clientIdClaim = options.clientIdClaim ?? 'clientId';
+    const logs = options.logs ?? new LogSampler();
+    this.failures = {
+      status: logs.line(logger, 'warn', 'introspection endpoint answered with an error status'),
+      unreachable: logs.line(logger, 'warn', 'introspection endpoint unreachable'),
+      notJson: logs.line(logger, 'warn', 'introspection endpoint answered with something that is not JSON'),
+    };
   }
 
   async authenticate(event: AuthEvent): Promise<Identity> {
@@ -77,19 +87,19 @@ export class IntrospectionStrategy implements AuthStrategy {
       });
       text = await response.text();
       if (!response.ok) {
-        this.logger.warn({ status: response.status }, 'introspection endpoint answered with an error status');
+        this.failures.status.write(undefined, { status: String(response.status) });
         throw new GatewayError('AUTH_UNAVAILABLE', 'The token introspection endpoint answered with an error');
       }
     } catch (error) {
       if (error instanceof GatewayError) throw error;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
-      this.logger.warn({ reason: timedOut ? 'timeout' : 'network', timeoutMs: this.config.timeoutMs }, 'introspection endpoint unreachable');
+      this.failures.unreachable.write(undefined, { reason: timedOut ? 'timeout' : 'network' }, { timeoutMs: this.config.timeoutMs });
       throw new GatewayError('AUTH_UNAVAILABLE', timedOut ? 'The token introspection endpoint did not answer in time' : 'The token introspection endpoint could not be reached');
     }
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      this.logger.warn('introspection endpoint answered with something that is not JSON');
+      this.failures.notJson.write(undefined, {});
       throw new GatewayError('AUTH_UNAVAILABLE', 'The token introspection endpoint gave an unreadable answer');
     }
   }

@@ -1,12 +1,12 @@
-import type { Logger } from 'pino';
+import type { SampledLine } from '../runtime/log-sampler.js';
 import { isGatewayError } from '../protocol/errors.js';
 import type { AuthEvent, AuthStrategy, Identity } from './auth-strategy.js';
 import { anonymousIdentity } from './none-strategy.js';
 
 /**
  * Wraps a strategy so that a token that fails its check (AUTH_SOFT_FAIL=true) lets the socket in as a new
- * anonymous user instead of refusing it; the failure is logged with its code only, never the token.
- * Refused in production by the configuration.
+ * anonymous user instead of refusing it; the failure is logged with its code only, never the token, once
+ * per code per window of the log sampler (`refusedLine`). Refused in production by the configuration.
  *
  * Only the token's own verdicts are softened: `TOKEN_*` codes (`TOKEN_EXPIRED`, `TOKEN_INVALID`).
  * `AUTH_UNAVAILABLE` is passed through: during an identity-provider outage a signed-in user must be told to
@@ -20,7 +20,7 @@ export class SoftFailStrategy implements AuthStrategy {
   /** Migration mode: a client that sends no token at all is let in as anonymous too. */
   readonly acceptsMissingToken = true;
 
-  constructor(private readonly inner: AuthStrategy, private readonly logger: Logger) {
+  constructor(private readonly inner: AuthStrategy, private readonly refusedLine: SampledLine) {
     this.name = `${inner.name}+soft-fail`;
   }
 
@@ -31,7 +31,7 @@ export class SoftFailStrategy implements AuthStrategy {
     } catch (error) {
       if (!isGatewayError(error) || !error.code.startsWith('TOKEN_')) throw error;
       const identity = anonymousIdentity();
-      this.logger.warn({ code: error.code, userId: identity.userId }, 'token refused, letting the socket in as anonymous (AUTH_SOFT_FAIL)');
+      this.refusedLine.write(undefined, { code: error.code }, { userId: identity.userId });
       return identity;
     }
   }

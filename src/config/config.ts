@@ -46,6 +46,8 @@ function toConfig(parsed: Env) {
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
+    /** The window of sampled log lines (see `src/runtime/log-sampler.ts`). */
+    logSampleIntervalMs: env.LOG_SAMPLE_INTERVAL_MS,
     authStrategy,
     authSoftFail: env.AUTH_SOFT_FAIL,
     jwt: {
@@ -89,6 +91,8 @@ function toConfig(parsed: Env) {
       perAddress: env.MAX_CONNECTIONS_PER_IP,
       perUser: env.MAX_CONNECTIONS_PER_USER,
     },
+    /** Failed Socket.IO handshakes per connection (0 = no cap) and per client address per minute (0 = no limit). */
+    failedHandshakes: { perConnection: env.MAX_FAILED_HANDSHAKES_PER_CONNECTION, perAddressPerMinute: env.FAILED_HANDSHAKES_PER_IP_PER_MIN },
     /** HTTP API requests per second per credential or client address; 0 = off. */
     httpRateLimitPerS: env.HTTP_RATE_LIMIT_PER_S,
     httpRequestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,

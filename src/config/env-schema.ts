@@ -88,6 +88,7 @@ export const envSchema = z.object({
   PORT: integer(0, 65535).prefault('3000').describe('HTTP and Socket.IO port (`0` picks a free port)'),
   HOST: text.prefault('0.0.0.0').describe('listen address'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info').describe('pino log level'),
+  LOG_SAMPLE_INTERVAL_MS: integer(100, 86_400_000).prefault('60000').describe('window of the log lines clients can repeat (refused handshakes, flooding sockets): each is written once per connection and once per address or code per window, then summarized with a count'),
 
   AUTH_STRATEGY: authStrategy.optional().meta({
     description: 'how clients are authenticated: `jwt`, `introspection` (RFC 7662 endpoint) or `none` (everyone anonymous; refused in production)',
@@ -133,6 +134,8 @@ export const envSchema = z.object({
   CONNECTIONS_BURST: integer(1, 10_000_000).prefault('200').describe('new connections one client address may start at once after being quiet'),
   MAX_CONNECTIONS_PER_IP: integer(0, 10_000_000).prefault('0').describe('connections one client address may hold open at once; 0 = no cap'),
   MAX_CONNECTIONS_PER_USER: integer(0, 10_000_000).prefault('100').describe('connections one user may hold open on one node; 0 = no cap'),
+  MAX_FAILED_HANDSHAKES_PER_CONNECTION: integer(0, 1_000_000).prefault('10').describe('failed Socket.IO handshakes (CONNECT packets refused) one connection may have before it is closed; 0 = no cap'),
+  FAILED_HANDSHAKES_PER_IP_PER_MIN: integer(0, 10_000_000).prefault('60').describe('failed handshakes one client address may have per minute (a bucket of that size); past it its handshakes are refused with RATE_LIMITED before any token is checked; 0 = no limit'),
   HTTP_RATE_LIMIT_PER_S: integer(0, 10_000_000).prefault('0').describe('HTTP API requests per second per credential (else per client address); 0 = no limit'),
   HTTP_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).prefault('30000').describe('longest an HTTP request may take to arrive (headers and body) before its connection is closed'),
   PING_INTERVAL_MS: integer(100, 600_000).prefault('25000').describe('how often the server pings each client (Socket.IO `pingInterval`)'),

@@ -10,9 +10,10 @@ export interface HandshakeRateLimits {
 const SWEEP_INTERVAL_MS = 10_000;
 
 /**
- * A token bucket per client address for new Engine.IO sessions (each may cost a JWT verification or an
- * introspection call). Nothing is kept for an address whose bucket has filled up again: full buckets are
- * dropped every few seconds, on the next handshake, so the map holds only addresses active lately.
+ * A token bucket per client address: for new Engine.IO sessions (each may cost a JWT verification or an
+ * introspection call), and for failed handshakes (`FailedHandshakes`). Nothing is kept for an address whose
+ * bucket has filled up again: full buckets are dropped every few seconds, on the next `admit`, so the map
+ * holds only addresses active lately; an `admit` refused creates nothing.
  */
 export class HandshakeRate {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -29,6 +30,12 @@ export class HandshakeRate {
     if (tokens < 1) return false;
     this.buckets.set(address, { tokens: tokens - 1, at: now });
     return true;
+  }
+
+  /** Puts back one token `admit` took from `address` (what it was taken for did not happen after all). */
+  giveBack(address: string, now = Date.now()): void {
+    const bucket = this.buckets.get(address);
+    if (bucket !== undefined) this.buckets.set(address, { tokens: Math.min(this.limits.burst, this.refilled(bucket, now) + 1), at: now });
   }
 
   /** Addresses with a bucket that is not full (for tests). */

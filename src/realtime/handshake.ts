@@ -1,5 +1,3 @@
-import type { Logger } from 'pino';
-import type { ExtendedError } from 'socket.io';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { extractHandshakeToken } from '../auth/extract-token.js';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
@@ -7,6 +5,7 @@ import type { OriginPolicy } from '../auth/origin-policy.js';
 import type { SessionControl } from './session-control.js';
 import type { UserConnections } from './user-connections.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
+import type { HandshakeNext, HandshakeRefusals } from './handshake-refusals.js';
 
 export interface HandshakeDeps {
   readonly strategy: AuthStrategy;
@@ -17,18 +16,21 @@ export interface HandshakeDeps {
   readonly userConnections?: Pick<UserConnections, 'admit'>;
   readonly allowQueryToken: boolean;
   readonly isDraining: () => boolean;
-  readonly logger: Logger;
+  /** Takes each handshake's turn under the failed-handshake limits, and refuses, counts and logs. */
+  readonly refusals: HandshakeRefusals;
 }
 
 /**
- * The Socket.IO middleware every connection passes before any handler sees it: node not draining, Origin
+ * The Socket.IO middleware every connection passes before any handler sees it: connection and address
+ * under their failed-handshake limits (checked first, before anything costly), node not draining, Origin
  * allowed (or the request's own), token present and valid, the user under MAX_CONNECTIONS_PER_USER, session
- * admitted by the policy. It fills
- * `socket.data`; a refusal reaches the client as {@link refuseHandshake} says (final: `connect_error`;
- * transient: a closed transport).
+ * admitted by the policy. It fills `socket.data`; a refusal reaches the client as
+ * {@link HandshakeRefusals} answers it (final: `connect_error`; transient: a closed transport).
  */
 export function createHandshakeMiddleware(deps: HandshakeDeps) {
-  return async (socket: GatewaySocket, next: (err?: ExtendedError) => void): Promise<void> => {
+  const { refusals } = deps;
+  return async (socket: GatewaySocket, next: HandshakeNext): Promise<void> => {
+    if (!(await refusals.begin(socket, next))) return;
     try {
       if (deps.isDraining()) throw new GatewayError('SHUTTING_DOWN');
       const { headers, auth, query } = socket.handshake;
@@ -43,43 +45,13 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
       if (deps.userConnections?.admit(identity.userId, socket.conn) === false) throw new GatewayError('RATE_LIMITED', 'This user has too many connections open; retry shortly');
       await deps.sessionControl?.admit(identity, socket.id);
       socket.data = { ...identity, connectedAt: Date.now() };
+      refusals.accept(socket);
       next();
     } catch (error) {
-      if (!isGatewayError(error)) deps.logger.error({ err: error }, 'handshake failed unexpectedly');
-      refuseHandshake(socket, next, isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE'), deps.logger);
+      if (!isGatewayError(error)) refusals.failedUnexpectedly(socket, error);
+      refusals.refuse(socket, next, isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE'));
     }
   };
-}
-
-/** The WebSocket close code of a transient refusal: 1013, "Try Again Later" (RFC 6455's registry). */
-export const RETRY_CLOSE_CODE = 1013;
-
-/**
- * Refuses a handshake so that a stock socket.io-client v4 does the right thing. A final refusal (no retry
- * hint in the catalog) is `next(err)`: the client gets `connect_error` with `err.data.code` and stops. A
- * transient one (`AUTH_UNAVAILABLE`, `ENGINE_UNAVAILABLE`, `SHUTTING_DOWN`, `RATE_LIMITED`) closes the whole connection
- * instead — the client never retries after a `connect_error`, but it does reconnect, with its backoff,
- * after a closed transport. It is logged once; on WebSocket the close carries {@link RETRY_CLOSE_CODE}
- * and the code as its reason, which the client sees in its `disconnect` event's description.
- */
-export function refuseHandshake(socket: GatewaySocket, next: (err?: ExtendedError) => void, refusal: GatewayError, logger: Logger): void {
-  if (refusal.retryAfterS === undefined) {
-    logger.debug({ code: refusal.code, socketId: socket.id }, 'handshake refused');
-    next(toConnectError(refusal));
-    return;
-  }
-  logger.warn({ code: refusal.code, socketId: socket.id, nsp: socket.nsp.name }, 'handshake refused for now; closing the connection so the client retries');
-  // Engine.IO keeps the WebSocket private; its `close(code, reason)` is the one of the `ws` package.
-  const transport = socket.conn.transport as unknown as { name: string; socket?: { close(code: number, reason: string): void } };
-  if (transport.name === 'websocket' && transport.socket !== undefined) transport.socket.close(RETRY_CLOSE_CODE, refusal.code);
-  else socket.conn.close();
-}
-
-/** The error Socket.IO sends as `connect_error`: the client reads `err.message` and `err.data.code`. */
-export function toConnectError(error: GatewayError): ExtendedError {
-  const connectError: ExtendedError = new Error(error.message);
-  connectError.data = error.toBody();
-  return connectError;
 }
 
 /** The presented token; `''` when there is none and the strategy takes tokenless clients (`none`, soft-fail). */

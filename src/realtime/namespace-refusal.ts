@@ -1,6 +1,6 @@
 import type { GatewayError } from '../protocol/errors.js';
 import type { GatewayServer } from '../protocol/socket-types.js';
-import { toConnectError } from './handshake.js';
+import { toConnectError } from './handshake-refusals.js';
 
 /** Socket.IO's CONNECT_ERROR packet type (socket.io-parser `PacketType.CONNECT_ERROR`). */
 const CONNECT_ERROR_PACKET = 4;

@@ -7,6 +7,8 @@ import type { GatewaySocket } from '../protocol/socket-types.js';
 import { acknowledgedListener, refusalAnswer, type SocketListener } from './acknowledged-listener.js';
 import type { ClientEventRelay } from './client-event-relay.js';
 import type { ClientRateLimiter } from './client-rate-limit.js';
+import type { LogSampler } from '../runtime/log-sampler.js';
+import type { ConnectionAddresses } from './connection-addresses.js';
 
 /** An acknowledgement callback as Socket.IO passes it: the last argument, when the client asked for one. */
 type Ack = (reply: unknown) => void;
@@ -20,6 +22,9 @@ export interface SocketEventDeps {
   /** EVENT_PERMISSIONS: events (`*` patterns) a socket may only send holding the permission. */
   readonly eventPermissions: readonly EventPermission[];
   readonly logger: Logger;
+  /** Writes the flooding line once per socket and once per address per window. */
+  readonly logs: LogSampler;
+  readonly addresses: ConnectionAddresses;
 }
 
 /**
@@ -27,17 +32,20 @@ export interface SocketEventDeps {
  * matching CLIENT_EVENTS, the client events relayed to a room. One listener (`onAny`, shared by every
  * socket: Socket.IO calls it with `this` bound to the socket) rate-limits every event, checks
  * EVENT_PERMISSIONS, then runs its handler; an unknown event with an ack is answered `EVENT_UNKNOWN`
- * (never a silent success), without an ack it is ignored.
+ * (never a silent success), without an ack it is ignored. Events of a socket already disconnected (read
+ * from the wire before a flooding socket was cut) are dropped: nothing is handled, answered or logged.
  */
 export function createSocketEventListeners(deps: SocketEventDeps): (socket: GatewaySocket) => void {
   const { listeners, clientEvents, limiter, logger } = deps;
   const eventPermissions = deps.eventPermissions.map(({ event, permission }) => ({ event: new RoomPattern(event), permission }));
+  const floodLine = deps.logs.line(logger, 'warn', 'client flooding; disconnected');
   function dispatch(this: GatewaySocket, event: string, ...args: unknown[]): void {
+    if (this.disconnected) return;
     const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
     const listener = Object.hasOwn(listeners, event) ? listeners[event] : undefined;
     const verdict = limiter.take(this);
     if (verdict === 'flooding') {
-      logger.warn({ socketId: this.id, userId: this.data.userId }, 'client flooding; disconnected');
+      floodLine.write(this, { address: deps.addresses.of(this.conn) }, { socketId: this.id, userId: this.data.userId });
       this.disconnect(true);
       return;
     }

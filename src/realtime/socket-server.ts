@@ -12,6 +12,9 @@ import type { UserConnections } from './user-connections.js';
 import { targetOf, type OriginPolicy } from '../auth/origin-policy.js';
 import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
 import { serveForeignOriginPolling } from './foreign-origin-polling.js';
+import type { HandshakeRefusals } from './handshake-refusals.js';
+import type { ConnectionAddresses } from './connection-addresses.js';
+import type { LogSampler } from '../runtime/log-sampler.js';
 import { socketParser } from './socket-parser.js';
 import type { RoomPresence } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
@@ -38,6 +41,8 @@ export interface SocketServerOptions {
   readonly connectionLimits: HandshakeRateLimits & { readonly perAddress: number };
   /** Names the client address of a request (TRUST_PROXY) for every per-address limit. */
   readonly clientAddress: ClientAddressOf;
+  /** Remembers the client address of each connection, for the handshakes and logs that come later. */
+  readonly connectionAddresses: ConnectionAddresses;
 }
 
 /** What the connection handling of `/` needs; the composition root builds each part. */
@@ -59,6 +64,8 @@ export interface RealtimeDeps {
   /** MAX_CONNECTIONS_PER_USER's count: the handshake of `/` admits into it, recovered sockets are tracked. */
   readonly userConnections: UserConnections;
   readonly logger: Logger;
+  /** Samples the lines a reconnect storm could repeat (connection set-up failures). */
+  readonly logs: LogSampler;
 }
 
 /** Attaches Socket.IO (WebSocket and long-polling) to the HTTP server, fanning out through the engine's adapter. */
@@ -103,6 +110,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   });
   serveForeignOriginPolling(io, deps.originPolicy);
   pending.watch(io);
+  deps.connectionAddresses.watch(io);
   if (deps.connectionLimits.perAddress > 0) watchSessions(io, open);
   explainNamespaceRefusals(io);
   return io;
@@ -112,6 +120,8 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
 export interface NamespaceHooks {
   /** The handshake of `/` without the session policy (namespace sockets do not claim sessions). */
   readonly handshake: ReturnType<typeof createHandshakeMiddleware>;
+  /** How a later check of theirs refuses a handshake (counted and logged as every refusal is). */
+  readonly refusals: HandshakeRefusals;
   /** What `/` does for a new socket that namespace sockets need too: token expiry, handshake release, own rooms. */
   readonly onConnection: (socket: GatewaySocket) => void;
 }
@@ -151,16 +161,18 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
   }
 
   io.use(createHandshakeMiddleware({ ...deps.handshake, sessionControl: deps.sessionControl, userConnections: deps.userConnections }));
+  const setUpFailedLine = deps.logs.line(deps.logger, 'warn', 'connection set-up failed; closing the transport');
   io.on('connection', (socket) => {
     onConnection(socket).catch((error: unknown) => {
       // E.g. Redis away while the session is re-checked. Closing the transport (not a Socket.IO disconnect)
       // makes a stock client come back by itself, through the full handshake again.
-      deps.logger.warn({ err: error, socketId: socket.id }, 'connection set-up failed; closing the transport');
+      setUpFailedLine.write(socket.conn, {}, { err: error, socketId: socket.id });
       socket.conn.close();
     });
   });
   return {
     handshake: createHandshakeMiddleware(deps.handshake),
+    refusals: deps.handshake.refusals,
     // Namespace sockets only receive what is published to them: they expire with their token like any
     // socket, and join their user and session rooms in their namespace, where logouts find them.
     onConnection: (socket) => {

@@ -82,6 +82,12 @@ export async function startReceiver(answers: ReceiverAnswers = [200]): Promise<H
   };
 }
 
+/** A real RFC 7662-style introspection endpoint on port 0: answers each POSTed `{ token }` with `answer(token)`. */
+export async function serveIntrospection(answer: (token: string) => ReceiverAnswer): Promise<HttpReceiver> {
+  const receiver = await startReceiver(({ json }) => answer((json as { token: string }).token));
+  return { ...receiver, url: `${receiver.url}/introspect` };
+}
+
 function parseJson(text: string): unknown {
   try {
     return text.length > 0 ? JSON.parse(text) : undefined;

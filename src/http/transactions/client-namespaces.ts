@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import { ADMIN_ROLE } from '../../auth/permissions.js';
 import { GatewayError, isGatewayError } from '../../protocol/errors.js';
-import { refuseHandshake } from '../../realtime/handshake.js';
 import { namespaceTable, routeNamesToParent } from '../../realtime/namespace-table.js';
 import { refuseNamespace } from '../../realtime/namespace-refusal.js';
 import type { NamespaceHooks } from '../../realtime/socket-server.js';
@@ -58,8 +57,8 @@ export function attachClientNamespaces(io: GatewayServer, deps: ClientNamespaceD
       if (socket.data.clientId !== client?.clientId && socket.data.roles?.includes(ADMIN_ROLE) !== true) throw new GatewayError('CLIENT_FORBIDDEN');
       next();
     } catch (error) {
-      if (!isGatewayError(error)) deps.logger.error({ err: error }, 'client namespace check failed');
-      refuseHandshake(socket, next, isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE'), deps.logger);
+      if (!isGatewayError(error)) deps.refusals.failedUnexpectedly(socket, error);
+      deps.refusals.refuse(socket, next, isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE'));
       setImmediate(() => dropIfEmpty(io, parent as unknown as { children: Set<unknown> }, socket.nsp));
     }
   });
