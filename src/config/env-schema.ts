@@ -88,6 +88,10 @@ export const envSchema = z.object({
   PORT: integer(0, 65535).prefault('3000').describe('HTTP and Socket.IO port (`0` picks a free port)'),
   HOST: text.prefault('0.0.0.0').describe('listen address'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info').describe('pino log level'),
+  METRICS_PORT: integer(0, 65535).optional().meta({
+    description: 'port of a second listener that serves only `/metrics`, without an API key (for in-cluster scraping)',
+    unset: '— (`/metrics` only on PORT, behind an API key)',
+  }),
 
   AUTH_STRATEGY: authStrategy.optional().meta({
     description: 'how clients are authenticated: `jwt`, `introspection` (RFC 7662 endpoint) or `none` (everyone anonymous; refused in production)',
