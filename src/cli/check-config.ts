@@ -15,9 +15,9 @@ Options:
   --all    also list the variables that are unset and have no default
 `;
 
-/** A variable's value for display: secrets masked, URL passwords replaced. */
+/** A variable's value for display on one row: secrets masked, URL passwords replaced, line breaks (a PEM key) as `\n`. */
 function shown(value: string, secret: boolean): string {
-  return secret ? `${REDACTED} (${value.length} characters)` : redactUrlPasswords(value);
+  return secret ? `${REDACTED} (${value.length} characters)` : redactUrlPasswords(value).replace(/\r?\n/g, '\\n');
 }
 
 /** What the gateway would do with `config`, in a few lines; no secret in them. */
