@@ -38,6 +38,8 @@ export interface Gateway {
   readonly config: Config;
   readonly io: GatewayServer;
   readonly lifecycle: Lifecycle;
+  /** True while the engine can serve (always for the memory engine; Redis reachable for the Redis engine). */
+  engineReady(): boolean;
   /** The auth service's base URL once listening (`…/auth` with AUTH_PORT=same); `undefined` when it is off. */
   readonly authUrl: string | undefined;
   /** Starts listening (PORT 0 picks a free port) and returns the base URL, e.g. `http://127.0.0.1:41234`. */
@@ -158,6 +160,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     get authUrl() {
       return authUrl;
     },
+    engineReady: () => engine.isReady(),
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       lifecycle.enter('ready');

@@ -1,8 +1,42 @@
 import { DOTENV_UNSUPPORTED, loadDotEnv } from './config/load-dotenv.js';
-import { ConfigError, loadConfig } from './config/load-config.js';
+import { ConfigError, emptyToUndefined, loadConfig } from './config/load-config.js';
+import type { Config } from './config/config.js';
 import { devBanner } from './runtime/dev-banner.js';
-import { createGateway } from './gateway.js';
-import { createLogger } from './runtime/logger.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { oneLineMessage } from './runtime/error-message.js';
+import { listenErrorHint } from './runtime/listen-error.js';
+import { createLogger, logFormatFor, type Logger } from './runtime/logger.js';
+import { redisUnreachableNotice } from './runtime/startup-notices.js';
+
+/** How long the start waits for the engine (Redis) before saying it is unreachable; it answers in milliseconds when it is there. */
+const ENGINE_WAIT_MS = 1500;
+
+/** The variables that choose the ports this node listens on, with their values (for the EADDRINUSE hint). */
+function listenerPorts(config: Config): Record<string, number | undefined> {
+  const authPort = config.authService?.port;
+  const metricsPort = Number(emptyToUndefined(process.env).METRICS_PORT);
+  return {
+    PORT: config.port,
+    AUTH_PORT: typeof authPort === 'number' ? authPort : undefined,
+    METRICS_PORT: Number.isInteger(metricsPort) ? metricsPort : undefined,
+  };
+}
+
+/**
+ * Waits a moment for the engine; when it is still not ready, says so before anything else: an error log
+ * line, and in development the same in plain text above the banner.
+ */
+async function reportUnreachableEngine(gateway: Gateway, config: Config, logger: Logger): Promise<void> {
+  const { redis } = config;
+  if (redis === undefined) return;
+  const deadline = Date.now() + ENGINE_WAIT_MS;
+  while (!gateway.engineReady() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (gateway.engineReady()) return;
+  const variable = emptyToUndefined(process.env).REDIS_URL === undefined ? 'REDIS_HOST/REDIS_PORT' : 'REDIS_URL';
+  const notice = redisUnreachableNotice(redis.url, variable);
+  logger.error(notice);
+  if (config.nodeEnv !== 'production') process.stdout.write(`\n!! ${notice}\n`);
+}
 
 /** The process entry point: `.env`, config, gateway, signals. Exit codes: 0 clean stop, 1 bad config or failed start/stop. */
 async function main(): Promise<void> {
@@ -15,11 +49,21 @@ async function main(): Promise<void> {
     process.stderr.write(`switchboard: ${error.message}\n`);
     process.exit(1);
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, logFormatFor(config.nodeEnv, process.stdout.isTTY === true));
   // A background failure (e.g. inside a library, while Redis is away) is logged, never fatal.
   process.on('unhandledRejection', (reason: unknown) => logger.error({ err: reason }, 'unhandled rejection'));
   const gateway = await createGateway(config, logger);
-  const baseUrl = await gateway.listen();
+  await reportUnreachableEngine(gateway, config, logger);
+  let baseUrl: string;
+  try {
+    baseUrl = await gateway.listen();
+  } catch (error) {
+    const hint = listenErrorHint(error, listenerPorts(config));
+    if (hint === undefined) throw error;
+    process.stderr.write(`switchboard: ${hint}\n`);
+    logger.flush();
+    process.exit(1);
+  }
   if (config.corsOrigin !== '*' && config.corsOrigin.length === 0) {
     logger.warn('CORS_ORIGIN is not set: browsers on other origins cannot connect (clients without an Origin header can)');
   }
@@ -51,6 +95,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`switchboard: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`switchboard: failed to start: ${oneLineMessage(error)}\n`);
   process.exit(1);
 });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { MissingVariableError, interpolate, interpolateAll, serviceFacts, type ServiceFacts, type YamlValue } from './support/compose-file.js';
+import { MissingVariableError, interpolate, interpolateAll, serviceFacts, startedServices, type ServiceFacts, type YamlValue } from './support/compose-file.js';
 import { freshDir } from './support/temp.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -38,10 +38,13 @@ function compileComposeSpec() {
 /** The services a way of resolving docker-compose.yml gives with only `env` set, or the error it refuses with. */
 type Resolution = { services: Record<string, ServiceFacts> } | { error: string };
 
-/** Parses docker-compose.yml and interpolates it here, as Compose would with only `env` (no shell, no .env). */
-function resolveHere(env: Record<string, string>): Resolution {
+/**
+ * Parses docker-compose.yml and interpolates it here, as Compose would with only `env` (no shell, no .env);
+ * the services started with `profiles` enabled.
+ */
+function resolveHere(env: Record<string, string>, profiles: readonly string[] = []): Resolution {
   try {
-    return { services: serviceFacts(interpolateAll(COMPOSE_FILE, env), ROOT, env) };
+    return { services: startedServices(serviceFacts(interpolateAll(COMPOSE_FILE, env), ROOT, env), profiles) };
   } catch (error) {
     if (error instanceof MissingVariableError) return { error: error.message };
     throw error;
@@ -49,13 +52,15 @@ function resolveHere(env: Record<string, string>): Resolution {
 }
 
 /**
- * Runs `docker-compose -f docker-compose.yml config` with PATH, HOME and `env` only, and an empty env file so
- * a developer's `.env` next to docker-compose.yml cannot feed the interpolation; parses what it prints.
+ * Runs `docker-compose -f docker-compose.yml [--profile …] config` with PATH, HOME and `env` only, and an
+ * empty env file so a developer's `.env` next to docker-compose.yml cannot feed the interpolation; parses
+ * what it prints (v1 prints the services of every profile: those `profiles` start are kept).
  */
-function resolveWithCompose(env: Record<string, string>): Resolution {
+function resolveWithCompose(env: Record<string, string>, profiles: readonly string[] = []): Resolution {
   const emptyEnvFile = join(freshDir('compose'), 'empty.env');
   writeFileSync(emptyEnvFile, '');
-  const result = spawnSync(COMPOSE, ['--env-file', emptyEnvFile, '-f', 'docker-compose.yml', 'config'], {
+  const profileArgs = profiles.flatMap((profile) => ['--profile', profile]);
+  const result = spawnSync(COMPOSE, ['--env-file', emptyEnvFile, '-f', 'docker-compose.yml', ...profileArgs, 'config'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     encoding: 'utf8',
@@ -63,7 +68,7 @@ function resolveWithCompose(env: Record<string, string>): Resolution {
   });
   if (result.error !== undefined) throw result.error;
   if (result.status !== 0) return { error: `${COMPOSE} config exited with ${result.status}: ${result.stderr}` };
-  return { services: serviceFacts(parseYaml(result.stdout), ROOT) };
+  return { services: startedServices(serviceFacts(parseYaml(result.stdout), ROOT), profiles) };
 }
 
 function servicesOf(resolution: Resolution): Record<string, ServiceFacts> {
@@ -122,7 +127,54 @@ for (const { name, resolve: resolveFile, skip } of RESOLVERS) {
       // Empty counts as missing (`:?`).
       expect(errorOf(resolveFile({ ...SECRETS, JWT_SECRET: '' }))).toMatch(/set JWT_SECRET/);
     });
+
+    it.skipIf(skip)('the monitoring profile adds Prometheus scraping every gateway container and Grafana with the dashboard, on 127.0.0.1 only', () => {
+      const services = servicesOf(resolveFile(SECRETS, ['monitoring']));
+      expect(Object.keys(services).sort()).toEqual(['grafana', 'prometheus', 'redis', 'switchboard']);
+      const { prometheus, grafana, switchboard } = services as Record<'prometheus' | 'grafana' | 'switchboard', ServiceFacts>;
+      for (const service of [prometheus, grafana]) {
+        expect(service.ports).toHaveLength(1);
+        expect(service.ports[0]!.hostIp).toBe('127.0.0.1');
+        for (const mount of service.volumes.filter(({ source }) => source.startsWith('/'))) {
+          expect(mount.source.startsWith(join(ROOT, 'deploy/')), mount.source).toBe(true);
+          expect(existsSync(mount.source), mount.source).toBe(true);
+          expect(mount.readOnly, mount.target).toBe(true);
+        }
+      }
+      const mounted = (service: ServiceFacts, target: string) => {
+        const mount = service.volumes.find((volume) => volume.target === target);
+        if (mount === undefined) throw new Error(`nothing mounted at ${target}`);
+        return mount.source;
+      };
+
+      // Prometheus finds the gateway's containers by their service name and scrapes METRICS_PORT, which the
+      // gateway sets and does not publish on the host.
+      const scrape = prometheusScrapeConfig(mounted(prometheus, '/etc/prometheus/prometheus.yml'));
+      expect(scrape.metrics_path).toBe('/metrics');
+      expect(scrape.dns_sd_configs.flatMap((sd) => sd.names)).toEqual(['switchboard']);
+      expect(scrape.dns_sd_configs.map((sd) => sd.port)).toEqual([Number(switchboard.environment.METRICS_PORT)]);
+      expect(switchboard.ports.map((port) => port.target)).not.toContain(Number(switchboard.environment.METRICS_PORT));
+
+      // Grafana: Prometheus as its data source, the dashboard loaded from where the provider looks.
+      const provisioning = mounted(grafana, '/etc/grafana/provisioning');
+      const datasource = (parseYaml(readFileSync(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as { datasources: { type: string; url: string }[] }).datasources[0]!;
+      expect(datasource.type).toBe('prometheus');
+      expect(new URL(datasource.url).hostname).toBe('prometheus');
+      expect(prometheus.ports.map((port) => port.target)).toContain(Number(new URL(datasource.url).port));
+      const provider = (parseYaml(readFileSync(join(provisioning, 'dashboards/switchboard.yml'), 'utf8')) as { providers: { options: { path: string } }[] }).providers[0]!;
+      const dashboardPath = join(provider.options.path, 'switchboard.json');
+      expect(mounted(grafana, dashboardPath)).toBe(join(ROOT, 'deploy/grafana/switchboard.json'));
+      expect(grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(dashboardPath);
+    });
   });
+}
+
+/** The `switchboard` job of a Prometheus configuration file. */
+function prometheusScrapeConfig(file: string): { metrics_path: string; dns_sd_configs: { names: string[]; port: number }[] } {
+  const config = parseYaml(readFileSync(file, 'utf8')) as { scrape_configs: { job_name: string; metrics_path: string; dns_sd_configs: { names: string[]; port: number }[] }[] };
+  const job = config.scrape_configs.find((candidate) => candidate.job_name === 'switchboard');
+  if (job === undefined) throw new Error(`no switchboard job in ${file}`);
+  return job;
 }
 
 describe('docker-compose.yml against the Compose Specification', () => {

@@ -2,6 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
+import { renderEnvExample } from '../src/config/env-example.js';
+import { describeVariables } from '../src/config/env-schema.js';
 import { problemsOf } from './support/config.js';
 
 /** The document holding the production `.env` example. */
@@ -57,5 +59,27 @@ describe('docs', () => {
     }
     expect(missing).toEqual([]);
     expect(named).toBeGreaterThan(30); // the check really reads the paths the docs name
+  });
+});
+
+describe('.env.example', () => {
+  const text = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+
+  it('is what `switchboard genconfig` writes from the schema: every variable once, documented, all commented out', () => {
+    expect(text).toBe(renderEnvExample());
+    const names = [...text.matchAll(/^# ([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]);
+    expect(names).toEqual(describeVariables().map((variable) => variable.name));
+    // Nothing is active until uncommented (the gateway reads .env with process.loadEnvFile, whose parser this is).
+    if (typeof parseEnv === 'function') expect(parseEnv(text)).toEqual({});
+    const comments = text.replace(/\n# /g, ' ');
+    for (const { name, doc } of describeVariables()) expect(comments, name).toContain(doc);
+  });
+
+  it('uncommented, its defaults are a valid configuration, the same as leaving them unset', () => {
+    const defaults = Object.fromEntries([...text.matchAll(/^# ([A-Z][A-Z0-9_]*)=(.+)$/gm)].map((match) => [match[1]!, match[2]!]));
+    expect(Object.keys(defaults).length).toBeGreaterThan(50);
+    const secrets = { API_KEYS: 'env-example-key-0123456789', JWT_SECRET: 'env-example-secret-0123456789abcdef' };
+    expect(problemsOf({ ...defaults, ...secrets })).toEqual([]);
+    expect(loadConfig({ ...defaults, ...secrets })).toEqual(loadConfig(secrets));
   });
 });

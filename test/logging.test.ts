@@ -3,6 +3,8 @@ import {
   api, connectClient, expectConnectError, signToken, startGateway, TEST_API_KEY, TEST_JWT_SECRET,
 } from './support/gateway.js';
 import { sendRaw } from './support/raw-http.js';
+import { waitFor } from './support/wait.js';
+import { createLogger, logFormatFor } from '../src/runtime/logger.js';
 
 describe('logs', () => {
   it('never contain a token, an API key or a secret, whatever the client sends', async () => {
@@ -42,5 +44,26 @@ describe('logs', () => {
     await expectConnectError(url, { auth: { token: 'garbage' } });
     const parsed = logs.map((line) => JSON.parse(line) as { msg: string; component?: string; level: number });
     expect(parsed.some((entry) => entry.component === 'realtime' && entry.msg === 'handshake refused')).toBe(true);
+  });
+
+  it('in the human-readable format (development on a terminal) are redacted just the same', async () => {
+    expect(logFormatFor('development', true)).toBe('pretty');
+    expect(logFormatFor('test', true)).toBe('pretty');
+    expect(logFormatFor('production', true)).toBe('json');
+    expect(logFormatFor('development', false)).toBe('json');
+
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) }, 'pretty');
+    const password = 'pretty-log-password-51c2';
+    logger.child({ component: 'auth' }).info({ token: TEST_JWT_SECRET, headers: { authorization: `Bearer ${TEST_API_KEY}` }, user: 'alice' }, 'signed in');
+    logger.error({ err: new Error(`connect to redis://:${password}@10.0.0.1:6379 failed`) }, 'redis down');
+    await waitFor(() => lines.join('').includes('redis down'), { what: 'the pretty lines' });
+
+    const text = lines.join('');
+    expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: signed in /m);
+    expect(() => JSON.parse(lines[0]!)).toThrow();
+    expect(text).toContain('"user":"alice"');
+    expect(text).toContain('[redacted]');
+    for (const secret of [TEST_JWT_SECRET, TEST_API_KEY, password]) expect(text).not.toContain(secret);
   });
 });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,12 +6,13 @@ import { verifyPassword } from '../src/auth-service/passwords.js';
 import { PostgresAccountStore } from '../src/stores/postgres-account-store.js';
 import { SqliteAccountStore } from '../src/stores/sqlite-account-store.js';
 import { freshSchemaUrl } from './support/postgres.js';
+import { runCli, type CliResult } from './support/process.js';
 import { freshDir } from './support/temp.js';
 
 /**
- * `npm run users` for real: each case spawns `node --import tsx src/cli/users.ts …` from the repository
- * root (what the built `dist/cli/users.js` runs, without building) against a fresh DATA_DIR, then looks at
- * the store with the library itself.
+ * `npm run users` for real: each case spawns `node bin/switchboard.js users …` from the repository root
+ * (what `npm run users --` and `npx switchboard users` run) against a fresh DATA_DIR, then looks at the
+ * store with the library itself.
  */
 const ROOT = resolve(import.meta.dirname, '..');
 const PASSWORD = 'correct horse battery';
@@ -31,28 +31,9 @@ function openSqlite(dir: string): SqliteAccountStore {
   return store;
 }
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI with `args`, DATA_DIR=`dataDir` (DATABASE_URL empty unless given) and `input` piped on stdin. */
+/** Runs `switchboard users …` with DATA_DIR=`dataDir` (DATABASE_URL empty unless given) and `input` piped on stdin. */
 function users(dataDir: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/users.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, DATABASE_URL: '', ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(options.input ?? '');
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+  return runCli(['users', ...args], { cwd: ROOT, input: options.input, env: { DATA_DIR: dataDir, DATABASE_URL: '', ...options.env } });
 }
 
 /** The `list` row of `username`, split into its columns. */
@@ -169,7 +150,7 @@ describe('npm run users', () => {
   it('prints its usage with --help', async () => {
     const help = await users(freshDir('users-cli'), ['--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
-    expect(help.stdout).toMatch(/^Usage: npm run users -- <command>/);
+    expect(help.stdout).toMatch(/^Usage: switchboard users <command> \[options\] +\(or: npm run users -- <command>/);
   });
 
   it('uses PostgreSQL when DATABASE_URL is set', async () => {

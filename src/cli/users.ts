@@ -1,20 +1,20 @@
-import { parseArgs } from 'node:util';
 import { UserExistsError, type AccountStore, type UserRecord } from '../stores/account-store.js';
 import { createAccountStore, type AccountStoreOptions } from '../stores/create-account-store.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordRuleBroken } from '../auth-service/passwords.js';
 import { envSchema } from '../config/env-schema.js';
 import { emptyToUndefined } from '../config/load-config.js';
-import { DOTENV_UNSUPPORTED, loadDotEnv } from '../config/load-dotenv.js';
 import { ADMIN_USER_ID } from '../auth-service/auth-service.js';
+import { oneLineMessage } from '../runtime/error-message.js';
+import { CommandFailed, environmentWithDotEnv, Interrupted, listOption, parseCommandLine, runCommand, UsageError } from './command.js';
 
 /**
- * `npm run users -- <command>`: manages the built-in auth service's users in the store the gateway uses
+ * `switchboard users <command>` (or `npm run users -- <command>`): manages the built-in auth service's users in the store the gateway uses
  * (SQLite under DATA_DIR, or PostgreSQL at DATABASE_URL), from the environment or `.env`. A running gateway
  * sees the change on its next query and disconnects the sockets of disabled users through the account
  * events. Exit codes: 0 done, 1 failed (no such user, taken username, store unreachable), 2 bad usage.
  * Passwords and hashes are never printed.
  */
-const USAGE = `Usage: npm run users -- <command> [options]
+const USAGE = `Usage: switchboard users <command> [options]    (or: npm run users -- <command> [options])
 
 Commands:
   add <username> [--password <pw>] [--role <role>] [--permission <p>]...
@@ -38,13 +38,6 @@ const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
 const ROLE = /^[\x21-\x2b\x2d-\x7e]{1,64}$/;
 const PERMISSION = /^[\x21-\x2b\x2d-\x7e]{1,128}$/;
 
-/** Bad invocation: exit code 2. */
-class UsageError extends Error {}
-/** The command could not be done: exit code 1. */
-class CommandFailed extends Error {}
-/** Ctrl-C at the password prompt: exit code 130, as a shell reports SIGINT. */
-class Interrupted extends Error {}
-
 type CommandName = 'add' | 'passwd' | 'disable' | 'enable' | 'list';
 type OptionName = 'password' | 'role' | 'permission';
 
@@ -67,22 +60,17 @@ interface Invocation {
 
 /** Parses and checks the command line; everything wrong with it is a {@link UsageError}. `undefined` for --help. */
 function parseInvocation(argv: string[]): Invocation | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        password: { type: 'string' },
-        role: { type: 'string' },
-        permission: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseCommandLine({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      password: { type: 'string' },
+      role: { type: 'string' },
+      permission: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help === true) return undefined;
   const [name, ...args] = positionals;
@@ -98,7 +86,7 @@ function parseInvocation(argv: string[]): Invocation | undefined {
 
   const username = args[0] ?? '';
   const role = values.role ?? 'user';
-  const permissions = [...new Set((values.permission ?? []).flatMap((list) => list.split(',')).map((p) => p.trim()).filter((p) => p !== ''))];
+  const permissions = listOption(values.permission);
   if (command === 'add') {
     if (!USERNAME.test(username)) throw new UsageError(`invalid username ${JSON.stringify(username)}: use 1 to 64 letters, digits, ".", "_", "@" or "-"`);
     if (username.toLowerCase() === ADMIN_USER_ID) throw new UsageError(`the username "${ADMIN_USER_ID}" is reserved for the access-key login`);
@@ -117,7 +105,7 @@ function checkPassword(password: string): void {
 
 /** DATA_DIR and DATABASE_URL, from the environment after `.env` (as the gateway reads them); empty means unset. */
 function storeOptions(): AccountStoreOptions {
-  if (!loadDotEnv()) throw new CommandFailed(DOTENV_UNSUPPORTED);
+  environmentWithDotEnv();
   const parsed = envSchema.pick({ DATA_DIR: true, DATABASE_URL: true }).safeParse(emptyToUndefined(process.env));
   if (!parsed.success) {
     throw new CommandFailed(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -250,36 +238,22 @@ async function run(store: AccountStore, invocation: Invocation): Promise<string>
   }
 }
 
-/** One line about `error`; a failed connection to every address of a host is an AggregateError without a message. */
-function messageOf(error: unknown): string {
-  if (error instanceof AggregateError && error.message === '') return error.errors.map(messageOf).join('; ');
-  if (error instanceof Error) return error.message.split('\n')[0] || error.name;
-  return String(error);
-}
-
-async function main(argv: string[]): Promise<number> {
-  try {
+/** `switchboard users …`: the exit code. */
+export function usersCommand(argv: string[]): Promise<number> {
+  return runCommand('users', async () => {
     const invocation = parseInvocation(argv);
     if (invocation === undefined) {
       process.stdout.write(USAGE);
-      return 0;
+      return;
     }
     const options = storeOptions();
     const store = await createAccountStore(options).catch((error: unknown) => {
-      throw new CommandFailed(`cannot open the account store (${options.databaseUrl === undefined ? 'SQLite' : 'PostgreSQL'}): ${messageOf(error)}`);
+      throw new CommandFailed(`cannot open the account store (${options.databaseUrl === undefined ? 'SQLite' : 'PostgreSQL'}): ${oneLineMessage(error)}`);
     });
     try {
       process.stdout.write(await run(store, invocation));
     } finally {
       await store.close();
     }
-    return 0;
-  } catch (error) {
-    process.stderr.write(`switchboard users: ${messageOf(error)}\n`);
-    if (error instanceof UsageError) return 2;
-    if (error instanceof Interrupted) return 130;
-    return 1;
-  }
+  });
 }
-
-process.exitCode = await main(process.argv.slice(2));

@@ -19,6 +19,7 @@ import { Lifecycle } from '../runtime/lifecycle.js';
 import { SessionControl } from '../realtime/session-control.js';
 import type { GatewayServer } from '../protocol/socket-types.js';
 import { OriginPolicy } from '../auth/origin-policy.js';
+import { postgresUnreachableNotice } from '../runtime/startup-notices.js';
 
 /**
  * The auth service's store and the checks built on it: the session-state cache (TOKEN_STATE_CHECK,
@@ -26,7 +27,10 @@ import { OriginPolicy } from '../auth/origin-policy.js';
  * routes and as user tokens on `/v1` (tokens of other identity providers never pass there).
  */
 export async function openAccounts(config: Config, service: AuthServiceConfig) {
-  const store = await createAccountStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const { databaseUrl } = config;
+  const store = await createAccountStore({ dataDir: config.dataDir, databaseUrl }).catch((error: unknown) => {
+    throw databaseUrl === undefined ? error : new Error(postgresUnreachableNotice(databaseUrl, error));
+  });
   const sessionCheck = new SessionStateCheck(store, config.tokenStateCacheMs);
   const userTokens = new TokenStateStrategy(
     new JwtStrategy({ ...config.jwt, secret: service.accessTokenSecret, publicKeyPem: undefined, jwksUrl: undefined, algorithms: ['HS256'] }),

@@ -4,6 +4,8 @@ declare module 'zod' {
   interface GlobalMeta {
     /** What leaving a variable unset means, for variables whose default is not a plain value (`generated in development`). */
     unset?: string;
+    /** The value is a credential: `switchboard check-config` masks it, and no log line may hold it. */
+    secret?: boolean;
   }
 }
 
@@ -19,7 +21,7 @@ const integer = (min: number, max: number) =>
     .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
 
 /** Seconds, or a number with a unit: `900`, `15m`, `12h`, `30d`. */
-const duration = z
+export const duration = z
   .string()
   .regex(/^\d+(s|m|h|d)?$/, { message: 'must be seconds or a duration like 15m, 12h, 30d' })
   .transform((v) => Number.parseInt(v, 10) * ({ s: 1, m: 60, h: 3600, d: 86_400 }[v.at(-1) ?? 's'] ?? 1))
@@ -89,6 +91,10 @@ export const envSchema = z.object({
   HOST: text.prefault('0.0.0.0').describe('listen address'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info').describe('pino log level'),
   LOG_SAMPLE_INTERVAL_MS: integer(100, 86_400_000).prefault('60000').describe('window of the log lines clients can repeat (refused handshakes, flooding sockets): each is written once per connection and once per address or code per window, then summarized with a count'),
+  METRICS_PORT: integer(0, 65535).optional().meta({
+    description: 'port of a second listener that serves only `/metrics`, without an API key (for in-cluster scraping)',
+    unset: '— (`/metrics` only on PORT, behind an API key)',
+  }),
 
   AUTH_STRATEGY: authStrategy.optional().meta({
     description: 'how clients are authenticated: `jwt`, `introspection` (RFC 7662 endpoint) or `none` (everyone anonymous; refused in production)',
@@ -104,8 +110,9 @@ export const envSchema = z.object({
   JWT_SECRET: text.optional().meta({
     description: 'HMAC secret for client tokens',
     unset: '`ACCESS_TOKEN_SECRET` with the auth service on, else generated in development',
+    secret: true,
   }),
-  IDAE_SOCKET_JWT_SECRET: text.optional().describe('seed-002 alias of JWT_SECRET, used when it is unset'),
+  IDAE_SOCKET_JWT_SECRET: text.optional().describe('seed-002 alias of JWT_SECRET, used when it is unset').meta({ secret: true }),
   JWT_PUBLIC_KEY: text.transform((pem) => pem.replace(/\\n/g, '\n')).optional().describe('PEM public key instead of a secret (`\\n` escapes accepted)'),
   JWT_JWKS_URL: httpUrl.optional().describe('JWKS endpoint instead of a secret'),
   JWT_ALGORITHMS: commaList.prefault('HS256').describe('accepted `alg`s; never `none`, and they must fit the key'),
@@ -115,10 +122,10 @@ export const envSchema = z.object({
   JWT_USER_CLAIM: text.prefault('user_id').describe('claim holding the user id (falls back to `sub`)'),
   JWT_SESSION_CLAIM: text.prefault('session_id').describe('claim holding the session id (falls back to `sid`)'),
 
-  API_KEYS: commaList.optional().meta({ description: 'comma list of API keys (several, to rotate)', unset: 'generated in development' }),
-  INTERNAL_SECRET: text.optional().describe('seed-003 alias: the API key when API_KEYS is unset'),
-  AUTH_TOKEN: text.optional().describe('seed-003 alias, used when API_KEYS and INTERNAL_SECRET are unset'),
-  SECRET_KEY: text.optional().describe('seed-003 alias, used when the three above are unset'),
+  API_KEYS: commaList.optional().meta({ description: 'comma list of API keys (several, to rotate)', unset: 'generated in development', secret: true }),
+  INTERNAL_SECRET: text.optional().describe('seed-003 alias: the API key when API_KEYS is unset').meta({ secret: true }),
+  AUTH_TOKEN: text.optional().describe('seed-003 alias, used when API_KEYS and INTERNAL_SECRET are unset').meta({ secret: true }),
+  SECRET_KEY: text.optional().describe('seed-003 alias, used when the three above are unset').meta({ secret: true }),
 
   CORS_ORIGIN: origins.optional().meta({
     description: '`*` or origins allowed for HTTP CORS and socket handshakes',
@@ -147,7 +154,7 @@ export const envSchema = z.object({
   SHUTDOWN_DELAY_MS: integer(0, 600_000).prefault('0').describe('time between `/readyz` turning 503 and the node closing its clients and listener'),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000).prefault('10000').describe('upper bound on the whole shutdown; past it the process exits with code 1'),
 
-  HTTP_API_KEY: text.optional().describe('seed 001: one more accepted API key'),
+  HTTP_API_KEY: text.optional().describe('seed 001: one more accepted API key').meta({ secret: true }),
   ALLOW_REQUEST_DOMAINS: domains.optional().describe('seed 001: domains an `Origin` host must be (or be under); unset = no check'),
   PUBLIC_ROOMS: commaList.optional().meta({
     description: 'room patterns any authenticated socket may join',
@@ -160,7 +167,7 @@ export const envSchema = z.object({
   DIRECT_MESSAGE_SCOPE: z.enum(['any', 'shared-room']).prefault('any').describe('whom `single-chat/send-message` may reach: `any` socket or user, or only those in a room the sender joined (`shared-room`)'),
   CLIENT_EVENTS: commaList.default([]).meta({ description: 'event names (`*` patterns) clients may send to the rooms they are in', unset: 'none' }),
   WEBHOOK_URL: httpUrl.optional().describe('where backend webhooks (member.added, room.occupied, …) are POSTed; unset = off'),
-  WEBHOOK_SECRET: text.optional().describe('HMAC key that signs every webhook; required with WEBHOOK_URL in production'),
+  WEBHOOK_SECRET: text.optional().describe('HMAC key that signs every webhook; required with WEBHOOK_URL in production').meta({ secret: true }),
   WEBHOOK_ALLOWED_HOSTS: commaList.optional().meta({ description: 'hosts webhooks may target (exact, or `*.suffix`)', unset: 'any' }),
 
   DATA_DIR: text.prefault('./data').describe('seed 000: directory of the SQLite client registry (memory engine)'),
@@ -179,9 +186,9 @@ export const envSchema = z.object({
     unset: 'on when `ACCESS_TOKEN_SECRET` is set',
   }),
   AUTH_PORT: z.union([z.literal('same'), integer(0, 65535)]).prefault('4000').describe('port of the auth service\'s own listener, or `same` to mount it under /auth on PORT'),
-  ACCESS_TOKEN_SECRET: text.optional().describe('HMAC secret access tokens are signed with; the gateway verifies with it when JWT_SECRET is unset'),
-  REFRESH_TOKEN_SECRET: text.optional().describe('HMAC secret refresh tokens are signed with; must differ from ACCESS_TOKEN_SECRET'),
-  ACCESS_KEY: text.optional().meta({ description: '`POST /login { accessKey }` with this value opens an admin session', unset: '— (admin login off)' }),
+  ACCESS_TOKEN_SECRET: text.optional().describe('HMAC secret access tokens are signed with; the gateway verifies with it when JWT_SECRET is unset').meta({ secret: true }),
+  REFRESH_TOKEN_SECRET: text.optional().describe('HMAC secret refresh tokens are signed with; must differ from ACCESS_TOKEN_SECRET').meta({ secret: true }),
+  ACCESS_KEY: text.optional().meta({ description: '`POST /login { accessKey }` with this value opens an admin session', unset: '— (admin login off)', secret: true }),
   ACCESS_TOKEN_TTL: duration.prefault('900').describe('access token lifetime: seconds or `15m`, `12h`, `30d`'),
   REFRESH_TOKEN_TTL: duration.prefault('2592000').describe('refresh token lifetime, same forms; longer than ACCESS_TOKEN_TTL'),
   REUSE_ACCESS_TOKEN: boolean.prefault('false').describe('seed 004: a login on a device whose access token is still valid returns that token'),
@@ -201,8 +208,8 @@ export const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional().describe('use the Redis engine (several nodes as one); unset = the in-memory engine'),
   REDIS_HOST: text.optional().describe('seeds\' split form, when REDIS_URL is unset'),
   REDIS_PORT: integer(1, 65535).optional().describe('seeds\' split form (6379 when only REDIS_HOST is set)'),
-  REDIS_PASS: text.optional().describe('seeds\' split form (seed 003\'s name)'),
-  REDIS_AUTH_PASSWORD: text.optional().describe('seeds\' split form (seed 001\'s name), used when REDIS_PASS is unset'),
+  REDIS_PASS: text.optional().describe('seeds\' split form (seed 003\'s name)').meta({ secret: true }),
+  REDIS_AUTH_PASSWORD: text.optional().describe('seeds\' split form (seed 001\'s name), used when REDIS_PASS is unset').meta({ secret: true }),
   REDIS_DATA_PREFIX: text.max(100).prefault('switchboard:').describe('prefix of every Redis key and channel'),
   REDIS_ADAPTER: z.enum(['streams', 'pubsub']).prefault('streams').describe('fan-out between nodes: `streams` (Redis Streams) or `pubsub`'),
   RECOVERY_WINDOW_MS: integer(0, 86_400_000).prefault('120000').describe('how long a dropped client can come back and get what it missed; 0 = off'),
@@ -220,13 +227,18 @@ export interface VariableDoc {
   /** The default in backticks, what leaving it unset means, or `—` (unset = off / not used). */
   readonly default: string;
   readonly doc: string;
+  /** The default as an operator would write it (`3000`); `undefined` when there is no plain default. */
+  readonly defaultValue: string | undefined;
+  /** A credential: never shown. */
+  readonly secret: boolean;
 }
 
 /** Every variable with its documented default and doc, in declaration order. */
 export function describeVariables(): VariableDoc[] {
   return Object.entries(envSchema.shape).map(([name, schema]) => {
     const meta = z.globalRegistry.get(schema);
-    const declared = schema instanceof z.ZodPrefault ? `\`${String(schema.def.defaultValue)}\`` : '—';
-    return { name, default: meta?.unset ?? declared, doc: meta?.description ?? '' };
+    const defaultValue = schema instanceof z.ZodPrefault ? String(schema.def.defaultValue) : undefined;
+    const declared = defaultValue === undefined ? '—' : `\`${defaultValue}\``;
+    return { name, default: meta?.unset ?? declared, doc: meta?.description ?? '', defaultValue, secret: meta?.secret === true };
   });
 }

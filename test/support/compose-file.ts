@@ -63,14 +63,36 @@ export function interpolateAll(value: YamlValue, env: Readonly<Record<string, st
   return value;
 }
 
+/** A published port: the container's `target`, the host's `published` port and the host address it binds (all when absent). */
+export interface PortFacts {
+  target: number;
+  published: string | undefined;
+  hostIp?: string;
+}
+
+/** A mount: `source` (an absolute path for a bind mount, else the volume's name), `target` in the container. */
+export interface VolumeFacts {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
 /** What the tests check of one service, in one shape for the file's short syntax and `docker-compose config`'s long one. */
 export interface ServiceFacts {
   image: string | undefined;
   /** The absolute build context. */
   buildContext: string | undefined;
   environment: Record<string, string>;
-  ports: { target: number; published: string | undefined }[];
+  ports: PortFacts[];
   dependsOn: string[];
+  /** The profiles that start it; empty = always started. */
+  profiles: string[];
+  volumes: VolumeFacts[];
+}
+
+/** The services Compose starts with `profiles` enabled (`--profile …`): those without a profile, and those of an enabled one. */
+export function startedServices(services: Record<string, ServiceFacts>, profiles: readonly string[] = []): Record<string, ServiceFacts> {
+  return Object.fromEntries(Object.entries(services).filter(([, service]) => service.profiles.length === 0 || service.profiles.some((p) => profiles.includes(p))));
 }
 
 /**
@@ -95,6 +117,8 @@ export function serviceFacts(file: YamlValue, projectDir: string, env: Readonly<
           environment: environmentOf(service.environment, env),
           ports: list(service.ports).map(portOf),
           dependsOn: Array.isArray(service.depends_on) ? service.depends_on.map(String) : Object.keys(record(service.depends_on)),
+          profiles: list(service.profiles).map(String),
+          volumes: list(service.volumes).map((volume) => volumeOf(volume, projectDir)),
         },
       ];
     }),
@@ -116,16 +140,32 @@ function environmentOf(value: YamlValue | undefined, env: Readonly<Record<string
   return result;
 }
 
-function portOf(port: YamlValue): { target: number; published: string | undefined } {
+function portOf(port: YamlValue): PortFacts {
   if (typeof port === 'number') return { target: port, published: undefined };
   if (typeof port === 'string') {
     const parts = port.replace(/\/(tcp|udp)$/, '').split(':');
     const target = Number(parts.at(-1));
     if (!Number.isInteger(target) || parts.length > 3) throw new Error(`port ${JSON.stringify(port)}: only [HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL] is supported`);
-    return { target, published: parts.length >= 2 ? parts.at(-2) : undefined };
+    return { target, published: parts.length >= 2 ? parts.at(-2) : undefined, ...(parts.length === 3 ? { hostIp: parts[0]! } : {}) };
   }
-  const { target, published } = record(port);
-  return { target: Number(target), published: published === undefined || published === null ? undefined : String(published) };
+  const { target, published, host_ip: hostIp } = record(port);
+  return {
+    target: Number(target),
+    published: published === undefined || published === null ? undefined : String(published),
+    ...(typeof hostIp === 'string' ? { hostIp } : {}),
+  };
+}
+
+/** A mount in short (`SOURCE:TARGET[:MODE]`) or long syntax; relative bind sources resolved against `projectDir`. */
+function volumeOf(volume: YamlValue, projectDir: string): VolumeFacts {
+  const bindSource = (source: string) => (source.startsWith('.') || source.startsWith('/') ? resolve(projectDir, source) : source);
+  if (typeof volume === 'string') {
+    const [source = '', target = '', mode = ''] = volume.split(':');
+    if (target === '') throw new Error(`volume ${JSON.stringify(volume)}: only SOURCE:TARGET[:MODE] is supported`);
+    return { source: bindSource(source), target, readOnly: mode.split(',').includes('ro') };
+  }
+  const { source, target, read_only: readOnly } = record(volume);
+  return { source: bindSource(String(source)), target: String(target), readOnly: readOnly === true };
 }
 
 function record(value: YamlValue | undefined): { [key: string]: YamlValue } {

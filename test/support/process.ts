@@ -8,8 +8,39 @@ import { waitFor } from './wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = join(ROOT, 'src/main.ts');
+/** What package.json's `bin` runs for `npx switchboard` (and `npm run users`). */
+export const CLI = join(ROOT, 'bin/switchboard.js');
 /** tsx's loader by absolute URL, so the child can run TypeScript from any working directory. */
 const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/** How a command-line run ended: its exit code and everything it wrote. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the `switchboard` command line (`node bin/switchboard.js …`, as `npx switchboard` does) in `cwd`
+ * (default: a fresh empty directory, so no `.env` is read unless the test writes one) with PATH, HOME and
+ * `env` only, and `input` piped on standard input.
+ */
+export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? freshDir('cli'),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(options.input ?? '');
+  return new Promise((done, fail) => {
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
 
 /** A gateway running as its own process (`node --import tsx src/main.ts`), as `npm start` runs it. */
 export interface GatewayProcess {
