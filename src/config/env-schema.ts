@@ -143,6 +143,11 @@ export const envSchema = z.object({
   TOKEN_EXPIRY_GRACE_MS: integer(0, 600_000).prefault('5000').describe('how long a socket whose token expired may stay to send `auth:refresh`'),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).prefault('0').describe('time between `/readyz` turning 503 and the node closing its clients and listener'),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000).prefault('10000').describe('upper bound on the whole shutdown; past it the process exits with code 1'),
+  METRICS: boolean.prefault('true').describe('count and serve Prometheus metrics (`GET /metrics` behind an API key); `false` = nothing is counted'),
+  METRICS_PORT: integer(0, 65535).optional().meta({
+    description: 'a second listener serving only `/metrics`, without a key, for in-cluster scraping (`0` = any free port); never expose it publicly',
+    unset: '— (none)',
+  }),
 
   HTTP_API_KEY: text.optional().describe('seed 001: one more accepted API key'),
   ALLOW_REQUEST_DOMAINS: domains.optional().describe('seed 001: domains an `Origin` host must be (or be under); unset = no check'),
