@@ -7,6 +7,7 @@ import type { OriginPolicy } from '../auth/origin-policy.js';
 import type { SessionControl } from './session-control.js';
 import type { UserConnections } from './user-connections.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
+import type { Metrics } from '../runtime/metrics.js';
 
 export interface HandshakeDeps {
   readonly strategy: AuthStrategy;
@@ -17,6 +18,8 @@ export interface HandshakeDeps {
   readonly userConnections?: Pick<UserConnections, 'admit'>;
   readonly allowQueryToken: boolean;
   readonly isDraining: () => boolean;
+  /** Counts refusals by code (and MAX_CONNECTIONS_PER_USER's among the rate limits); `undefined` = metrics off. */
+  readonly metrics: Pick<Metrics, 'handshakeOutcomes' | 'rateLimit'> | undefined;
   readonly logger: Logger;
 }
 
@@ -28,6 +31,7 @@ export interface HandshakeDeps {
  * transient: a closed transport).
  */
 export function createHandshakeMiddleware(deps: HandshakeDeps) {
+  const perUserCap = deps.userConnections === undefined ? undefined : deps.metrics?.rateLimit('connections_per_user');
   return async (socket: GatewaySocket, next: (err?: ExtendedError) => void): Promise<void> => {
     try {
       if (deps.isDraining()) throw new GatewayError('SHUTTING_DOWN');
@@ -40,13 +44,18 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
       const identity = await deps.strategy.authenticate({ token });
       // Before the session policy (which may claim the session under `latest`). Transient: the cap frees up
       // as the user's other connections close (a reloaded tab's old socket, say), and the retries get in then.
-      if (deps.userConnections?.admit(identity.userId, socket.conn) === false) throw new GatewayError('RATE_LIMITED', 'This user has too many connections open; retry shortly');
+      if (deps.userConnections?.admit(identity.userId, socket.conn) === false) {
+        perUserCap?.inc();
+        throw new GatewayError('RATE_LIMITED', 'This user has too many connections open; retry shortly');
+      }
       await deps.sessionControl?.admit(identity, socket.id);
       socket.data = { ...identity, connectedAt: Date.now() };
       next();
     } catch (error) {
       if (!isGatewayError(error)) deps.logger.error({ err: error }, 'handshake failed unexpectedly');
-      refuseHandshake(socket, next, isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE'), deps.logger);
+      const refusal = isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE');
+      deps.metrics?.handshakeOutcomes.refused(refusal.code);
+      refuseHandshake(socket, next, refusal, deps.logger);
     }
   };
 }

@@ -10,13 +10,14 @@ import { HandshakeRate, type HandshakeRateLimits } from './handshake-rate.js';
 import type { ClientAddressOf } from '../runtime/client-address.js';
 import type { UserConnections } from './user-connections.js';
 import { targetOf, type OriginPolicy } from '../auth/origin-policy.js';
-import { createHandshakeMiddleware, type HandshakeDeps } from './handshake.js';
+import { createHandshakeMiddleware, refuseHandshake, type HandshakeDeps } from './handshake.js';
 import { serveForeignOriginPolling } from './foreign-origin-polling.js';
 import { socketParser } from './socket-parser.js';
 import type { RoomPresence } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
-import { isGatewayError } from '../protocol/errors.js';
+import { isGatewayError, type GatewayError } from '../protocol/errors.js';
+import type { Metrics, RateLimit } from '../runtime/metrics.js';
 import { type GatewayServer, type GatewaySocket, type SocketData } from '../protocol/socket-types.js';
 import { baseRooms, joinedRooms } from '../protocol/own-rooms.js';
 import { READY_EVENT } from '../protocol/events.js';
@@ -38,6 +39,8 @@ export interface SocketServerOptions {
   readonly connectionLimits: HandshakeRateLimits & { readonly perAddress: number };
   /** Names the client address of a request (TRUST_PROXY) for every per-address limit. */
   readonly clientAddress: ClientAddressOf;
+  /** Counts the handshakes refused before any token is read, by code and limit; `undefined` = metrics off. */
+  readonly metrics: Pick<Metrics, 'handshakeOutcomes' | 'rateLimit'> | undefined;
 }
 
 /** What the connection handling of `/` needs; the composition root builds each part. */
@@ -58,6 +61,8 @@ export interface RealtimeDeps {
   readonly recheckRecovered: ((data: SocketData) => Promise<void>) | undefined;
   /** MAX_CONNECTIONS_PER_USER's count: the handshake of `/` admits into it, recovered sockets are tracked. */
   readonly userConnections: UserConnections;
+  /** Counts connections, disconnections (by reason) and recoveries; `undefined` = metrics off. */
+  readonly metrics: Pick<Metrics, 'handshakeOutcomes' | 'disconnects' | 'recoveries'> | undefined;
   readonly logger: Logger;
 }
 
@@ -66,6 +71,13 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   const pending = new PendingHandshakes(deps.pendingHandshakes);
   const handshakeRate = new HandshakeRate(deps.connectionLimits);
   const open = new AddressCount();
+  const { metrics } = deps;
+  /** Refuses a new Engine.IO session (with a transient code the client retries on), counted by code and limit. */
+  const refuse = (callback: (code: string, allowed: boolean) => void, code: string, limit?: RateLimit) => {
+    metrics?.handshakeOutcomes.refused(code);
+    if (limit !== undefined) metrics?.rateLimit(limit).inc();
+    callback(code, false);
+  };
   const io: GatewayServer = new Server(httpServer, {
     // Without an engine adapter: Socket.IO's own, or with recovery ours (RecoveringAdapter: start offsets, close() stops its timer).
     ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: recoveringAdapterClass(deps.recoveryWindowMs) as unknown as AdapterConstructor } : {}),
@@ -95,9 +107,10 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     // comes here (never the later requests of a session), before any token is read.
     allowRequest: (req, callback) => {
       const address = deps.clientAddress(req);
-      if (deps.isDraining()) callback('SHUTTING_DOWN', false);
-      else if (!handshakeRate.admit(address) || !open.admit(req, address, deps.connectionLimits.perAddress)) callback('RATE_LIMITED', false);
-      else if (!pending.admit(req, address)) callback('TOO_MANY_PENDING_HANDSHAKES', false); // its connection_error counts `open` out
+      if (deps.isDraining()) refuse(callback, 'SHUTTING_DOWN');
+      else if (!handshakeRate.admit(address)) refuse(callback, 'RATE_LIMITED', 'handshake_rate');
+      else if (!open.admit(req, address, deps.connectionLimits.perAddress)) refuse(callback, 'RATE_LIMITED', 'connections_per_address');
+      else if (!pending.admit(req, address)) refuse(callback, 'TOO_MANY_PENDING_HANDSHAKES', 'pending_handshakes'); // its connection_error counts `open` out
       else callback(null, true);
     },
   });
@@ -112,6 +125,8 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
 export interface NamespaceHooks {
   /** The handshake of `/` without the session policy (namespace sockets do not claim sessions). */
   readonly handshake: ReturnType<typeof createHandshakeMiddleware>;
+  /** Refuses a handshake of the surface's own checks as {@link refuseHandshake} does, counted like those of `/`. */
+  readonly refuse: (socket: GatewaySocket, next: Parameters<ReturnType<typeof createHandshakeMiddleware>>[1], refusal: GatewayError) => void;
   /** What `/` does for a new socket that namespace sockets need too: token expiry, handshake release, own rooms. */
   readonly onConnection: (socket: GatewaySocket) => void;
 }
@@ -122,11 +137,14 @@ export interface NamespaceHooks {
  * (kilobytes per connection). Answers the hooks other namespaces reuse.
  */
 export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): NamespaceHooks {
+  const { metrics } = deps;
   // Shared by every socket (called with `this` bound to it): no per-connection closure.
-  function onDisconnect(this: GatewaySocket): void {
+  function onDisconnect(this: GatewaySocket, reason: string): void {
     deps.expiry.unwatch(this);
+    metrics?.disconnects.count(reason);
   }
   async function onConnection(socket: GatewaySocket): Promise<void> {
+    if (metrics !== undefined) countConnection(socket, metrics);
     releaseHandshakeRequest(socket);
     if (socket.recovered) deps.userConnections.track(socket.data.userId, socket.conn);
     if (deps.announceRecoveryStart && !socket.recovered) announceRecoveryStart(socket);
@@ -161,9 +179,14 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
   });
   return {
     handshake: createHandshakeMiddleware(deps.handshake),
+    refuse: (socket, next, refusal) => {
+      metrics?.handshakeOutcomes.refused(refusal.code);
+      refuseHandshake(socket, next, refusal, deps.logger);
+    },
     // Namespace sockets only receive what is published to them: they expire with their token like any
     // socket, and join their user and session rooms in their namespace, where logouts find them.
     onConnection: (socket) => {
+      if (metrics !== undefined) countConnection(socket, metrics);
       releaseHandshakeRequest(socket);
       if (deps.announceRecoveryStart && !socket.recovered) announceRecoveryStart(socket);
       socket.on('disconnect', onDisconnect);
@@ -171,6 +194,22 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
       void socket.join(baseRooms(socket.data));
     },
   };
+}
+
+/**
+ * Counts a socket that connected: a handshake that passed, or a recovery. A client asking for
+ * connection-state recovery sends its previous session id and offset (`pid`, `offset`) with its CONNECT;
+ * when Socket.IO could not restore that session (expired, unknown) the socket is a new one, `recovered` false.
+ * Read before {@link releaseHandshakeRequest} drops the auth payload.
+ */
+function countConnection(socket: GatewaySocket, metrics: Pick<Metrics, 'handshakeOutcomes' | 'recoveries'>): void {
+  if (socket.recovered) {
+    metrics.recoveries.count('recovered');
+    return;
+  }
+  metrics.handshakeOutcomes.ok();
+  const { pid, offset } = socket.handshake.auth as { pid?: unknown; offset?: unknown };
+  if (typeof pid === 'string' && typeof offset === 'string') metrics.recoveries.count('not_recovered');
 }
 
 /**

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import { ADMIN_ROLE } from '../../auth/permissions.js';
 import { GatewayError, isGatewayError } from '../../protocol/errors.js';
-import { refuseHandshake } from '../../realtime/handshake.js';
 import { namespaceTable, routeNamesToParent } from '../../realtime/namespace-table.js';
 import { refuseNamespace } from '../../realtime/namespace-refusal.js';
 import type { NamespaceHooks } from '../../realtime/socket-server.js';
@@ -59,7 +58,7 @@ export function attachClientNamespaces(io: GatewayServer, deps: ClientNamespaceD
       next();
     } catch (error) {
       if (!isGatewayError(error)) deps.logger.error({ err: error }, 'client namespace check failed');
-      refuseHandshake(socket, next, isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE'), deps.logger);
+      deps.refuse(socket, next, isGatewayError(error) ? error : new GatewayError('ENGINE_UNAVAILABLE'));
       setImmediate(() => dropIfEmpty(io, parent as unknown as { children: Set<unknown> }, socket.nsp));
     }
   });
@@ -73,6 +72,17 @@ function clientRefusal(client: ClientRecord | undefined, clientId: string, event
     return new GatewayError('EVENT_NOT_SUBSCRIBED', `Client "${clientId}" does not subscribe to "${eventName}"`);
   }
   return undefined;
+}
+
+/**
+ * A namespace's name in the metrics' `namespace` label: `/`, or the template of a client namespace
+ * (`/{clientId}`, `/{clientId}/{event}`) — their own names would make one series per client.
+ */
+export function namespaceLabel(name: string): string {
+  if (name === '/') return '/';
+  const match = CLIENT_NAMESPACE.exec(name);
+  if (match === null) return 'other';
+  return match[2] === undefined ? '/{clientId}' : '/{clientId}/{event}';
 }
 
 /** The namespaces a client's sockets can be in: its own, and one per transaction event. */
