@@ -32,6 +32,8 @@ import { OriginPolicy } from './auth/origin-policy.js';
 import { openAccounts, startAuthService } from './composition/auth-service.js';
 import { openSharedState } from './composition/shared-state.js';
 import { gatewaySocketEvents } from './composition/gateway-socket-events.js';
+import { createMetrics, redisCommandMeter, sampleGatewayState } from './composition/metrics.js';
+import { createMetricsListener, metricsRoutes } from './http/metrics-routes.js';
 
 /** A running gateway node, as the entry point and the tests hold it. */
 export interface Gateway {
@@ -42,6 +44,8 @@ export interface Gateway {
   engineReady(): boolean;
   /** The auth service's base URL once listening (`…/auth` with AUTH_PORT=same); `undefined` when it is off. */
   readonly authUrl: string | undefined;
+  /** The keyless metrics listener's `/metrics` URL once listening (METRICS_PORT); `undefined` when there is none. */
+  readonly metricsUrl: string | undefined;
   /** Starts listening (PORT 0 picks a free port) and returns the base URL, e.g. `http://127.0.0.1:41234`. */
   listen(): Promise<string>;
   /**
@@ -75,7 +79,9 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   // One sampler for every log line a client can repeat (refused handshakes, flooding sockets, …).
   const logs = new LogSampler({ intervalMs: config.logSampleIntervalMs });
   const isDraining = () => lifecycle.isDraining;
-  const shared = openSharedState(config, nodeId, log.child({ component: 'engine' }), options.engine);
+  // One registry per node, handed to what counts; undefined with METRICS=false.
+  const metrics = createMetrics(config, nodeId);
+  const shared = openSharedState(config, nodeId, log.child({ component: 'engine' }), options.engine, redisCommandMeter(metrics));
   const { engine } = shared;
   const authLog = log.child({ component: 'auth' });
   const accounts = config.authService === undefined ? undefined : await openAccounts(config, config.authService);
@@ -89,29 +95,30 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const app = await createHttpApp({
     maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy,
     requestTimeoutMs: config.httpRequestTimeoutMs,
-    rateLimit: { perSecond: config.httpRateLimitPerS, redis: shared.redis, prefix: config.redis?.prefix ?? '', clientAddress },
+    rateLimit: { perSecond: config.httpRateLimitPerS, redis: shared.redis, prefix: config.redis?.prefix ?? '', clientAddress, refusals: metrics?.rateLimit('http') },
   });
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
     pendingHandshakes: config.pendingHandshakes, connectionLimits: config.connectionLimits, clientAddress, connectionAddresses,
-    pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs, connectTimeoutMs: config.connectTimeoutMs,
+    pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs, connectTimeoutMs: config.connectTimeoutMs, metrics,
   });
   const realtimeLog = log.child({ component: 'realtime' });
-  const refusals = new HandshakeRefusals(new FailedHandshakes(config.failedHandshakes), connectionAddresses, logs, realtimeLog);
+  const refusals = new HandshakeRefusals(new FailedHandshakes(config.failedHandshakes), connectionAddresses, logs, realtimeLog, metrics);
   const bufferCap = config.maxBufferedBytes > 0 ? new OutboundBufferCap(io, config.maxBufferedBytes, realtimeLog) : undefined;
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);
-  const publisher = new Publisher(io, engine);
+  const publisher = new Publisher(io, engine, metrics);
   const webhookSender = new WebhookSender({ secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts }, log.child({ component: 'webhooks' }));
   const backendWebhooks = config.webhooks.url === undefined ? undefined : new BackendWebhooks(webhookSender, webhookSender.check(config.webhooks.url).href);
   const roomPresence = new RoomPresence(io, engine.membership, backendWebhooks, config.recoveryWindowMs, realtimeLog);
   const expiry = new TokenExpiryWatch(config.tokenExpiryGraceMs);
   const namespaceHooks = attachRealtime(io, {
-    handshake: { strategy, originPolicy, allowQueryToken: config.allowQueryToken, isDraining, refusals },
+    handshake: { strategy, originPolicy, allowQueryToken: config.allowQueryToken, isDraining, refusals, metrics },
     listenToSocket: createSocketEventListeners({
       listeners: gatewaySocketEvents(config, { io, engine, strategy, expiry, roomPresence, publisher, webhookSender, logger: realtimeLog }),
       clientEvents: createClientEventRelay({ io, clientEvents: config.clientEvents, webhookSender, backendWebhooks }),
       limiter: new ClientRateLimiter(config.clientEventsPerSecond),
       eventPermissions: config.eventPermissions,
+      metrics,
       logger: realtimeLog,
       logs,
       addresses: connectionAddresses,
@@ -124,6 +131,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     // auth service knows it) must still be active.
     userConnections: new UserConnections(config.connectionLimits.perUser),
     recheckRecovered: accounts === undefined ? undefined : (data) => accounts.sessionCheck.assert(data, config.tokenStateCheck),
+    metrics,
     logger: realtimeLog,
     logs,
   });
@@ -146,11 +154,17 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     eventGateway: config.eventGatewayApi ? { apiKeys, publisher, emit: config.gatewayEmit } : undefined,
     gatewayBasePath: config.gatewayBasePath,
   });
+  if (metrics !== undefined) {
+    await app.register(metricsRoutes, { metrics, apiKeys, userTokens: accounts?.userTokens });
+    sampleGatewayState(metrics, { io, engine, webhookSender });
+  }
+  const metricsListener = metrics === undefined || config.metrics?.port === undefined ? undefined : createMetricsListener(metrics, log.child({ component: 'metrics' }));
   const authService = accounts === undefined ? undefined : await startAuthService({
-    ...accounts, config, shared, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, logger: authLog,
+    ...accounts, config, shared, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, metrics, logger: authLog,
   });
   await engine.bind(io.of('/'));
   let authUrl: string | undefined;
+  let metricsUrl: string | undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -161,6 +175,9 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       return authUrl;
     },
     engineReady: () => engine.isReady(),
+    get metricsUrl() {
+      return metricsUrl;
+    },
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       lifecycle.enter('ready');
@@ -168,7 +185,8 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       authUrl = await authService?.listen(url);
-      log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy, authUrl }, 'gateway listening');
+      if (metricsListener !== undefined) metricsUrl = url.replace(/:\d+$/, `:${await metricsListener.listen(config.metrics?.port ?? 0, config.host)}/metrics`);
+      log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy, authUrl, metricsUrl }, 'gateway listening');
       return url;
     },
     close() {
@@ -186,6 +204,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     io.engine.close();
     bufferCap?.stop();
     await app.close();
+    await metricsListener?.close();
     await authService?.close();
     await roomPresence.close();
     await webhookSender.close();

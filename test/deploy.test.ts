@@ -226,11 +226,7 @@ async function exportedMetrics(): Promise<Map<string, { type: string; labels: st
   const metrics = new Metrics('deploy-test');
   metrics.registerAuthService();
   const exported = new Map<string, { type: string; labels: string[] }>();
-  for (const { name, type } of await metrics.registry.getMetricsAsJSON()) {
-    const metric: unknown = metrics.registry.getSingleMetric(name);
-    const labelNames = typeof metric === 'object' && metric !== null && 'labelNames' in metric && Array.isArray(metric.labelNames) ? metric.labelNames.map(String) : [];
-    exported.set(name, { type: String(type), labels: ['node', ...labelNames] });
-  }
+  for (const { name, type, labels } of await metrics.catalog()) exported.set(name, { type, labels: [...labels] });
   return exported;
 }
 

@@ -10,6 +10,7 @@ import { hashPassword, passwordRuleBroken, verifyPassword } from './passwords.js
 import type { Revocations } from './revocations.js';
 import { refreshTokenHash, type TokenIssuer } from './token-issuer.js';
 import type { UserVerifier, VerifiedUser } from './user-verifier.js';
+import type { Metrics } from '../runtime/metrics.js';
 
 /** The user id of the access-key (admin) login (its role is ADMIN_ROLE, its permissions `*`). */
 export const ADMIN_USER_ID = 'admin';
@@ -58,6 +59,8 @@ export class AuthService {
     private readonly throttle: LoginThrottle,
     private readonly revocations: Revocations,
     private readonly logger: Logger,
+    /** Counts the login throttle's refusals; `undefined` = metrics off. */
+    private readonly metrics?: Pick<Metrics, 'rateLimit'>,
   ) {
     this.accessKeyDigest = config.accessKey === undefined ? undefined : digest(config.accessKey);
   }
@@ -231,7 +234,10 @@ export class AuthService {
   /** Counts the attempt before any secret is checked; refuses when a key is over LOGIN_MAX_FAILURES. */
   private async takeAttempt(keys: readonly string[]): Promise<void> {
     const waitS = await this.throttle.take(keys);
-    if (waitS > 0) throw new GatewayError('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterS: waitS });
+    if (waitS > 0) {
+      this.metrics?.rateLimit('login').inc();
+      throw new GatewayError('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterS: waitS });
+    }
   }
 }
 

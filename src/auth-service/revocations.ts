@@ -4,6 +4,7 @@ import type { LogoutReason, SessionControl } from '../realtime/session-control.j
 import { type GatewayServer } from '../protocol/socket-types.js';
 import { sessionRoom, userRoom } from '../protocol/own-rooms.js';
 import type { AccountEvent } from '../stores/account-store.js';
+import type { Metrics } from '../runtime/metrics.js';
 
 /** Inter-node event: these sessions were revoked; drop any cached state about them. */
 const SESSIONS_REVOKED_EVENT = 'switchboard:sessions-revoked';
@@ -19,6 +20,8 @@ export class Revocations {
     private readonly stateCheck: SessionStateCheck,
     private readonly clustered: boolean,
     private readonly logger: Logger,
+    /** Counts the sessions this node's auth service revokes, by reason; `undefined` = metrics off. */
+    private readonly metrics?: Pick<Metrics, 'authRevocations'>,
   ) {
     if (clustered) {
       io.on(SESSIONS_REVOKED_EVENT, (message: unknown) => {
@@ -33,6 +36,7 @@ export class Revocations {
   /** Sessions revoked through this node's auth service (logout, reuse, password change). */
   sessionsRevoked(sessionIds: readonly string[], reason: LogoutReason): void {
     if (sessionIds.length === 0) return;
+    if (this.metrics !== undefined) this.metrics.authRevocations.tally(reason).value += sessionIds.length;
     if (this.clustered) this.io.serverSideEmit(SESSIONS_REVOKED_EVENT, { ids: sessionIds, reason });
     this.sessionControl.logoutSessions(sessionIds, reason);
     this.revokedHere(sessionIds, reason, false);

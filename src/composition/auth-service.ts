@@ -20,6 +20,7 @@ import { SessionControl } from '../realtime/session-control.js';
 import type { GatewayServer } from '../protocol/socket-types.js';
 import { OriginPolicy } from '../auth/origin-policy.js';
 import { postgresUnreachableNotice } from '../runtime/startup-notices.js';
+import type { Metrics } from '../runtime/metrics.js';
 
 /**
  * The auth service's store and the checks built on it: the session-state cache (TOKEN_STATE_CHECK,
@@ -56,6 +57,8 @@ export async function startAuthService(deps: {
   readonly gatewayApp: Awaited<ReturnType<typeof createHttpApp>>;
   readonly originPolicy: OriginPolicy;
   readonly lifecycle: Lifecycle;
+  /** Counts logins, refreshes, revocations and the login throttle's refusals; `undefined` = metrics off. */
+  readonly metrics: Metrics | undefined;
   readonly logger: Logger;
 }): Promise<AuthListener> {
   const { config, service, store, logger } = deps;
@@ -64,13 +67,16 @@ export async function startAuthService(deps: {
     ? new StoreUserVerifier(store)
     : new RemoteUserVerifier(service.verifyUser.url, service.verifyUser.timeoutMs, logger);
   const throttle = deps.shared.loginThrottle({ maxFailures: service.loginMaxFailures, windowMs: service.loginFailureWindowMs });
-  const revocations = new Revocations(deps.io, deps.sessionControl, deps.sessionCheck, deps.shared.engine.adapter !== undefined, logger);
-  const authService = new AuthService(service, store, issuer, verifier, throttle, revocations, logger);
+  const { metrics } = deps;
+  metrics?.registerAuthService();
+  const revocations = new Revocations(deps.io, deps.sessionControl, deps.sessionCheck, deps.shared.engine.adapter !== undefined, logger, metrics);
+  const authService = new AuthService(service, store, issuer, verifier, throttle, revocations, logger, metrics);
   if (verifier.managesPasswords) await prepareDummyHash();
   const feed = new AccountEventFeed(store, service.accountEventsPollMs, (event) => revocations.apply(event), logger);
   const listener = await mountAuthService({
     service: authService, accessTokens: deps.userTokens, port: service.port, host: config.host, gatewayApp: deps.gatewayApp,
     originPolicy: deps.originPolicy, lifecycle: deps.lifecycle, trustProxy: config.trustProxy, logger,
+    outcomes: metrics === undefined ? undefined : { login: metrics.loginOutcomes, refresh: metrics.refreshOutcomes },
   });
   logger.info({ store: store.name, users: verifier.name, port: service.port }, 'auth service configured');
   return {

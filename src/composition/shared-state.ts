@@ -5,7 +5,7 @@ import { LazyClientRegistry } from '../stores/lazy-client-registry.js';
 import type { LoginThrottle, ThrottleLimits } from '../stores/login-throttle.js';
 import { MemoryLoginThrottle } from '../stores/memory-login-throttle.js';
 import { RedisClientRegistry } from '../stores/redis-client-registry.js';
-import { RedisConnection } from '../stores/redis-connection.js';
+import { RedisConnection, type RedisCommandMeter } from '../stores/redis-connection.js';
 import { RedisLoginThrottle } from '../stores/redis-login-throttle.js';
 import { SqliteClientRegistry } from '../stores/sqlite-client-registry.js';
 import type { Config } from '../config/config.js';
@@ -34,9 +34,9 @@ export interface SharedState {
 
 /**
  * Builds the stores and bundles the ones every node shares into the engine (unless `given`): in memory
- * (one node) without REDIS_URL, else on one Redis connection.
+ * (one node) without REDIS_URL, else on one Redis connection (its commands timed and counted by `redisMeter`).
  */
-export function openSharedState(config: Config, nodeId: string, log: Logger, given: Engine | undefined): SharedState {
+export function openSharedState(config: Config, nodeId: string, log: Logger, given: Engine | undefined, redisMeter: RedisCommandMeter | undefined): SharedState {
   if (config.redis === undefined) {
     const engine = given ?? new MemoryEngine({
       sessions: new MemoryActiveSessions(),
@@ -56,7 +56,7 @@ export function openSharedState(config: Config, nodeId: string, log: Logger, giv
     };
   }
   const { prefix } = config.redis;
-  const connection = new RedisConnection(config.redis.url, nodeId, log);
+  const connection = new RedisConnection(config.redis.url, nodeId, log, redisMeter);
   const heartbeatMs = config.presenceHeartbeatMs;
   const engine = given ?? new RedisEngine(connection, config.redis, config.recoveryWindowMs, {
     sessions: new RedisActiveSessions(connection, prefix),

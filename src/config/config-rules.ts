@@ -178,6 +178,19 @@ const RULES: readonly Rule[] = [
     }
   }),
 
+  // The metrics listener: only with metrics on, and on a port of its own.
+  rule(['METRICS', 'METRICS_PORT'], (env, problem) => {
+    if (!env.METRICS && env.METRICS_PORT !== undefined) problem('METRICS_PORT needs METRICS=true');
+  }),
+  rule(['METRICS_PORT', 'PORT'], (env, problem) => {
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      problem(`METRICS_PORT=${env.METRICS_PORT} is the gateway's PORT: choose another port (the gateway serves /metrics behind an API key itself)`);
+    }
+  }),
+  authServiceRule(['METRICS_PORT', 'AUTH_PORT'], (env, problem) => {
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.AUTH_PORT) problem(`METRICS_PORT=${env.METRICS_PORT} is the auth service's AUTH_PORT: choose another port`);
+  }),
+
   // Secrets: required in production (development generates the missing ones).
   productionRule(API_KEY_VARIABLES, (env, problem) => {
     if (configuredApiKeys(env).length === 0) problem('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY, HTTP_API_KEY) is required when NODE_ENV=production');

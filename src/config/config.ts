@@ -101,6 +101,8 @@ function toConfig(parsed: Env) {
     tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    /** Prometheus metrics: `undefined` when METRICS=false (nothing counted); `port` = the keyless scrape listener, `undefined` = none. */
+    metrics: env.METRICS ? { port: env.METRICS_PORT } : undefined,
     publicRooms: env.PUBLIC_ROOMS ?? (production ? [] : ['*']),
     maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
     clientEventsPerSecond: env.CLIENT_EVENTS_PER_SECOND,

@@ -91,10 +91,6 @@ export const envSchema = z.object({
   HOST: text.prefault('0.0.0.0').describe('listen address'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info').describe('pino log level'),
   LOG_SAMPLE_INTERVAL_MS: integer(100, 86_400_000).prefault('60000').describe('window of the log lines clients can repeat (refused handshakes, flooding sockets): each is written once per connection and once per address or code per window, then summarized with a count'),
-  METRICS_PORT: integer(0, 65535).optional().meta({
-    description: 'port of a second listener that serves only `/metrics`, without an API key (for in-cluster scraping)',
-    unset: '— (`/metrics` only on PORT, behind an API key)',
-  }),
 
   AUTH_STRATEGY: authStrategy.optional().meta({
     description: 'how clients are authenticated: `jwt`, `introspection` (RFC 7662 endpoint) or `none` (everyone anonymous; refused in production)',
@@ -153,6 +149,11 @@ export const envSchema = z.object({
   TOKEN_EXPIRY_GRACE_MS: integer(0, 600_000).prefault('5000').describe('how long a socket whose token expired may stay to send `auth:refresh`'),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).prefault('0').describe('time between `/readyz` turning 503 and the node closing its clients and listener'),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000).prefault('10000').describe('upper bound on the whole shutdown; past it the process exits with code 1'),
+  METRICS: boolean.prefault('true').describe('count and serve Prometheus metrics (`GET /metrics` behind an API key); `false` = nothing is counted'),
+  METRICS_PORT: integer(0, 65535).optional().meta({
+    description: 'a second listener serving only `/metrics`, without a key, for in-cluster scraping (`0` = any free port); never expose it publicly',
+    unset: '— (none)',
+  }),
 
   HTTP_API_KEY: text.optional().describe('seed 001: one more accepted API key').meta({ secret: true }),
   ALLOW_REQUEST_DOMAINS: domains.optional().describe('seed 001: domains an `Origin` host must be (or be under); unset = no check'),

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../protocol/errors.js';
 import type { ClientAddressOf } from '../runtime/client-address.js';
+import type { Tally } from '../runtime/metric-series.js';
 
 export interface HttpRateLimitOptions {
   /** Requests per second per credential (else per client address); 0 = no limit. */
@@ -13,6 +14,8 @@ export interface HttpRateLimitOptions {
   /** Prefix of the Redis keys (REDIS_DATA_PREFIX). */
   readonly prefix: string;
   readonly clientAddress: ClientAddressOf;
+  /** Counts the requests refused; `undefined` = metrics off. */
+  readonly refusals: Tally | undefined;
 }
 
 /** Routes never limited: probes must answer whatever a client does. */
@@ -40,7 +43,11 @@ export async function registerHttpRateLimit(app: FastifyInstance, options: HttpR
     allowList: (request) => UNLIMITED_PATHS.has(request.url.split('?', 1)[0]!),
     // Nothing added to answers under the limit: the publish path is hot.
     addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-    errorResponseBuilder: (_request, context) => new GatewayError('RATE_LIMITED', 'Too many requests; slow down', { retryAfterS: Math.max(1, Math.ceil(context.ttl / 1000)) }),
+    // Called once per refused request.
+    errorResponseBuilder: (_request, context) => {
+      options.refusals?.inc();
+      return new GatewayError('RATE_LIMITED', 'Too many requests; slow down', { retryAfterS: Math.max(1, Math.ceil(context.ttl / 1000)) });
+    },
   });
   app.addHook('onRequest', app.rateLimit());
 }

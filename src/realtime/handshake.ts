@@ -6,6 +6,7 @@ import type { SessionControl } from './session-control.js';
 import type { UserConnections } from './user-connections.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
 import type { HandshakeNext, HandshakeRefusals } from './handshake-refusals.js';
+import type { Metrics } from '../runtime/metrics.js';
 
 export interface HandshakeDeps {
   readonly strategy: AuthStrategy;
@@ -18,6 +19,8 @@ export interface HandshakeDeps {
   readonly isDraining: () => boolean;
   /** Takes each handshake's turn under the failed-handshake limits, and refuses, counts and logs. */
   readonly refusals: HandshakeRefusals;
+  /** Counts MAX_CONNECTIONS_PER_USER's refusals among the rate limits; `undefined` = metrics off. */
+  readonly metrics: Pick<Metrics, 'rateLimit'> | undefined;
 }
 
 /**
@@ -29,6 +32,7 @@ export interface HandshakeDeps {
  */
 export function createHandshakeMiddleware(deps: HandshakeDeps) {
   const { refusals } = deps;
+  const perUserCap = deps.userConnections === undefined ? undefined : deps.metrics?.rateLimit('connections_per_user');
   return async (socket: GatewaySocket, next: HandshakeNext): Promise<void> => {
     if (!(await refusals.begin(socket, next))) return;
     try {
@@ -42,7 +46,10 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
       const identity = await deps.strategy.authenticate({ token });
       // Before the session policy (which may claim the session under `latest`). Transient: the cap frees up
       // as the user's other connections close (a reloaded tab's old socket, say), and the retries get in then.
-      if (deps.userConnections?.admit(identity.userId, socket.conn) === false) throw new GatewayError('RATE_LIMITED', 'This user has too many connections open; retry shortly');
+      if (deps.userConnections?.admit(identity.userId, socket.conn) === false) {
+        perUserCap?.inc();
+        throw new GatewayError('RATE_LIMITED', 'This user has too many connections open; retry shortly');
+      }
       await deps.sessionControl?.admit(identity, socket.id);
       socket.data = { ...identity, connectedAt: Date.now() };
       refusals.accept(socket);

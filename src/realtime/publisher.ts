@@ -4,6 +4,8 @@ import type { HistoryPosition, HistoryStore } from '../stores/history.js';
 import { GatewayError } from '../protocol/errors.js';
 import { assertPublishable, isMainNamespaceOnly, type Publication, type Target } from '../protocol/publication.js';
 import type { GatewayServer } from '../protocol/socket-types.js';
+import type { Metrics, PublishSurface } from '../runtime/metrics.js';
+import type { Tally } from '../runtime/metric-series.js';
 
 /** Where a message landed in the history of each targeted room (absent for broadcasts or with history off). */
 export type HistoryPositions = Record<string, HistoryPosition>;
@@ -39,14 +41,24 @@ interface DeliveryMeta {
  * transaction events to `/{clientId}` and `/{clientId}/{event}`) gets the readiness check, the event
  * checks and the counter but no history: those sockets have no handler to ask for it, so their meta is
  * `{ id }` only.
+ *
+ * With metrics on, each publication is counted under the surface it came in through (`ok`, its duration
+ * from `receivedAt` to the hand-off to the adapter, the messages it hands to this node's sockets, its
+ * history appends); surfaces report the refusals they answer through {@link refused}.
  */
 export class Publisher {
   private published = 0;
+  private readonly delivered: Tally | undefined;
+  private readonly historyAppends: Tally | undefined;
 
   constructor(
     private readonly io: GatewayServer,
     private readonly engine: Engine,
-  ) {}
+    private readonly metrics: Pick<Metrics, 'publishing' | 'messagesDelivered' | 'historyAppends'> | undefined,
+  ) {
+    this.delivered = metrics?.messagesDelivered.tally();
+    this.historyAppends = metrics?.historyAppends.tally();
+  }
 
   /** Refuses with ENGINE_UNAVAILABLE (503, Retry-After) when the engine cannot fan out right now. */
   assertReady(): void {
@@ -55,9 +67,12 @@ export class Publisher {
 
   /**
    * Publishes one message after the checks every surface shares (engine ready, event name, data depth).
-   * `id` is generated unless the caller already gave the message one (e.g. chat messages carry it inside).
+   * `surface` is what it came in through; `receivedAt` when the request arrived (`performance.now()`'s
+   * clock; the call itself by default). `id` is generated unless the caller already gave the message one
+   * (e.g. chat messages carry it inside).
    */
-  async publish(event: string, data: unknown, target: Target, id: string = randomUUID()): Promise<PublishResult> {
+  async publish(surface: PublishSurface, event: string, data: unknown, target: Target, receivedAt?: number, id: string = randomUUID()): Promise<PublishResult> {
+    const startedAt = this.metrics === undefined ? 0 : receivedAt ?? performance.now();
     this.assertReady();
     assertPublishable(event, data);
     const history = this.historyOf(target);
@@ -65,7 +80,18 @@ export class Publisher {
     const positions = history === undefined ? undefined : await history.append(target.rooms, { id, event, data, ts: Date.now() });
     this.deliver({ id, event, data, target }, positions === undefined ? { id } : { id, history: positions });
     this.published += 1;
+    if (this.metrics !== undefined) {
+      const meter = this.metrics.publishing[surface];
+      meter.duration.observe((performance.now() - startedAt) / 1000);
+      meter.outcomes.ok();
+      if (positions !== undefined && this.historyAppends !== undefined) this.historyAppends.value += target.rooms.length;
+    }
     return resultOf(id, target, positions);
+  }
+
+  /** Counts a publish request of `surface` that was answered with a refusal (`code`), wherever it was refused. */
+  refused(surface: PublishSurface, code: string): void {
+    this.metrics?.publishing[surface].outcomes.refused(code);
   }
 
   /** Publications so far from this node, whichever surface and namespace (`published` in `GET /v1/stats`). */
@@ -85,8 +111,22 @@ export class Publisher {
       const base = target.broadcast ? namespace : namespace.to(target.rooms as string[]);
       const operator = target.except.length > 0 ? base.except(target.except as string[]) : base;
       operator.emit(event, data, meta);
+      if (this.delivered !== undefined) this.delivered.value += localRecipients(namespace, target);
     }
   }
+}
+
+/**
+ * The estimate `switchboard_messages_delivered_total` counts: this node's sockets in the target's rooms
+ * (all of the namespace's for a broadcast), read from the adapter's room index — one Map lookup per room,
+ * no iteration over sockets. An upper bound: a socket in two target rooms, or excepted, counts anyway.
+ */
+function localRecipients(namespace: ReturnType<GatewayServer['of']>, target: Target): number {
+  if (target.broadcast) return namespace.sockets.size;
+  const { rooms } = namespace.adapter;
+  let count = 0;
+  for (const room of target.rooms) count += rooms.get(room)?.size ?? 0;
+  return count;
 }
 
 function resultOf(id: string, target: Target, positions: HistoryPositions | undefined): PublishResult {

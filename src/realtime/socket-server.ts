@@ -20,6 +20,7 @@ import type { RoomPresence } from './room-presence.js';
 import type { SessionControl } from './session-control.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import { isGatewayError } from '../protocol/errors.js';
+import type { Metrics, RateLimit } from '../runtime/metrics.js';
 import { type GatewayServer, type GatewaySocket, type SocketData } from '../protocol/socket-types.js';
 import { baseRooms, joinedRooms } from '../protocol/own-rooms.js';
 import { READY_EVENT } from '../protocol/events.js';
@@ -43,6 +44,8 @@ export interface SocketServerOptions {
   readonly clientAddress: ClientAddressOf;
   /** Remembers the client address of each connection, for the handshakes and logs that come later. */
   readonly connectionAddresses: ConnectionAddresses;
+  /** Counts the handshakes refused before any token is read, by code and limit; `undefined` = metrics off. */
+  readonly metrics: Pick<Metrics, 'handshakeOutcomes' | 'rateLimit'> | undefined;
 }
 
 /** What the connection handling of `/` needs; the composition root builds each part. */
@@ -63,6 +66,8 @@ export interface RealtimeDeps {
   readonly recheckRecovered: ((data: SocketData) => Promise<void>) | undefined;
   /** MAX_CONNECTIONS_PER_USER's count: the handshake of `/` admits into it, recovered sockets are tracked. */
   readonly userConnections: UserConnections;
+  /** Counts connections, disconnections (by reason) and recoveries; `undefined` = metrics off. */
+  readonly metrics: Pick<Metrics, 'handshakeOutcomes' | 'disconnects' | 'recoveries'> | undefined;
   readonly logger: Logger;
   /** Samples the lines a reconnect storm could repeat (connection set-up failures). */
   readonly logs: LogSampler;
@@ -73,6 +78,13 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   const pending = new PendingHandshakes(deps.pendingHandshakes);
   const handshakeRate = new HandshakeRate(deps.connectionLimits);
   const open = new AddressCount();
+  const { metrics } = deps;
+  /** Refuses a new Engine.IO session (with a transient code the client retries on), counted by code and limit. */
+  const refuse = (callback: (code: string, allowed: boolean) => void, code: string, limit?: RateLimit) => {
+    metrics?.handshakeOutcomes.refused(code);
+    if (limit !== undefined) metrics?.rateLimit(limit).inc();
+    callback(code, false);
+  };
   const io: GatewayServer = new Server(httpServer, {
     // Without an engine adapter: Socket.IO's own, or with recovery ours (RecoveringAdapter: start offsets, close() stops its timer).
     ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: recoveringAdapterClass(deps.recoveryWindowMs) as unknown as AdapterConstructor } : {}),
@@ -102,9 +114,10 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     // comes here (never the later requests of a session), before any token is read.
     allowRequest: (req, callback) => {
       const address = deps.clientAddress(req);
-      if (deps.isDraining()) callback('SHUTTING_DOWN', false);
-      else if (!handshakeRate.admit(address) || !open.admit(req, address, deps.connectionLimits.perAddress)) callback('RATE_LIMITED', false);
-      else if (!pending.admit(req, address)) callback('TOO_MANY_PENDING_HANDSHAKES', false); // its connection_error counts `open` out
+      if (deps.isDraining()) refuse(callback, 'SHUTTING_DOWN');
+      else if (!handshakeRate.admit(address)) refuse(callback, 'RATE_LIMITED', 'handshake_rate');
+      else if (!open.admit(req, address, deps.connectionLimits.perAddress)) refuse(callback, 'RATE_LIMITED', 'connections_per_address');
+      else if (!pending.admit(req, address)) refuse(callback, 'TOO_MANY_PENDING_HANDSHAKES', 'pending_handshakes'); // its connection_error counts `open` out
       else callback(null, true);
     },
   });
@@ -132,11 +145,14 @@ export interface NamespaceHooks {
  * (kilobytes per connection). Answers the hooks other namespaces reuse.
  */
 export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): NamespaceHooks {
+  const { metrics } = deps;
   // Shared by every socket (called with `this` bound to it): no per-connection closure.
-  function onDisconnect(this: GatewaySocket): void {
+  function onDisconnect(this: GatewaySocket, reason: string): void {
     deps.expiry.unwatch(this);
+    metrics?.disconnects.count(reason);
   }
   async function onConnection(socket: GatewaySocket): Promise<void> {
+    if (metrics !== undefined) countConnection(socket, metrics);
     releaseHandshakeRequest(socket);
     if (socket.recovered) deps.userConnections.track(socket.data.userId, socket.conn);
     if (deps.announceRecoveryStart && !socket.recovered) announceRecoveryStart(socket);
@@ -176,6 +192,7 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
     // Namespace sockets only receive what is published to them: they expire with their token like any
     // socket, and join their user and session rooms in their namespace, where logouts find them.
     onConnection: (socket) => {
+      if (metrics !== undefined) countConnection(socket, metrics);
       releaseHandshakeRequest(socket);
       if (deps.announceRecoveryStart && !socket.recovered) announceRecoveryStart(socket);
       socket.on('disconnect', onDisconnect);
@@ -183,6 +200,22 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
       void socket.join(baseRooms(socket.data));
     },
   };
+}
+
+/**
+ * Counts a socket that connected: a handshake that passed, or a recovery. A client asking for
+ * connection-state recovery sends its previous session id and offset (`pid`, `offset`) with its CONNECT;
+ * when Socket.IO could not restore that session (expired, unknown) the socket is a new one, `recovered` false.
+ * Read before {@link releaseHandshakeRequest} drops the auth payload.
+ */
+function countConnection(socket: GatewaySocket, metrics: Pick<Metrics, 'handshakeOutcomes' | 'recoveries'>): void {
+  if (socket.recovered) {
+    metrics.recoveries.count('recovered');
+    return;
+  }
+  metrics.handshakeOutcomes.ok();
+  const { pid, offset } = socket.handshake.auth as { pid?: unknown; offset?: unknown };
+  if (typeof pid === 'string' && typeof offset === 'string') metrics.recoveries.count('not_recovered');
 }
 
 /**

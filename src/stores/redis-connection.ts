@@ -12,13 +12,20 @@ const QUIT_TIMEOUT_MS = 1000;
 /** Longest wait between two reconnection attempts to Redis. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
+/** Where the connection reports its own commands (the metrics): how long each took, and each failure. */
+export interface RedisCommandMeter {
+  readonly duration: { observe(seconds: number): void };
+  readonly failures: { inc(): void };
+}
+
 /**
  * One node's connections to Redis, shared by every Redis store: the command connection (our own commands
  * fail fast while Redis is away, so no request hangs) and, on demand, connections that wait for Redis
  * instead (the Socket.IO adapter's stream writer, reader and subscriber, which resume after an outage).
  * An unreachable Redis never crashes the node: the clients retry with backoff and one line per outage is logged.
  *
- * Stores run their commands through {@link run} and their Lua scripts through {@link registerScripts}.
+ * Stores run their commands through {@link run} and their Lua scripts through {@link registerScripts};
+ * with a {@link RedisCommandMeter}, each `run` is timed (when it succeeds) or counted as failed.
  */
 export class RedisConnection {
   readonly client: Redis;
@@ -30,6 +37,7 @@ export class RedisConnection {
     private readonly url: string,
     private readonly nodeId: string,
     logger: Logger,
+    private readonly meter?: RedisCommandMeter,
   ) {
     this.client = new Redis(url, { ...this.common(), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
     let reported = false;
@@ -86,11 +94,18 @@ export class RedisConnection {
    * `{unavailable} ({cause})` — never an internal error. A refusal `commands` throws itself passes as it is.
    */
   async run<T>(unavailable: string, commands: (client: Redis) => Promise<T>): Promise<T> {
-    if (!this.isReady()) throw new GatewayError('ENGINE_UNAVAILABLE');
+    if (!this.isReady()) {
+      this.meter?.failures.inc();
+      throw new GatewayError('ENGINE_UNAVAILABLE');
+    }
+    const startedAt = this.meter === undefined ? 0 : performance.now();
     try {
-      return await commands(this.client);
+      const result = await commands(this.client);
+      this.meter?.duration.observe((performance.now() - startedAt) / 1000);
+      return result;
     } catch (error) {
       if (isGatewayError(error)) throw error;
+      this.meter?.failures.inc();
       throw new GatewayError('ENGINE_UNAVAILABLE', `${unavailable} (${error instanceof Error ? error.message : 'redis error'})`);
     }
   }

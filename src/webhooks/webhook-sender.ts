@@ -40,6 +40,8 @@ export interface WebhookStats {
   failed: number;
   /** Dropped unsent because `maxPending` was reached. */
   dropped: number;
+  /** Attempts that failed and were scheduled for a retry. */
+  retried: number;
 }
 
 interface Delivery {
@@ -84,7 +86,7 @@ export class WebhookSender {
   private readonly waiting = new Set<Delivery>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly shutdown = new AbortController();
-  private readonly counts = { delivered: 0, failed: 0, dropped: 0 };
+  private readonly counts = { delivered: 0, failed: 0, dropped: 0, retried: 0 };
   private unloggedDrops = 0;
   private dropLogTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -213,6 +215,7 @@ export class WebhookSender {
       this.logger.warn({ host: delivery.url.host, deliveryId: delivery.id, attempts: delivery.attempts, status, error }, 'webhook delivery given up');
       return;
     }
+    this.counts.retried += 1;
     this.scheduleRetry(delivery, Math.min(outcome.retryAfterMs ?? this.backoff(delivery.attempts), this.maxBackoffMs));
   }
 

@@ -6,7 +6,7 @@ import type { OriginPolicy } from '../../auth/origin-policy.js';
 import type { AuthService } from '../../auth-service/auth-service.js';
 import type { Lifecycle } from '../../runtime/lifecycle.js';
 import { createHttpApp } from '../http-server.js';
-import { authRoutes } from './auth-routes.js';
+import { authRoutes, type AuthOutcomes } from './auth-routes.js';
 
 export interface AuthListenerOptions {
   readonly service: AuthService;
@@ -19,6 +19,8 @@ export interface AuthListenerOptions {
   readonly originPolicy: OriginPolicy;
   readonly lifecycle: Lifecycle;
   readonly trustProxy: boolean | number | readonly string[];
+  /** Where logins and refreshes are counted; `undefined` = metrics off. */
+  readonly outcomes: AuthOutcomes | undefined;
   readonly logger: Logger;
 }
 
@@ -31,7 +33,7 @@ export interface AuthListener {
 
 /** Mounts the auth service's routes under `/auth` on the gateway's app, or on an app of its own (AUTH_PORT). */
 export async function mountAuthService(options: AuthListenerOptions): Promise<AuthListener> {
-  const routes = { service: options.service, accessTokens: options.accessTokens };
+  const routes = { service: options.service, accessTokens: options.accessTokens, outcomes: options.outcomes };
   const { port } = options;
   if (port === 'same') {
     await options.gatewayApp.register(authRoutes, { prefix: '/auth', ...routes });

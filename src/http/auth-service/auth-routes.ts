@@ -5,7 +5,21 @@ import { stripBearer } from '../../auth/extract-token.js';
 import { GatewayError } from '../../protocol/errors.js';
 import { compileValidator } from '../../protocol/validation.js';
 import { fromFastifyError, sendError } from '../error-handler.js';
-import type { AuthService, Caller } from '../../auth-service/auth-service.js';
+import type { AuthService, Caller, TokenPair } from '../../auth-service/auth-service.js';
+import type { Outcomes } from '../../runtime/metric-series.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Which of the auth service's counted requests this route is (its answers count as its outcomes). */
+    authOutcome?: keyof AuthOutcomes;
+  }
+}
+
+/** Where the outcomes of logins and refreshes are counted. */
+export interface AuthOutcomes {
+  readonly login: Outcomes;
+  readonly refresh: Outcomes;
+}
 
 const LoginBody = Type.Object({
   accessKey: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
@@ -26,32 +40,37 @@ export interface AuthRoutesOptions {
   readonly service: AuthService;
   /** Checks access tokens for the authenticated routes: signature, expiry, and the session still active. */
   readonly accessTokens: AuthStrategy;
+  /** `undefined` = metrics off. */
+  readonly outcomes: AuthOutcomes | undefined;
 }
 
 /**
  * The auth service's HTTP API (seed 000's auth-server, on AUTH_PORT or under `/auth`): `POST /login`,
  * `POST /token`, `DELETE /logout`, `POST /password`, `GET /me`. Request bodies are never logged.
  */
-export async function authRoutes(app: FastifyInstance, { service, accessTokens }: AuthRoutesOptions): Promise<void> {
-  // A failure that is not a refusal here, or the Redis throttle's ENGINE_UNAVAILABLE, is the store or the
-  // throttle being unreachable: 503 AUTH_UNAVAILABLE, try again.
+export async function authRoutes(app: FastifyInstance, { service, accessTokens, outcomes }: AuthRoutesOptions): Promise<void> {
   app.setErrorHandler((error, request, reply) => {
-    const refusal = fromFastifyError(error as Error);
-    if (refusal.code !== 'INTERNAL' && refusal.code !== 'ENGINE_UNAVAILABLE') return sendError(reply, refusal);
-    // A throttle that cannot answer is a known, passing outage (warned); anything else is a fault.
-    const log = refusal.code === 'ENGINE_UNAVAILABLE' ? request.log.warn.bind(request.log) : request.log.error.bind(request.log);
-    log({ err: error, url: request.routeOptions.url }, 'auth service request failed');
-    return sendError(reply, new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again'));
+    const refusal = answerOf(error as Error, request);
+    const counted = request.routeOptions.config.authOutcome;
+    if (counted !== undefined) outcomes?.[counted].refused(refusal.code);
+    return sendError(reply, refusal);
   });
-  app.post<{ Body: LoginBody }>('/login', { schema: { body: LoginBody } }, async (request) => {
+  app.post<{ Body: LoginBody }>('/login', { schema: { body: LoginBody }, config: { authOutcome: 'login' } }, async (request) => {
     const { accessKey, username, password, deviceId } = request.body;
     const context = { ip: request.ip, deviceId: deviceId ?? '' };
-    if (accessKey !== undefined && username === undefined && password === undefined) return service.loginWithAccessKey(accessKey, context);
-    if (accessKey === undefined && username !== undefined && password !== undefined) return service.loginWithPassword(username, password, context);
-    throw new GatewayError('INVALID_BODY', 'Send { accessKey } or { username, password }');
+    let pair: TokenPair;
+    if (accessKey !== undefined && username === undefined && password === undefined) pair = await service.loginWithAccessKey(accessKey, context);
+    else if (accessKey === undefined && username !== undefined && password !== undefined) pair = await service.loginWithPassword(username, password, context);
+    else throw new GatewayError('INVALID_BODY', 'Send { accessKey } or { username, password }');
+    outcomes?.login.ok();
+    return pair;
   });
 
-  app.post('/token', async (request) => service.refresh(refreshTokenOf(request.body)));
+  app.post('/token', { config: { authOutcome: 'refresh' } }, async (request) => {
+    const pair = await service.refresh(refreshTokenOf(request.body));
+    outcomes?.refresh.ok();
+    return pair;
+  });
 
   app.delete('/logout', async (request, reply) => {
     await service.logout(refreshTokenOf(request.body));
@@ -74,6 +93,19 @@ export async function authRoutes(app: FastifyInstance, { service, accessTokens }
       expiresAt: identity.expiresAt ?? null,
     };
   });
+}
+
+/**
+ * The refusal an auth service route answers for `error`. A failure that is not a refusal, or the Redis
+ * throttle's ENGINE_UNAVAILABLE, is the store or the throttle being unreachable: 503 AUTH_UNAVAILABLE, try again.
+ */
+function answerOf(error: Error, request: FastifyRequest): GatewayError {
+  const refusal = fromFastifyError(error);
+  if (refusal.code !== 'INTERNAL' && refusal.code !== 'ENGINE_UNAVAILABLE') return refusal;
+  // A throttle that cannot answer is a known, passing outage (warned); anything else is a fault.
+  const log = refusal.code === 'ENGINE_UNAVAILABLE' ? request.log.warn.bind(request.log) : request.log.error.bind(request.log);
+  log({ err: error, url: request.routeOptions.url }, 'auth service request failed');
+  return new GatewayError('AUTH_UNAVAILABLE', 'The auth service cannot answer right now; try again');
 }
 
 /** A refresh token as `POST /token` and `DELETE /logout` take it. */

@@ -5,6 +5,7 @@ import { resolveTarget } from '../../protocol/publication.js';
 import { roleRoom } from '../../protocol/own-rooms.js';
 import { apiKeyGuard, type KeyedPublisherOptions } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
+import { arrivalOf, countRefusedPublishes } from '../publish-surface.js';
 
 const EventParams = Type.Object({ eventName: Type.String({ minLength: 1, maxLength: 200 }) });
 type EventParams = Static<typeof EventParams>;
@@ -38,7 +39,8 @@ export interface EventGatewayOptions extends KeyedPublisherOptions {
  */
 export async function eventGatewaySurface(app: FastifyInstance, { apiKeys, publisher, emit }: EventGatewayOptions): Promise<void> {
   app.addHook('onRequest', apiKeyGuard(apiKeys));
-  app.post<{ Params: EventParams; Body: EventBody }>('/:eventName', { schema: { params: EventParams, body: EventBody } }, async (request) => {
+  const onError = countRefusedPublishes(publisher, 'event-gateway');
+  app.post<{ Params: EventParams; Body: EventBody }>('/:eventName', { schema: { params: EventParams, body: EventBody }, onError }, async (request, reply) => {
     const { payload, rooms, broadcast } = request.body;
     const own = typeof payload === 'object' && payload !== null ? (payload as { own?: unknown }).own : undefined;
     if (own !== undefined && (typeof own !== 'string' && typeof own !== 'number')) {
@@ -49,7 +51,7 @@ export async function eventGatewaySurface(app: FastifyInstance, { apiKeys, publi
       users: own === undefined ? [] : [String(own)],
       broadcast,
     });
-    const result = await publisher.publish(request.params.eventName, emit === 'body' ? request.body : payload, target);
+    const result = await publisher.publish('event-gateway', request.params.eventName, emit === 'body' ? request.body : payload, target, arrivalOf(reply));
     return { status: 'ok', ...result };
   });
 }

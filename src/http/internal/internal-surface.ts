@@ -6,6 +6,7 @@ import { resolveTarget } from '../../protocol/publication.js';
 import type { SessionControl } from '../../realtime/session-control.js';
 import { apiKeyGuard, type KeyedPublisherOptions } from '../api-key-guard.js';
 import { Name } from '../../protocol/names.js';
+import { arrivalOf, countRefusedPublishes } from '../publish-surface.js';
 
 const EmitBody = Type.Object({ userId: Name, event: Type.String(), payload: Type.Optional(Type.Unknown()) });
 type EmitBody = Static<typeof EmitBody>;
@@ -27,14 +28,14 @@ export async function internalSurface(app: FastifyInstance, { apiKeys, internalE
   const allowed = new Set(internalEvents);
 
   /** Emits `event` with `payload` to room `user:{userId}`, for the events in INTERNAL_EVENTS only. */
-  app.post<{ Body: EmitBody }>('/emit', { schema: { body: EmitBody } }, async (request) => {
+  app.post<{ Body: EmitBody }>('/emit', { schema: { body: EmitBody }, onError: countRefusedPublishes(publisher, 'internal') }, async (request, reply) => {
     const { userId, event, payload } = request.body;
     if (!allowed.has(event)) {
       throw new GatewayError('EVENT_NOT_ALLOWED', `"${event}" is not an internal event; allowed: ${[...allowed].join(', ')}`, {
         details: { field: 'event', allowed: [...allowed] },
       });
     }
-    return { ok: true, ...(await publisher.publish(event, payload, resolveTarget({ users: [userId] }))) };
+    return { ok: true, ...(await publisher.publish('internal', event, payload, resolveTarget({ users: [userId] }), arrivalOf(reply))) };
   });
 
   /** Sets the active session and logs out (`auth:logout`, then disconnect) every other session of the user. */

@@ -74,6 +74,17 @@ function clientRefusal(client: ClientRecord | undefined, clientId: string, event
   return undefined;
 }
 
+/**
+ * A namespace's name in the metrics' `namespace` label: `/`, or the template of a client namespace
+ * (`/{clientId}`, `/{clientId}/{event}`) — their own names would make one series per client.
+ */
+export function namespaceLabel(name: string): string {
+  if (name === '/') return '/';
+  const match = CLIENT_NAMESPACE.exec(name);
+  if (match === null) return 'other';
+  return match[2] === undefined ? '/{clientId}' : '/{clientId}/{event}';
+}
+
 /** The namespaces a client's sockets can be in: its own, and one per transaction event. */
 export function clientNamespaces(clientId: string, events: readonly string[]): string[] {
   return [`/${clientId}`, ...events.map((event) => `/${clientId}/${event}`)];

@@ -9,6 +9,7 @@ import type { Publisher } from '../../realtime/publisher.js';
 import type { ClientRecord, ClientRegistry } from '../../stores/client-registry.js';
 import { CLIENT_ID_PATTERN, clientNamespaces, type DisconnectNamespaces } from './client-namespaces.js';
 import { adminGuard } from './admin-guard.js';
+import { arrivalOf, countRefusedPublishes } from '../publish-surface.js';
 
 /** A client id: URL-safe characters only, so it is exactly the namespace name's segment. */
 const ClientId = Type.String({ pattern: CLIENT_ID_PATTERN });
@@ -83,13 +84,14 @@ export async function transactionsSurface(app: FastifyInstance, options: Transac
   });
 
   // One route per TRANSACTION_EVENTS name, emitting that name (`/denied` → `denied`, `/declined` → `declined`).
+  const onError = countRefusedPublishes(publisher, 'transactions');
   for (const event of known) {
-    app.post<{ Body: Static<typeof TransactionBody> }>(`/${event}`, { schema: { body: TransactionBody } }, async (request) => {
+    app.post<{ Body: Static<typeof TransactionBody> }>(`/${event}`, { schema: { body: TransactionBody }, onError }, async (request, reply) => {
       const { clientId, payload } = request.body;
       const client = await registry.get(clientId);
       if (client === undefined) throw new GatewayError('UNKNOWN_CLIENT', `No client "${clientId}" is registered`);
       if (!client.subscriptions.includes(event)) return { delivered: false, reason: `client "${clientId}" does not subscribe to "${event}"` };
-      const { id } = await publisher.publish(event, payload, namespaceTarget(clientNamespaces(clientId, [event])));
+      const { id } = await publisher.publish('transactions', event, payload, namespaceTarget(clientNamespaces(clientId, [event])), arrivalOf(reply));
       return { delivered: true, id };
     });
   }

@@ -5,6 +5,7 @@ import { resolveTarget } from '../../protocol/publication.js';
 import type { PublishResult, Publisher } from '../../realtime/publisher.js';
 import type { Config } from '../../config/config.js';
 import { compileBodyValidator } from '../validation.js';
+import { arrivalOf, countRefusedPublishes } from '../publish-surface.js';
 import { PublishBody } from './schemas.js';
 
 const validatePublishItem = compileBodyValidator(PublishBody);
@@ -14,32 +15,39 @@ export interface PublishRoutesOptions extends Pick<Config, 'maxBatchSize'> {
   readonly publisher: Publisher;
 }
 
-/** `POST /v1/publish` (one message) and `POST /v1/batch` (many, in order, one result each). */
+/**
+ * `POST /v1/publish` (one message) and `POST /v1/batch` (many, in order, one result each). In the metrics
+ * (surface `v1`) each batch item counts as one publish; a batch refused as a whole counts once.
+ */
 export async function publishRoutes(app: FastifyInstance, { publisher, maxBatchSize }: PublishRoutesOptions): Promise<void> {
-  app.post<{ Body: PublishBody }>('/publish', { schema: { body: PublishBody }, config: { permission: PERMISSIONS.publish } }, async (request) =>
-    publishOne(publisher, request.body),
+  const onError = countRefusedPublishes(publisher, 'v1');
+  app.post<{ Body: PublishBody }>('/publish', { schema: { body: PublishBody }, config: { permission: PERMISSIONS.publish }, onError }, async (request, reply) =>
+    publishOne(publisher, request.body, arrivalOf(reply)),
   );
 
-  app.post<{ Body: unknown[] }>('/batch', { schema: { body: { type: 'array' } }, config: { permission: PERMISSIONS.publish } }, async (request) => {
+  app.post<{ Body: unknown[] }>('/batch', { schema: { body: { type: 'array' } }, config: { permission: PERMISSIONS.publish }, onError }, async (request, reply) => {
     const items = request.body;
     if (items.length > maxBatchSize) {
       throw new GatewayError('BATCH_TOO_LARGE', `A batch holds at most ${maxBatchSize} items (MAX_BATCH_SIZE); this one has ${items.length}`);
     }
     publisher.assertReady();
+    const receivedAt = arrivalOf(reply);
     const results: (PublishResult | { error: ErrorBody })[] = [];
     for (const [index, item] of items.entries()) {
       try {
-        results.push(await publishOne(publisher, validatePublishItem(item, `[${index}]`)));
+        results.push(await publishOne(publisher, validatePublishItem(item, `[${index}]`), receivedAt));
       } catch (error) {
         // Earlier items are already out: answer per item, never fail the whole batch half-way.
         if (!isGatewayError(error)) request.log.error({ err: error, item: index }, 'batch item failed');
-        results.push({ error: (isGatewayError(error) ? error : new GatewayError('INTERNAL')).toBody() });
+        const refusal = isGatewayError(error) ? error : new GatewayError('INTERNAL');
+        publisher.refused('v1', refusal.code);
+        results.push({ error: refusal.toBody() });
       }
     }
     return { results };
   });
 }
 
-function publishOne(publisher: Publisher, body: PublishBody): Promise<PublishResult> {
-  return publisher.publish(body.event, body.data, resolveTarget(body));
+function publishOne(publisher: Publisher, body: PublishBody, receivedAt: number): Promise<PublishResult> {
+  return publisher.publish('v1', body.event, body.data, resolveTarget(body), receivedAt);
 }
