@@ -109,7 +109,7 @@ describe('membership bookkeeping on Redis', () => {
     redis.pause();
     const reply = await socket.timeout(8000).emitWithAck('room/join-room', 'frozen');
     redis.resume();
-    expect(reply).toEqual({ error: { code: 'ENGINE_UNAVAILABLE', message: expect.any(String), retryAfterS: 1 } });
+    expect(reply).toEqual({ status: false, message: 'Error joining room frozen', room: 'frozen', error: { code: 'ENGINE_UNAVAILABLE', message: expect.any(String), retryAfterS: 1 } });
     const final = (await socket.emitWithAck('room/members', 'frozen')) as { error: Record<string, unknown> };
     expect(final.error).toMatchObject({ code: 'ROOM_FORBIDDEN' });
     expect(final.error).not.toHaveProperty('retryAfterS');
