@@ -73,7 +73,7 @@ export class RedisEngine implements Engine {
   }
 
   isReady(): boolean {
-    return this.connection.isReady();
+    return this.connection.isReady() && this.connection.adapterReady();
   }
 
   /**
