@@ -81,14 +81,17 @@ describe('Redis faults, two nodes', () => {
 });
 
 describe('node faults, two nodes', () => {
-  it('moves the clients of a SIGKILLed node to the survivor, which recovers what they missed, once and in order', async () => {
+  it('moves the clients of a SIGKILLed node to the survivor, which recovers what they missed (and the rooms they joined), once and in order', async () => {
     const redis = await startRedis();
-    const [a, b] = await startNodes(redis, { RECOVERY_WINDOW_MS: '10000' });
+    const [a, b] = await startNodes(redis, { RECOVERY_WINDOW_MS: '10000', PUBLIC_ROOMS: 'chat:*' });
     const proxy = await startProxy(a.url); // the load balancer, in front of node A for now
     const xena = unique('xena');
     const xenaSession = unique('s');
     const x = await connectAs(proxy.url, xena, xenaSession);
     const got = deliveries(x, 'news');
+    // A room joined after connecting: the crashed node never wrote a session at a disconnect.
+    const room = `chat:${unique('lobby')}`;
+    expect(await x.emitWithAck('room/join-room', room)).toEqual({ ok: true, room });
     const yuri = unique('yuri');
     const y = await connectAs(b.url, yuri);
     const yEvents = recordEvents(y);
@@ -106,7 +109,7 @@ describe('node faults, two nodes', () => {
     expect((await dropped)[0]).toBe('transport close');
 
     for (let seq = 1; seq <= 5; seq += 1) {
-      const target = seq === 3 ? { sessions: [xenaSession] } : { users: [xena] };
+      const target = seq === 3 ? { sessions: [xenaSession] } : seq === 5 ? { rooms: [room] } : { users: [xena] };
       ids.push(await publishOk(b.url, { event: 'news', data: { seq }, ...target }));
       if (seq === 2) await publishOk(b.url, { event: 'news', data: { seq: 'not for xena' }, users: [unique('someone-else')] });
       if (seq === 4) yIds.push(await publishOk(b.url, { event: 'for:yuri', data: 'during', users: [yuri] }));
@@ -118,7 +121,7 @@ describe('node faults, two nodes', () => {
     expect(Date.now() - leftAt).toBeLessThan(10_000); // back within RECOVERY_WINDOW_MS
     expect(x.recovered, `recovered after moving to the survivor; deliveries: ${JSON.stringify(got.map((d) => d.seq))}`).toBe(true);
 
-    ids.push(await publishOk(b.url, { event: 'news', data: { seq: 6 }, users: [xena] }));
+    ids.push(await publishOk(b.url, { event: 'news', data: { seq: 6 }, rooms: [room] }));
     yIds.push(await publishOk(b.url, { event: 'for:yuri', data: 'after', users: [yuri] }));
     await waitFor(() => got.length >= 7, { what: 'the missed and live messages' });
     await flush(b.url, x, y);

@@ -10,6 +10,7 @@ import type { RedisMembership } from '../stores/redis-membership.js';
 import type { RedisPresence } from '../stores/redis-presence.js';
 import type { AdapterConstructor, Engine } from './engine.js';
 import { CrashRecovery } from './redis-crash-recovery.js';
+import { withGaplessRecovery } from './gapless-recovery.js';
 
 /** The Redis stores the engine bundles, built by the composition root on the node's connection. */
 export interface RedisEngineStores {
@@ -53,8 +54,7 @@ export class RedisEngine implements Engine {
     this.crashRecovery = config.adapter === 'streams' && recoveryWindowMs > 0
       ? new CrashRecovery(adapterClient, recoveryPrefix, recoveryWindowMs)
       : undefined;
-    // Both adapter factories are typed `(nsp: any) => Adapter` upstream; Socket.IO takes them as adapters.
-    this.adapter = (config.adapter === 'streams'
+    const streams = config.adapter === 'streams'
       ? createStreamsAdapter(adapterClient, {
         streamName: `${config.prefix}stream`,
         channelPrefix: `${config.prefix}sio`,
@@ -62,7 +62,12 @@ export class RedisEngine implements Engine {
         // Payloads come from JSON bodies: no binary to look for on every broadcast.
         onlyPlaintext: true,
       })
-      : createPubSubAdapter(adapterClient, connection.waitingClient(), { key: `${config.prefix}sio` })) as unknown as AdapterConstructor;
+      : undefined;
+    // Both adapter factories are typed `(nsp: any) => Adapter` upstream; Socket.IO takes them as adapters.
+    // With recovery on, a recovered client gets what it missed exactly once (see gapless-recovery.ts).
+    this.adapter = (streams === undefined
+      ? createPubSubAdapter(adapterClient, connection.waitingClient(), { key: `${config.prefix}sio` })
+      : recoveryWindowMs > 0 ? withGaplessRecovery(streams) : streams) as unknown as AdapterConstructor;
     ({ sessions: this.sessions, presence: this.presence, membership: this.membership, history: this.history } = stores);
   }
 
@@ -73,7 +78,7 @@ export class RedisEngine implements Engine {
   }
 
   isReady(): boolean {
-    return this.connection.isReady();
+    return this.connection.isReady() && this.connection.adapterReady();
   }
 
   /**

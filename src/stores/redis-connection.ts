@@ -30,6 +30,8 @@ export interface RedisCommandMeter {
 export class RedisConnection {
   readonly client: Redis;
   private readonly waiting: Redis[] = [];
+  /** Every waiting connection still open: the ones made here and the duplicates the adapters made of them. */
+  private readonly adapterClients = new Set<Redis>();
   /** The scripts defined on the command connection, by command name. */
   private readonly scripts = new Map<string, string>();
 
@@ -72,6 +74,8 @@ export class RedisConnection {
   private adapterClient(): Redis {
     const client = new Redis(this.url, { ...this.common(), maxRetriesPerRequest: null });
     client.on('error', () => undefined); // reported once through the command connection
+    this.adapterClients.add(client);
+    client.once('end', () => this.adapterClients.delete(client)); // closed by its user: no reconnection follows
     const sendCommand = client.sendCommand.bind(client);
     client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
       const sent = sendCommand(...args);
@@ -85,6 +89,16 @@ export class RedisConnection {
   /** True while the command connection is up: stores answer ENGINE_UNAVAILABLE otherwise. */
   isReady(): boolean {
     return this.client.status === 'ready';
+  }
+
+  /**
+   * True while every open waiting connection is up too — the adapter's stream writer, reader and
+   * subscriber. A node whose reader is not reading yet would not deliver what it publishes (the Streams
+   * adapter's reader starts at the end of the stream once connected), nor what other nodes do.
+   */
+  adapterReady(): boolean {
+    for (const client of this.adapterClients) if (client.status !== 'ready') return false;
+    return true;
   }
 
   /**

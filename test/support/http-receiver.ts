@@ -35,6 +35,8 @@ export interface HttpReceiver {
   release(): void;
   /** Drops open connections and stops listening (connections are refused from then on). */
   close(): Promise<void>;
+  /** Listens again on the same port after {@link close}: the endpoint is back. */
+  reopen(): Promise<void>;
 }
 
 /** Starts an {@link HttpReceiver} that records every request and answers as `answers` says; it is closed after the test. */
@@ -62,6 +64,7 @@ export async function startReceiver(answers: ReceiverAnswers = [200]): Promise<H
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
   const close = () =>
     new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
@@ -70,7 +73,7 @@ export async function startReceiver(answers: ReceiverAnswers = [200]): Promise<H
     });
   onCleanup(close);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
     received,
     hold: () => void (held ??= []),
     release: () => {
@@ -79,6 +82,13 @@ export async function startReceiver(answers: ReceiverAnswers = [200]): Promise<H
       for (const send of pending) send();
     },
     close,
+    reopen: () => new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }),
   };
 }
 
