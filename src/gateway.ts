@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyVerifier } from './auth/api-key-verifier.js';
 import type { AuthStrategy } from './auth/auth-strategy.js';
@@ -64,7 +65,29 @@ export interface GatewayOptions {
    * beside the engine (client registry, login throttle) still follow the config.
    */
   readonly engine?: Engine;
+  /**
+   * Told of every HTTP route as it is added, with the listener it is on: the gateway's, or the auth
+   * service's own (AUTH_PORT). Tests list the routes with it.
+   */
+  readonly onRoute?: (route: RouteOptions, listener: HttpListener) => void;
 }
+
+/** The HTTP listeners of a node: the gateway's (PORT), and the auth service's when it has its own (AUTH_PORT). */
+export type HttpListener = 'gateway' | 'auth-service';
+
+/** What the reference page of each listener says it documents. */
+const API_DOCS_TITLES: Record<HttpListener, { title: string; description: string }> = {
+  gateway: {
+    title: 'Switchboard HTTP API',
+    description: 'The HTTP API of a Switchboard gateway: `/v1`, the compatibility surfaces that are switched on, and the health checks '
+      + '(and the auth service under `/auth` with AUTH_PORT=same). Every refusal is the catalog\'s `{ error: { code, message, details?, retryAfterS? } }` '
+      + '(docs/errors.md). The socket events are described by the AsyncAPI document at `/asyncapi.json`.',
+  },
+  'auth-service': {
+    title: 'Switchboard auth service',
+    description: 'The built-in auth service on its own port (AUTH_PORT): login, refresh, logout, password, me. The gateway\'s own API is described on its port.',
+  },
+};
 
 /**
  * The composition root: the one place that builds the engine, the auth strategy, the Socket.IO server and
@@ -91,11 +114,14 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
 
   // One rule for "the client address of a request" (TRUST_PROXY), used by every per-address limit.
   const clientAddress = clientAddressResolver(config.trustProxy);
+  const onRoute = options.onRoute;
   const connectionAddresses = new ConnectionAddresses(clientAddress);
   const app = await createHttpApp({
     maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy,
     requestTimeoutMs: config.httpRequestTimeoutMs,
     rateLimit: { perSecond: config.httpRateLimitPerS, redis: shared.redis, prefix: config.redis?.prefix ?? '', clientAddress, refusals: metrics?.rateLimit('http') },
+    ...(config.apiDocs ? { apiDocs: API_DOCS_TITLES.gateway } : {}),
+    ...(onRoute === undefined ? {} : { onRoute: (route: RouteOptions) => onRoute(route, 'gateway') }),
   });
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
@@ -111,10 +137,11 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const backendWebhooks = config.webhooks.url === undefined ? undefined : new BackendWebhooks(webhookSender, webhookSender.check(config.webhooks.url).href);
   const roomPresence = new RoomPresence(io, engine.membership, backendWebhooks, config.recoveryWindowMs, realtimeLog);
   const expiry = new TokenExpiryWatch(config.tokenExpiryGraceMs);
+  const socketEvents = gatewaySocketEvents(config, { io, engine, strategy, expiry, roomPresence, publisher, webhookSender, logger: realtimeLog });
   const namespaceHooks = attachRealtime(io, {
     handshake: { strategy, originPolicy, allowQueryToken: config.allowQueryToken, isDraining, refusals, metrics },
     listenToSocket: createSocketEventListeners({
-      listeners: gatewaySocketEvents(config, { io, engine, strategy, expiry, roomPresence, publisher, webhookSender, logger: realtimeLog }),
+      listeners: socketEvents,
       clientEvents: createClientEventRelay({ io, clientEvents: config.clientEvents, webhookSender, backendWebhooks }),
       limiter: new ClientRateLimiter(config.clientEventsPerSecond),
       eventPermissions: config.eventPermissions,
@@ -153,6 +180,10 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       : undefined,
     eventGateway: config.eventGatewayApi ? { apiKeys, publisher, emit: config.gatewayEmit } : undefined,
     gatewayBasePath: config.gatewayBasePath,
+    // Described from the dispatcher's own table: an event it serves without a description stops start-up.
+    asyncApi: config.apiDocs
+      ? { clientEvents: Object.keys(socketEvents), relayedPatterns: config.clientEvents, transactionEvents: config.transactionsApi ? config.transactionEvents : undefined }
+      : undefined,
   });
   if (metrics !== undefined) {
     await app.register(metricsRoutes, { metrics, apiKeys, userTokens: accounts?.userTokens });
@@ -161,6 +192,8 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const metricsListener = metrics === undefined || config.metrics?.port === undefined ? undefined : createMetricsListener(metrics, log.child({ component: 'metrics' }));
   const authService = accounts === undefined ? undefined : await startAuthService({
     ...accounts, config, shared, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, metrics, logger: authLog,
+    apiDocs: config.apiDocs ? API_DOCS_TITLES['auth-service'] : undefined,
+    ...(onRoute === undefined ? {} : { onRoute: (route: RouteOptions) => onRoute(route, 'auth-service') }),
   });
   await engine.bind(io.of('/'));
   let authUrl: string | undefined;

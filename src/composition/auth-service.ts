@@ -11,7 +11,7 @@ import { Revocations } from '../auth-service/revocations.js';
 import { TokenIssuer } from '../auth-service/token-issuer.js';
 import { StoreUserVerifier } from '../auth-service/user-verifier.js';
 import { createAccountStore } from '../stores/create-account-store.js';
-import { mountAuthService, type AuthListener } from '../http/auth-service/auth-listener.js';
+import { mountAuthService, type AuthListener, type AuthListenerOptions } from '../http/auth-service/auth-listener.js';
 import type { SharedState } from './shared-state.js';
 import type { AuthServiceConfig, Config } from '../config/config.js';
 import { createHttpApp } from '../http/http-server.js';
@@ -60,6 +60,9 @@ export async function startAuthService(deps: {
   /** Counts logins, refreshes, revocations and the login throttle's refusals; `undefined` = metrics off. */
   readonly metrics: Metrics | undefined;
   readonly logger: Logger;
+  /** The title of the reference page of its own listener (AUTH_PORT); `undefined` = API_DOCS off. */
+  readonly apiDocs: AuthListenerOptions['apiDocs'];
+  readonly onRoute?: AuthListenerOptions['onRoute'];
 }): Promise<AuthListener> {
   const { config, service, store, logger } = deps;
   const issuer = new TokenIssuer(service.accessTokenSecret, service.refreshTokenSecret, config.jwt);
@@ -77,6 +80,7 @@ export async function startAuthService(deps: {
     service: authService, accessTokens: deps.userTokens, port: service.port, host: config.host, gatewayApp: deps.gatewayApp,
     originPolicy: deps.originPolicy, lifecycle: deps.lifecycle, trustProxy: config.trustProxy, logger,
     outcomes: metrics === undefined ? undefined : { login: metrics.loginOutcomes, refresh: metrics.refreshOutcomes },
+    apiDocs: deps.apiDocs, ...(deps.onRoute === undefined ? {} : { onRoute: deps.onRoute }),
   });
   logger.info({ store: store.name, users: verifier.name, port: service.port }, 'auth service configured');
   return {

@@ -29,6 +29,11 @@ const SURFACE_PREFIXES: readonly (readonly [string, string])[] = [
   ['/auth', 'the auth service (AUTH_PORT=same)'],
 ];
 
+/** The API's descriptions and reference page (API_DOCS), which the catch-all must not shadow either while they are served. */
+const API_DOCS_PREFIXES: readonly (readonly [string, string])[] = [
+  ['/docs', 'the API reference page (API_DOCS)'], ['/openapi.json', 'the OpenAPI document (API_DOCS)'], ['/asyncapi.json', 'the AsyncAPI document (API_DOCS)'],
+];
+
 const MIN_API_KEY_LENGTH = 16;
 const MIN_JWT_SECRET_LENGTH = 32;
 
@@ -137,9 +142,9 @@ const RULES: readonly Rule[] = [
       problem("GATEWAY_BASE_PATH=/ collides with seed 000's transaction routes (/client, /event, /completed, …): set TRANSACTIONS_API=false or another path");
     }
   }),
-  rule(['GATEWAY_BASE_PATH', 'EVENT_GATEWAY_API'], ({ GATEWAY_BASE_PATH: path, EVENT_GATEWAY_API: mounted }, problem) => {
+  rule(['GATEWAY_BASE_PATH', 'EVENT_GATEWAY_API', 'API_DOCS'], ({ GATEWAY_BASE_PATH: path, EVENT_GATEWAY_API: mounted, API_DOCS: docs }, problem) => {
     if (!mounted) return;
-    const collision = SURFACE_PREFIXES.find(([prefix]) => path !== '/' && (path === prefix || path.startsWith(`${prefix}/`) || prefix.startsWith(`${path}/`)));
+    const collision = [...SURFACE_PREFIXES, ...(docs ? API_DOCS_PREFIXES : [])].find(([prefix]) => path !== '/' && (path === prefix || path.startsWith(`${prefix}/`) || prefix.startsWith(`${path}/`)));
     if (collision !== undefined) problem(`GATEWAY_BASE_PATH=${path} collides with ${collision[1]} (${collision[0]}): choose another path`);
   }),
   rule(['INTERNAL_EVENTS'], (env, problem) => {

@@ -96,6 +96,8 @@ function toConfig(parsed: Env) {
     /** HTTP API requests per second per credential or client address; 0 = off. */
     httpRateLimitPerS: env.HTTP_RATE_LIMIT_PER_S,
     httpRequestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    /** Serve `/openapi.json`, `/asyncapi.json` and `/docs` (and the auth service's own listener its `/openapi.json` and `/docs`). */
+    apiDocs: env.API_DOCS,
     /** Unsent outbound bytes one connection may queue before it is closed; 0 = no cap. */
     maxBufferedBytes: env.MAX_BUFFERED_BYTES,
     tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import { stripBearer } from '../auth/extract-token.js';
-import { GatewayError } from '../protocol/errors.js';
+import { GatewayError, type ErrorCode } from '../protocol/errors.js';
 import type { Publisher } from '../realtime/publisher.js';
 
 /**
@@ -15,6 +15,9 @@ export function apiKeyGuard(verifier: ApiKeyVerifier) {
     if (!verifier.verify(presented)) throw new GatewayError('API_KEY_INVALID');
   };
 }
+
+/** What {@link apiKeyGuard} refuses with. */
+export const API_KEY_REFUSALS: readonly ErrorCode[] = ['API_KEY_MISSING', 'API_KEY_INVALID'];
 
 /** The credential of a request: `X-Api-Key`, else the `Authorization: Bearer` value. */
 export function presentedKey(request: FastifyRequest): string | undefined {

@@ -2,8 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { PERMISSIONS, hasPermission } from '../auth/permissions.js';
-import { GatewayError } from '../protocol/errors.js';
-import { presentedKey } from './api-key-guard.js';
+import { GatewayError, type ErrorCode } from '../protocol/errors.js';
+import { API_KEY_REFUSALS, presentedKey } from './api-key-guard.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,4 +34,11 @@ export function credentialGuard(apiKeys: ApiKeyVerifier, userTokens: AuthStrateg
       throw new GatewayError('FORBIDDEN', `This route needs the "${permission}" permission`, { details: { permission } });
     }
   };
+}
+
+/** What {@link credentialGuard} refuses with: a wrong or missing key, and with user tokens what checking one can say. */
+export function credentialRefusals(userTokens: AuthStrategy | undefined): ErrorCode[] {
+  return userTokens === undefined
+    ? [...API_KEY_REFUSALS]
+    : [...API_KEY_REFUSALS, 'TOKEN_EXPIRED', 'TOKEN_INVALID', 'SESSION_REVOKED', 'USER_DISABLED', 'FORBIDDEN', 'AUTH_UNAVAILABLE'];
 }

@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import { targetOf, type OriginPolicy } from '../auth/origin-policy.js';
 import { GatewayError } from '../protocol/errors.js';
 import { answerClientError, answerRaw, errorHandler, fromFastifyError, notFoundHandler, sendError } from './error-handler.js';
@@ -12,7 +12,9 @@ import { eventGatewaySurface, type EventGatewayOptions } from './event-gateway/e
 import { transactionsSurface, type TransactionsOptions } from './transactions/transactions-surface.js';
 import { v1Surface, type V1Options } from './v1/v1-surface.js';
 import { validatorCompiler } from './validation.js';
-import { registerHttpRateLimit, type HttpRateLimitOptions } from './rate-limit.js';
+import { registerHttpRateLimit, UNLIMITED_PATHS, type HttpRateLimitOptions } from './rate-limit.js';
+import { registerApiDocs, type ApiDocsOptions } from './api-docs/openapi.js';
+import { asyncApiRoutes, type AsyncApiOptions } from './api-docs/asyncapi.js';
 
 /**
  * Builds the bare Fastify app: JSON bodies of at most `maxPayloadBytes`, the catalog's error answers, CORS
@@ -29,9 +31,14 @@ export interface HttpAppOptions {
   readonly requestTimeoutMs?: number;
   /** HTTP_RATE_LIMIT_PER_S on every route added later; unset = none. */
   readonly rateLimit?: HttpRateLimitOptions;
+  /** API_DOCS: `/openapi.json` and `/docs` describe the routes added later, under this title; unset = off. */
+  readonly apiDocs?: Pick<ApiDocsOptions, 'title' | 'description'>;
+  /** Told of every route added later (tests list them; embedders may too). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
-export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, logger, trustProxy = false, requestTimeoutMs, rateLimit }: HttpAppOptions): Promise<FastifyInstance> {
+export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const { maxPayloadBytes, originPolicy, lifecycle, logger, trustProxy = false, requestTimeoutMs, rateLimit } = options;
   const app = Fastify({
     loggerInstance: logger,
     // No per-request log lines: the publish path is hot, and errors are logged by the error handler.
@@ -62,8 +69,12 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
         : { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeoutMs / 4))) }),
     },
   });
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute);
   useJsonOnly(app);
   app.setValidatorCompiler(validatorCompiler);
+  // Response schemas document the answers (OpenAPI) and serialize nothing: an answer is sent as built,
+  // `JSON.stringify` as without a schema (Fastify's fast-json-stringify would drop undeclared fields).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', async (request) => {
@@ -83,6 +94,9 @@ export async function createHttpApp({ maxPayloadBytes, originPolicy, lifecycle, 
       else callback(new GatewayError('ORIGIN_FORBIDDEN'));
     },
   });
+  if (options.apiDocs !== undefined) {
+    await registerApiDocs(app, { ...options.apiDocs, rateLimited: (rateLimit?.perSecond ?? 0) > 0, unlimitedPaths: UNLIMITED_PATHS });
+  }
   return app;
 }
 
@@ -124,11 +138,14 @@ export interface HttpSurfaces {
   readonly eventGateway: EventGatewayOptions | undefined;
   /** GATEWAY_BASE_PATH: where the event gateway's `POST /{eventName}` is mounted. */
   readonly gatewayBasePath: string;
+  /** `/asyncapi.json`, the socket events' description; `undefined` when API_DOCS is off. */
+  readonly asyncApi: AsyncApiOptions | undefined;
 }
 
 /** Adds the HTTP surfaces: health and `/v1` always, each compatibility surface unless its switch is off. */
 export async function registerSurfaces(app: FastifyInstance, surfaces: HttpSurfaces): Promise<void> {
   await app.register(healthRoutes, surfaces.health);
+  if (surfaces.asyncApi !== undefined) await asyncApiRoutes(app, surfaces.asyncApi);
   await app.register(v1Surface, { prefix: '/v1', ...surfaces.v1 });
   if (surfaces.internal !== undefined) await app.register(internalSurface, { prefix: '/internal', ...surfaces.internal });
   if (surfaces.channelEvents !== undefined) await app.register(channelEventsSurface, { prefix: '/api/socket', ...surfaces.channelEvents });

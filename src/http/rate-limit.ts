@@ -19,7 +19,7 @@ export interface HttpRateLimitOptions {
 }
 
 /** Routes never limited: probes must answer whatever a client does. */
-const UNLIMITED_PATHS = new Set(['/healthz', '/readyz']);
+export const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /**
  * Limits the HTTP API (HTTP_RATE_LIMIT_PER_S) with `@fastify/rate-limit`: one one-second window per key

@@ -63,6 +63,12 @@ export type DirectMessage = Static<typeof DirectMessage>;
 export const SocketDirectMessage = Type.Object({ target_socket_id: Name, message: Type.Unknown() });
 export type SocketDirectMessage = Static<typeof SocketDirectMessage>;
 
+/**
+ * `single-chat/send-message`, as documented: one of the two schemas above, which {@link readDirectMessage}
+ * checks — {@link SocketDirectMessage} when the payload has `target_socket_id`, else {@link DirectMessage}.
+ */
+export const DirectMessageRequest = Type.Union([SocketDirectMessage, DirectMessage]);
+
 /** `room/send-message` (seed 004): `message` (any JSON but `undefined`) for the other sockets of `room`, a room the socket is in. */
 export const RoomMessage = Type.Object({ room: JoinedRoom, message: Type.Unknown() });
 export type RoomMessage = Static<typeof RoomMessage>;

@@ -94,3 +94,11 @@ function join(base: string, child: string): string {
   if (child.length === 0 || child.startsWith('[')) return base + child;
   return `${base}.${child}`;
 }
+
+/**
+ * `schema` with `examples`, an annotation that changes nothing in validation: the OpenAPI document shows
+ * them as the request examples, and test/openapi.test.ts checks them against the document and sends them.
+ */
+export function withExamples<T extends TSchema>(schema: T, ...examples: unknown[]): T {
+  return { ...schema, examples };
+}

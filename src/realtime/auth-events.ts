@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { stripBearer } from '../auth/extract-token.js';
 import { GatewayError } from '../protocol/errors.js';
+import { answerEventsOf } from '../protocol/event-catalog.js';
 import { readRefreshToken } from '../protocol/socket-schemas.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
 import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
@@ -21,7 +22,7 @@ export interface AuthEventDeps {
  */
 export function createAuthEventListeners(deps: AuthEventDeps): Record<string, SocketListener> {
   return {
-    'auth:refresh': acknowledgedListener(deps.logger, (socket, payload) => refreshToken(socket, payload, deps), { replyEvent: 'auth:refreshed', errorEvent: 'auth:error' }),
+    'auth:refresh': acknowledgedListener(deps.logger, (socket, payload) => refreshToken(socket, payload, deps), answerEventsOf('auth:refresh')),
   };
 }
 

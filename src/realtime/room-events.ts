@@ -3,6 +3,7 @@ import { GatewayError, isGatewayError } from '../protocol/errors.js';
 import { acknowledgedListener, type SocketListener } from './acknowledged-listener.js';
 import { assertInRoom } from './assert-in-room.js';
 import { readGrantIn, readRoom, readRooms } from '../protocol/socket-schemas.js';
+import { answerEventsOf } from '../protocol/event-catalog.js';
 import { roleRoom } from '../protocol/own-rooms.js';
 import {
   joinedRoom, joinedRooms, joinRoomRefusal, joinRoomsRefusal, leaveRoomRefusal, leftRoom, type RoomJoinResult,
@@ -79,12 +80,12 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
     await join(socket, grant.channel, 'join-token', deps);
     if (webhookUrl !== undefined) socket.data.channelWebhooks = { ...socket.data.channelWebhooks, [grant.channel]: webhookUrl };
     return { ok: true, channel: grant.channel };
-  }, { errorEvent: 'join:error' });
+  }, answerEventsOf('join'));
   listeners.leave = acknowledgedListener(deps.logger, async (socket, payload) => {
     const channel = readRoom(payload);
     await leave(socket, channel, deps);
     return { ok: true, channel };
-  }, { errorEvent: 'leave:error' });
+  }, answerEventsOf('leave'));
   listeners.grantIn = acknowledgedListener(deps.logger, async (socket, payload) => (await grantIn(socket, payload, deps)) ? 'true' : 'false');
   return listeners;
 }

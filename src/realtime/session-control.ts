@@ -6,12 +6,13 @@ import type { Identity } from '../auth/auth-strategy.js';
 import { type GatewayServer, type GatewaySocket } from '../protocol/socket-types.js';
 import { sessionRoom, userRoom } from '../protocol/own-rooms.js';
 import { namespaceTable } from './namespace-table.js';
+import type { LOGOUT_REASONS } from '../protocol/socket-answer-schemas.js';
 
 /** The inter-node event asking every node to enforce `latest` for one user. */
 const ENFORCE_LATEST_EVENT = 'switchboard:enforce-latest';
 
 /** Why a socket was logged out; sent as `auth:logout` `{ reason }`. */
-export type LogoutReason = 'force-logout' | 'session-replaced' | 'logout' | 'password-changed' | 'user-disabled' | 'refresh-token-reused' | 'session-revoked';
+export type LogoutReason = (typeof LOGOUT_REASONS)[number];
 
 /**
  * Enforces SESSION_POLICY and carries out session-wide actions (force-logout, disconnect) on every node:

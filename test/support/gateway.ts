@@ -4,7 +4,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { onCleanup } from './cleanup.js';
 import { freshDir, unique } from './temp.js';
@@ -25,6 +25,8 @@ export interface TestGateway {
 export interface StartGatewayOptions {
   /** Builds the gateway's engine from its config instead of the config's own choice (e.g. a node of an in-process cluster). */
   engine?: (config: Config) => Engine;
+  /** Told of every HTTP route the gateway (and the auth service's own listener) adds. */
+  onRoute?: GatewayOptions['onRoute'];
 }
 
 /** Starts a gateway with test defaults plus `env` overrides; it is closed after the test. */
@@ -42,7 +44,7 @@ export async function startGateway(env: Record<string, string> = {}, options: St
   });
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
-  const gateway = await createGateway(config, logger, { engine: options.engine?.(config) });
+  const gateway = await createGateway(config, logger, { engine: options.engine?.(config), ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }) });
   const url = await gateway.listen();
   const close = () => gateway.close();
   onCleanup(close);

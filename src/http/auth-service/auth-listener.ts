@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthStrategy } from '../../auth/auth-strategy.js';
 import type { OriginPolicy } from '../../auth/origin-policy.js';
 import type { AuthService } from '../../auth-service/auth-service.js';
 import type { Lifecycle } from '../../runtime/lifecycle.js';
-import { createHttpApp } from '../http-server.js';
+import { createHttpApp, type HttpAppOptions } from '../http-server.js';
+import { HEALTHZ_SCHEMA } from '../health-routes.js';
 import { authRoutes, type AuthOutcomes } from './auth-routes.js';
 
 export interface AuthListenerOptions {
@@ -22,6 +23,10 @@ export interface AuthListenerOptions {
   /** Where logins and refreshes are counted; `undefined` = metrics off. */
   readonly outcomes: AuthOutcomes | undefined;
   readonly logger: Logger;
+  /** On its own port, its own `/openapi.json` and `/docs` under this title (mounted on the gateway's, the gateway's describe it); `undefined` = off. */
+  readonly apiDocs: HttpAppOptions['apiDocs'];
+  /** Told of every route of its own listener. */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 /** Where the auth service's routes are served: a listener of its own, or the gateway's. */
@@ -41,8 +46,10 @@ export async function mountAuthService(options: AuthListenerOptions): Promise<Au
   }
   const app = await createHttpApp({
     maxPayloadBytes: 64 * 1024, originPolicy: options.originPolicy, lifecycle: options.lifecycle, logger: options.logger, trustProxy: options.trustProxy,
+    ...(options.apiDocs === undefined ? {} : { apiDocs: options.apiDocs }),
+    ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
   });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { ...HEALTHZ_SCHEMA } }, async () => ({ status: 'ok' }));
   await app.register(authRoutes, routes);
   return {
     async listen(gatewayUrl) {

@@ -2,8 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from '../../auth/api-key-verifier.js';
 import type { AuthStrategy } from '../../auth/auth-strategy.js';
 import { ADMIN_ROLE } from '../../auth/permissions.js';
-import { GatewayError } from '../../protocol/errors.js';
-import { presentedKey } from '../api-key-guard.js';
+import { GatewayError, type ErrorCode } from '../../protocol/errors.js';
+import { API_KEY_REFUSALS, presentedKey } from '../api-key-guard.js';
 
 /**
  * Seed 000's protection: a `Bearer` JWT with the `admin` role (as its auth server issues them; any valid
@@ -22,3 +22,6 @@ export function adminGuard(apiKeys: ApiKeyVerifier, strategy: AuthStrategy) {
     if (identity.roles?.includes(ADMIN_ROLE) !== true) throw new GatewayError('FORBIDDEN', 'An admin token is required');
   };
 }
+
+/** What {@link adminGuard} refuses with. */
+export const ADMIN_GUARD_REFUSALS: readonly ErrorCode[] = [...API_KEY_REFUSALS, 'FORBIDDEN', 'AUTH_UNAVAILABLE'];

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../protocol/errors.js';
 import type { Publisher } from '../../realtime/publisher.js';
 import type { HistoryStore } from '../../stores/history.js';
+import { HistoryAnswer } from '../../protocol/answer-schemas.js';
 import { HistoryQuery, RoomParams } from './schemas.js';
 
 /** What the history route reads: room history (`undefined` when HISTORY_SIZE is 0) and the publisher's readiness. */
@@ -17,7 +18,16 @@ export interface HistoryRoutesOptions {
 export async function historyRoutes(app: FastifyInstance, { history, publisher }: HistoryRoutesOptions): Promise<void> {
   app.get<{ Params: RoomParams; Querystring: HistoryQuery }>(
     '/rooms/:room/history',
-    { schema: { params: RoomParams, querystring: HistoryQuery } },
+    {
+      schema: {
+        summary: 'A room\'s history after an offset',
+        description: '`recovered: false` when the messages after `since` cannot all be given (trimmed, expired, or another epoch): resync from your source of truth.',
+        params: RoomParams,
+        querystring: HistoryQuery,
+        response: { 200: { ...HistoryAnswer, description: 'The messages kept after `since`' } },
+      },
+      config: { refusals: ['NOT_FOUND', 'ENGINE_UNAVAILABLE'] },
+    },
     async (request) => {
       if (history === undefined) throw new GatewayError('NOT_FOUND', 'Room history is off (HISTORY_SIZE=0)');
       publisher.assertReady();

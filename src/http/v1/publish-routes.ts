@@ -6,7 +6,8 @@ import type { PublishResult, Publisher } from '../../realtime/publisher.js';
 import type { Config } from '../../config/config.js';
 import { compileBodyValidator } from '../validation.js';
 import { arrivalOf, countRefusedPublishes } from '../publish-surface.js';
-import { PublishBody } from './schemas.js';
+import { PublishAnswer } from '../../protocol/answer-schemas.js';
+import { BatchAnswer, DocumentedBatchBody, PublishBody } from './schemas.js';
 
 const validatePublishItem = compileBodyValidator(PublishBody);
 
@@ -21,11 +22,28 @@ export interface PublishRoutesOptions extends Pick<Config, 'maxBatchSize'> {
  */
 export async function publishRoutes(app: FastifyInstance, { publisher, maxBatchSize }: PublishRoutesOptions): Promise<void> {
   const onError = countRefusedPublishes(publisher, 'v1');
-  app.post<{ Body: PublishBody }>('/publish', { schema: { body: PublishBody }, config: { permission: PERMISSIONS.publish }, onError }, async (request, reply) =>
-    publishOne(publisher, request.body, arrivalOf(reply)),
-  );
+  app.post<{ Body: PublishBody }>('/publish', {
+    schema: {
+      summary: 'Publish one message',
+      description: 'To `users`, `sessions`, `rooms` (at least one) or `broadcast: true`, skipping `except`. Every targeted socket gets `(data, { id, history? })`.',
+      body: PublishBody,
+      response: { 200: { ...PublishAnswer, description: 'Published: the message id and its place in each targeted room\'s history' } },
+    },
+    onError,
+    config: { permission: PERMISSIONS.publish, refusals: ['NO_TARGET', 'EVENT_RESERVED', 'ENGINE_UNAVAILABLE'] },
+  }, async (request, reply) => publishOne(publisher, request.body, arrivalOf(reply)));
 
-  app.post<{ Body: unknown[] }>('/batch', { schema: { body: { type: 'array' } }, config: { permission: PERMISSIONS.publish }, onError }, async (request, reply) => {
+  app.post<{ Body: unknown[] }>('/batch', {
+    schema: {
+      summary: 'Publish many messages, in order',
+      description: `At most MAX_BATCH_SIZE (${maxBatchSize}) publish bodies; a bad item does not stop the others: its result is its refusal, \`details.field\` starting with its index (\`[3].event\`).`,
+      // Each item is checked by the handler (its refusal is its result): Fastify only checks for an array.
+      body: { type: 'array' },
+      response: { 200: { ...BatchAnswer, description: 'One result per item' } },
+    },
+    onError,
+    config: { permission: PERMISSIONS.publish, refusals: ['BATCH_TOO_LARGE', 'ENGINE_UNAVAILABLE'], documentedBody: DocumentedBatchBody(maxBatchSize) },
+  }, async (request, reply) => {
     const items = request.body;
     if (items.length > maxBatchSize) {
       throw new GatewayError('BATCH_TOO_LARGE', `A batch holds at most ${maxBatchSize} items (MAX_BATCH_SIZE); this one has ${items.length}`);

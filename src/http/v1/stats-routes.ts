@@ -3,6 +3,7 @@ import type { Config } from '../../config/config.js';
 import type { Publisher } from '../../realtime/publisher.js';
 import type { Lifecycle } from '../../runtime/lifecycle.js';
 import type { PresenceReader } from '../../stores/presence.js';
+import { StatsAnswer } from './schemas.js';
 
 /** What `GET /v1/stats` reports from: presence counts, the publisher's counter, and this node's facts and phase. */
 export interface StatsRoutesOptions extends Pick<Config, 'sessionPolicy' | 'authStrategy' | 'authSoftFail'> {
@@ -22,7 +23,10 @@ export async function statsRoutes(app: FastifyInstance, options: StatsRoutesOpti
     ...(options.authStrategy === 'none' ? ['AUTH_STRATEGY=none: every client is let in as an anonymous user'] : []),
     ...(options.authSoftFail ? ['AUTH_SOFT_FAIL=true: clients failing authentication are let in as anonymous users'] : []),
   ];
-  app.get('/stats', async () => {
+  app.get('/stats', {
+    schema: { summary: 'Counts of this node and its engine', response: { 200: { ...StatsAnswer, description: 'Connections, users and rooms (cluster-wide), and this node' } } },
+    config: { refusals: ['ENGINE_UNAVAILABLE'] },
+  }, async () => {
     const counts = await presence.stats();
     const memory = process.memoryUsage();
     return {
