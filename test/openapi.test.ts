@@ -112,7 +112,8 @@ async function send(url: string, method: string, path: string, body: unknown, he
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: text.length > 0 ? JSON.parse(text) : undefined };
+  const json = response.headers.get('content-type')?.includes('json') === true;
+  return { status: response.status, body: text.length === 0 ? undefined : json ? JSON.parse(text) : text };
 }
 
 /**
@@ -124,9 +125,11 @@ function answerProblems(validate: ReturnType<typeof documentValidator>, where: O
   const label = `${where.method.toUpperCase()} ${where.path} → ${answer.status}`;
   const response = objectAt(where.operation, 'responses', String(answer.status));
   if (Object.keys(response).length === 0) return [`${label}: status not documented (${JSON.stringify(answer.body)})`];
-  const problems = Object.keys(objectAt(response, 'content')).length === 0
+  // The documented media type of the answer: JSON everywhere but /metrics (text/plain).
+  const mediaType = Object.keys(objectAt(response, 'content'))[0];
+  const problems = mediaType === undefined
     ? []
-    : validate(pointerTo('paths', where.path, where.method, 'responses', String(answer.status), 'content', 'application/json', 'schema'), answer.body).map((p) => `${label}: ${p}`);
+    : validate(pointerTo('paths', where.path, where.method, 'responses', String(answer.status), 'content', mediaType, 'schema'), answer.body).map((p) => `${label}: ${p}`);
   if (answer.status >= 400) {
     const code = String(objectAt(answer.body, 'error').code);
     if (SHAPE_REFUSALS.includes(code)) problems.push(`${label}: refused as malformed: ${JSON.stringify(answer.body)}`);

@@ -7,7 +7,10 @@ import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { GatewayError } from '../protocol/errors.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { credentialGuard } from './credential-guard.js';
+import { credentialGuard, credentialRefusals } from './credential-guard.js';
+import { describeRoutes } from './api-docs/refusals.js';
+import { TAGS } from './api-docs/tags.js';
+import { API_KEY_OR_ACCESS_TOKEN_SECURITY, API_KEY_SECURITY } from './api-docs/security-schemes.js';
 import { answerRaw } from './error-handler.js';
 
 export interface MetricsRoutesOptions {
@@ -23,7 +26,17 @@ export interface MetricsRoutesOptions {
  * refused from the catalog like the rest of the API. Not registered with METRICS=false (404).
  */
 export async function metricsRoutes(app: FastifyInstance, { metrics, apiKeys, userTokens }: MetricsRoutesOptions): Promise<void> {
-  app.get('/metrics', { onRequest: credentialGuard(apiKeys, userTokens), config: { permission: PERMISSIONS.admin } }, async (_request, reply) => {
+  describeRoutes(app, {
+    tag: TAGS.metrics.name,
+    security: userTokens === undefined ? API_KEY_SECURITY : API_KEY_OR_ACCESS_TOKEN_SECURITY,
+    refusals: credentialRefusals(userTokens),
+  });
+  const schema = {
+    summary: 'This node\'s metrics, in the Prometheus text format',
+    description: 'Every series carries the node id (label `node`); in a cluster, scrape each node. METRICS_PORT serves the same without a key.',
+    response: { 200: { description: 'The Prometheus text exposition (version 0.0.4)', content: { 'text/plain': { schema: { type: 'string' } } } } },
+  };
+  app.get('/metrics', { schema, onRequest: credentialGuard(apiKeys, userTokens), config: { permission: PERMISSIONS.admin } }, async (_request, reply) => {
     const { contentType, body } = await metrics.exposition();
     return reply.type(contentType).send(body);
   });

@@ -9,6 +9,7 @@ export const TAGS = {
   transactions: { name: 'transactions (seed 000)', description: 'Register clients and send them transaction events on their namespaces (TRANSACTIONS_API)' },
   eventGateway: { name: 'event gateway (seed 002)', description: 'Emit an event to rooms, roles or one user (EVENT_GATEWAY_API, under GATEWAY_BASE_PATH)' },
   authService: { name: 'auth service', description: 'Login, refresh, logout, password change (docs/auth-service.md)' },
+  metrics: { name: 'metrics', description: 'Prometheus metrics of this node (METRICS; docs/operations.md#metrics)' },
   health: { name: 'health', description: 'Liveness and readiness, for probes and load balancers; no key' },
   documentation: { name: 'documentation', description: 'These descriptions of the API; no key (API_DOCS)' },
 } as const;
