@@ -37,7 +37,14 @@ export async function internalSurface(app: FastifyInstance, { apiKeys, internalE
     return { ok: true, ...(await publisher.publish(event, payload, resolveTarget({ users: [userId] }))) };
   });
 
-  /** Sets the active session and logs out (`auth:logout`, then disconnect) every other session of the user. */
+  await forceLogoutRoute(app, { sessionControl });
+}
+
+/**
+ * `POST /force-logout { userId, sessionId }`: sets the active session and logs out (`auth:logout`, then
+ * disconnect) every other session of the user. Mounted under `/internal` and in the admin dashboard's API.
+ */
+export async function forceLogoutRoute(app: FastifyInstance, { sessionControl }: Pick<InternalOptions, 'sessionControl'>): Promise<void> {
   app.post<{ Body: ForceLogoutBody }>('/force-logout', { schema: { body: ForceLogoutBody } }, async (request) => {
     const { userId, sessionId } = request.body;
     const disconnected = await sessionControl.forceLogout(userId, sessionId);
