@@ -28,6 +28,8 @@ import { OriginPolicy } from './auth/origin-policy.js';
 import { openAccounts, startAuthService } from './composition/auth-service.js';
 import { openSharedState } from './composition/shared-state.js';
 import { gatewaySocketEvents } from './composition/gateway-socket-events.js';
+import { countHttpRefusals, mountAdminDashboard } from './composition/admin-dashboard.js';
+import { RecentActivity } from './runtime/recent-activity.js';
 
 /** A running gateway node, as the entry point and the tests hold it. */
 export interface Gateway {
@@ -82,6 +84,9 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     requestTimeoutMs: config.httpRequestTimeoutMs,
     rateLimit: { perSecond: config.httpRateLimitPerS, redis: shared.redis, prefix: config.redis?.prefix ?? '', clientAddress },
   });
+  // What the admin dashboard charts: publications per second and refusals by code (HTTP and handshakes).
+  const activity = config.adminUi.enabled ? new RecentActivity() : undefined;
+  if (activity !== undefined) countHttpRefusals(app, activity);
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
     pendingHandshakes: config.pendingHandshakes, connectionLimits: config.connectionLimits, clientAddress,
@@ -96,7 +101,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
   const roomPresence = new RoomPresence(io, engine.membership, backendWebhooks, config.recoveryWindowMs, realtimeLog);
   const expiry = new TokenExpiryWatch(config.tokenExpiryGraceMs);
   const namespaceHooks = attachRealtime(io, {
-    handshake: { strategy, originPolicy, allowQueryToken: config.allowQueryToken, isDraining, logger: realtimeLog },
+    handshake: { strategy, originPolicy, allowQueryToken: config.allowQueryToken, isDraining, refusals: activity, logger: realtimeLog },
     listenToSocket: createSocketEventListeners({
       listeners: gatewaySocketEvents(config, { io, engine, strategy, expiry, roomPresence, publisher, webhookSender, logger: realtimeLog }),
       clientEvents: createClientEventRelay({ io, clientEvents: config.clientEvents, webhookSender, backendWebhooks }),
@@ -132,6 +137,12 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       : undefined,
     eventGateway: config.eventGatewayApi ? { apiKeys, publisher, emit: config.gatewayEmit } : undefined,
     gatewayBasePath: config.gatewayBasePath,
+  });
+  const adminDashboard = activity === undefined ? undefined : await mountAdminDashboard(app, {
+    activity, publisher, sessionTtlMs: config.adminUi.sessionTtlMs, logger: log.child({ component: 'admin' }),
+    apiKeys, userTokens: accounts?.userTokens, originPolicy, io, nodeId, engineName: engine.name, lifecycle,
+    presence: engine.presence, sessions: engine.sessions, membership: engine.membership, history: engine.history, sessionControl,
+    maxBatchSize: config.maxBatchSize, webhooks: webhookSender, backendWebhooks: backendWebhooks !== undefined,
   });
   const authService = accounts === undefined ? undefined : await startAuthService({
     ...accounts, config, shared, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, logger: authLog,
@@ -171,6 +182,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
     bufferCap?.stop();
+    adminDashboard?.close();
     await app.close();
     await authService?.close();
     await roomPresence.close();

@@ -7,6 +7,7 @@ import type { OriginPolicy } from '../auth/origin-policy.js';
 import type { SessionControl } from './session-control.js';
 import type { UserConnections } from './user-connections.js';
 import type { GatewaySocket } from '../protocol/socket-types.js';
+import type { RefusalRecorder } from '../runtime/recent-activity.js';
 
 export interface HandshakeDeps {
   readonly strategy: AuthStrategy;
@@ -17,6 +18,8 @@ export interface HandshakeDeps {
   readonly userConnections?: Pick<UserConnections, 'admit'>;
   readonly allowQueryToken: boolean;
   readonly isDraining: () => boolean;
+  /** Told the code of every refusal (the admin dashboard's recent refusals); absent = nobody counts them. */
+  readonly refusals?: RefusalRecorder;
   readonly logger: Logger;
 }
 
@@ -46,7 +49,9 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
       next();
     } catch (error) {
       if (!isGatewayError(error)) deps.logger.error({ err: error }, 'handshake failed unexpectedly');
-      refuseHandshake(socket, next, isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE'), deps.logger);
+      const refusal = isGatewayError(error) ? error : new GatewayError('AUTH_UNAVAILABLE');
+      deps.refusals?.refused(refusal.code);
+      refuseHandshake(socket, next, refusal, deps.logger);
     }
   };
 }
