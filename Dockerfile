@@ -23,6 +23,8 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The admin dashboard's pages, styles and scripts (served at /admin; ADMIN_UI=false turns it off).
+COPY admin-ui ./admin-ui
 # Files stay owned by root: the gateway can read its code but not change it. DATA_DIR (./data: SQLite
 # for the client registry and the auth service's users without DATABASE_URL) is the one writable place;
 # mount a volume there to keep it.

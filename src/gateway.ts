@@ -35,6 +35,8 @@ import { openSharedState } from './composition/shared-state.js';
 import { gatewaySocketEvents } from './composition/gateway-socket-events.js';
 import { createMetrics, redisCommandMeter, sampleGatewayState } from './composition/metrics.js';
 import { createMetricsListener, metricsRoutes } from './http/metrics-routes.js';
+import { countHttpRefusals, mountAdminDashboard } from './composition/admin-dashboard.js';
+import { RecentActivity } from './runtime/recent-activity.js';
 
 /** A running gateway node, as the entry point and the tests hold it. */
 export interface Gateway {
@@ -123,13 +125,16 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     ...(config.apiDocs ? { apiDocs: API_DOCS_TITLES.gateway } : {}),
     ...(onRoute === undefined ? {} : { onRoute: (route: RouteOptions) => onRoute(route, 'gateway') }),
   });
+  // What the admin dashboard charts: publications per second and refusals by code (HTTP and handshakes).
+  const activity = config.adminUi.enabled ? new RecentActivity() : undefined;
+  if (activity !== undefined) countHttpRefusals(app, activity);
   const io = createSocketServer(app.server, {
     engine, originPolicy, isDraining, maxPayloadBytes: config.maxPayloadBytes, recoveryWindowMs: config.recoveryWindowMs,
     pendingHandshakes: config.pendingHandshakes, connectionLimits: config.connectionLimits, clientAddress, connectionAddresses,
     pingIntervalMs: config.pingIntervalMs, pingTimeoutMs: config.pingTimeoutMs, connectTimeoutMs: config.connectTimeoutMs, metrics,
   });
   const realtimeLog = log.child({ component: 'realtime' });
-  const refusals = new HandshakeRefusals(new FailedHandshakes(config.failedHandshakes), connectionAddresses, logs, realtimeLog, metrics);
+  const refusals = new HandshakeRefusals(new FailedHandshakes(config.failedHandshakes), connectionAddresses, logs, realtimeLog, metrics, activity);
   const bufferCap = config.maxBufferedBytes > 0 ? new OutboundBufferCap(io, config.maxBufferedBytes, realtimeLog) : undefined;
   const sessionControl = new SessionControl(io, engine.sessions, config.sessionPolicy, engine.adapter !== undefined, realtimeLog);
   const publisher = new Publisher(io, engine, metrics);
@@ -190,6 +195,12 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     sampleGatewayState(metrics, { io, engine, webhookSender });
   }
   const metricsListener = metrics === undefined || config.metrics?.port === undefined ? undefined : createMetricsListener(metrics, log.child({ component: 'metrics' }));
+  const adminDashboard = activity === undefined ? undefined : await mountAdminDashboard(app, {
+    activity, publisher, sessionTtlMs: config.adminUi.sessionTtlMs, logger: log.child({ component: 'admin' }),
+    apiKeys, userTokens: accounts?.userTokens, originPolicy, io, nodeId, engineName: engine.name, lifecycle,
+    presence: engine.presence, sessions: engine.sessions, membership: engine.membership, history: engine.history, sessionControl,
+    maxBatchSize: config.maxBatchSize, webhooks: webhookSender, backendWebhooks: backendWebhooks !== undefined,
+  });
   const authService = accounts === undefined ? undefined : await startAuthService({
     ...accounts, config, shared, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, metrics, logger: authLog,
     apiDocs: config.apiDocs ? API_DOCS_TITLES['auth-service'] : undefined,
@@ -236,6 +247,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     // Closing the Engine.IO transports (not a Socket.IO disconnect) is what makes stock clients reconnect.
     io.engine.close();
     bufferCap?.stop();
+    adminDashboard?.close();
     await app.close();
     await metricsListener?.close();
     await authService?.close();

@@ -288,12 +288,13 @@ describe('compatibility surface switches', () => {
 });
 
 describe('GET /v1/users/{userId}', () => {
-  it('lists the connections and sessions of a connected user', async () => {
+  it('lists the connections, their rooms and the sessions of a connected user', async () => {
     const { url } = await startGateway();
     const before = Date.now();
     const s1 = await connectAs(url, 'alice', 's1');
     const s2 = await connectAs(url, 'alice', 's2');
     await connectAs(url, 'bob', 's3');
+    expect(await s2.emitWithAck('room/join-room', 'chat:lobby')).toMatchObject({ ok: true });
     const after = Date.now();
     const response = await api<Record<string, unknown> & { connections: { connectedAt: number }[] }>(url, '/v1/users/alice');
     expect(response.status).toBe(200);
@@ -301,8 +302,8 @@ describe('GET /v1/users/{userId}', () => {
       userId: 'alice',
       online: true,
       connections: expect.arrayContaining([
-        { socketId: s1.id, userId: 'alice', sessionId: 's1', connectedAt: expect.any(Number) },
-        { socketId: s2.id, userId: 'alice', sessionId: 's2', connectedAt: expect.any(Number) },
+        { socketId: s1.id, userId: 'alice', sessionId: 's1', connectedAt: expect.any(Number), rooms: ['user:alice', 'session:s1'] },
+        { socketId: s2.id, userId: 'alice', sessionId: 's2', connectedAt: expect.any(Number), rooms: ['user:alice', 'session:s2', 'chat:lobby'] },
       ]),
       sessions: expect.arrayContaining(['s1', 's2']),
       activeSession: null,

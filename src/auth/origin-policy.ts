@@ -51,8 +51,11 @@ export class OriginPolicy {
     return this.allowed === undefined || this.allowed.has(normalizeOrigin(origin));
   }
 
-  /** Whether `origin` is `scheme://Host` of the request (default ports and case normalised by URL). */
-  private isOwnOrigin(origin: string, request: RequestTarget): boolean {
+  /**
+   * Whether `origin` is `scheme://Host` of the request (default ports and case normalised by URL), whatever
+   * CORS_ORIGIN lists: the admin dashboard's state-changing requests must be exactly that.
+   */
+  isOwnOrigin(origin: string, request: RequestTarget): boolean {
     const host = request.headers.host;
     if (host === undefined || !URL.canParse(origin)) return false;
     const forwarded = this.trustForwardedProto ? firstValue(request.headers['x-forwarded-proto'])?.toLowerCase() : undefined;

@@ -152,6 +152,8 @@ function toConfig(parsed: Env) {
     /** Fastify's `trustProxy`; false = none. */
     trustProxy: env.TRUST_PROXY ?? false,
     eventPermissions: env.EVENT_PERMISSIONS,
+    /** The admin dashboard at `/admin`: on or off, and how long one sign-in lasts. */
+    adminUi: { enabled: env.ADMIN_UI, sessionTtlMs: env.ADMIN_SESSION_TTL_S * 1000 },
     /** Secrets generated for this run because none were configured (development only). */
     generated: secrets.generated,
   } as const;

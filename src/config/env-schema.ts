@@ -207,6 +207,9 @@ export const envSchema = z.object({
   JWT_PERMISSIONS_CLAIM: text.prefault('permissions').describe('claim listing a token\'s permissions'),
   EVENT_PERMISSIONS: eventPermissions.default([]).meta({ description: '`event=permission` pairs: client events that need a permission', unset: 'none' }),
 
+  ADMIN_UI: boolean.prefault('true').describe('serve the admin dashboard at `/admin` (signed in with an API key or an admin token)'),
+  ADMIN_SESSION_TTL_S: integer(60, 86_400).prefault('900').describe('lifetime of an admin dashboard session (never past the signing-in token\'s `exp`)'),
+
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional().describe('use the Redis engine (several nodes as one); unset = the in-memory engine'),
   REDIS_HOST: text.optional().describe('seeds\' split form, when REDIS_URL is unset'),
   REDIS_PORT: integer(1, 65535).optional().describe('seeds\' split form (6379 when only REDIS_HOST is set)'),

@@ -16,23 +16,47 @@ declare module 'fastify' {
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
+ * Who presented a credential the HTTP API accepts: an API key holder (every permission) or the holder of
+ * a user token, with that token's permissions and expiry.
+ */
+export type CredentialHolder =
+  | { readonly via: 'api-key' }
+  | { readonly via: 'token'; readonly userId: string; readonly permissions: readonly string[]; readonly expiresAt: number | undefined };
+
+/**
+ * Checks a credential as `/v1` does: one of the API keys, else (with the auth service on) one of its
+ * access tokens, session still active. 401 `API_KEY_INVALID` otherwise; the token's own refusals as they are.
+ */
+export async function verifyCredential(apiKeys: ApiKeyVerifier, userTokens: AuthStrategy | undefined, presented: string): Promise<CredentialHolder> {
+  if (apiKeys.verify(presented)) return { via: 'api-key' };
+  if (userTokens === undefined || !JWT_SHAPE.test(presented)) throw new GatewayError('API_KEY_INVALID');
+  const identity = await userTokens.authenticate({ token: presented });
+  return { via: 'token', userId: identity.userId, permissions: identity.permissions ?? [], expiresAt: identity.expiresAt };
+}
+
+/** The permission a route asks of user tokens: its `config.permission`, else `read` for GET and `admin` for the rest. */
+export function routePermission(request: FastifyRequest): string {
+  return request.routeOptions.config.permission ?? (request.method === 'GET' ? PERMISSIONS.read : PERMISSIONS.admin);
+}
+
+/** 403 FORBIDDEN unless `holder` may use a route that needs `permission` (API keys may use every route). */
+export function assertPermitted(holder: CredentialHolder, permission: string): void {
+  if (holder.via === 'token' && !hasPermission(holder, permission)) {
+    throw new GatewayError('FORBIDDEN', `This route needs the "${permission}" permission`, { details: { permission } });
+  }
+}
+
+/**
  * The permission check for the HTTP API, as an onRequest hook (before the body is
  * read): an API key may call every route; otherwise, with the auth service on, one of its access tokens
- * (session still active) that holds the route's permission — the route's
- * `config.permission`, else `read` for GET and `admin` for the rest. A valid token without it is 403
- * FORBIDDEN; anything else 401.
+ * (session still active) that holds the route's permission ({@link routePermission}). A valid token
+ * without it is 403 FORBIDDEN; anything else 401.
  */
 export function credentialGuard(apiKeys: ApiKeyVerifier, userTokens: AuthStrategy | undefined) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const presented = presentedKey(request);
     if (presented === undefined) throw new GatewayError('API_KEY_MISSING');
-    if (apiKeys.verify(presented)) return;
-    if (userTokens === undefined || !JWT_SHAPE.test(presented)) throw new GatewayError('API_KEY_INVALID');
-    const identity = await userTokens.authenticate({ token: presented });
-    const permission = request.routeOptions.config.permission ?? (request.method === 'GET' ? PERMISSIONS.read : PERMISSIONS.admin);
-    if (!hasPermission(identity, permission)) {
-      throw new GatewayError('FORBIDDEN', `This route needs the "${permission}" permission`, { details: { permission } });
-    }
+    assertPermitted(await verifyCredential(apiKeys, userTokens, presented), routePermission(request));
   };
 }
 

@@ -50,6 +50,7 @@ export const ERROR_CATALOG = {
   // --- HTTP API authentication ---
   API_KEY_MISSING: { status: 401, message: 'No API key was presented; send Authorization: Bearer <key> or X-Api-Key: <key>' },
   API_KEY_INVALID: { status: 401, message: 'The API key is not valid' },
+  ADMIN_SIGN_IN_REQUIRED: { status: 401, message: 'Sign in to the admin dashboard first (at /admin/sign-in); the session may have expired' },
   // --- request shape ---
   MALFORMED_REQUEST: { status: 400, message: 'The request is not valid HTTP/1.1 (request line, header or chunked encoding)' },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request line and headers are larger than the server accepts' },

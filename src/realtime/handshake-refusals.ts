@@ -1,4 +1,5 @@
 import type { Metrics } from '../runtime/metrics.js';
+import type { RefusalRecorder } from '../runtime/recent-activity.js';
 import type { Logger } from 'pino';
 import type { ExtendedError } from 'socket.io';
 import { GatewayError } from '../protocol/errors.js';
@@ -53,6 +54,8 @@ export class HandshakeRefusals {
     logger: Logger,
     /** Counts every refusal by code, and the failed-handshake limits' among the rate limits; `undefined` = metrics off. */
     private readonly metrics: Pick<Metrics, 'handshakeOutcomes' | 'rateLimit'> | undefined,
+    /** Told the code of every refusal (the admin dashboard's recent refusals); `undefined` = nobody is. */
+    private readonly recent: RefusalRecorder | undefined,
   ) {
     this.refusedLine = logs.line(logger, 'debug', 'handshake refused');
     this.retryLine = logs.line(logger, 'warn', 'handshake refused for now; closing the connection so the client retries');
@@ -74,6 +77,7 @@ export class HandshakeRefusals {
     if (limit !== undefined) {
       this.limitLines[limit].write(socket.conn, { address }, { socketId: socket.id, nsp: socket.nsp.name });
       this.metrics?.handshakeOutcomes.refused('RATE_LIMITED');
+      this.recent?.refused('RATE_LIMITED');
       this.metrics?.rateLimit(limit === 'connection' ? 'failed_handshakes_per_connection' : 'failed_handshakes_per_address').inc();
       this.answer(socket, next, new GatewayError('RATE_LIMITED', LIMIT_REFUSALS[limit].message));
       return false;
@@ -103,6 +107,7 @@ export class HandshakeRefusals {
     if (this.turns.delete(socket)) this.failed.end(socket.conn, address, failed);
     else if (failed) this.failed.fail(socket.conn, address);
     this.metrics?.handshakeOutcomes.refused(refusal.code);
+    this.recent?.refused(refusal.code);
     const fields = { code: refusal.code, socketId: socket.id, nsp: socket.nsp.name };
     if (refusal.retryAfterS === undefined) this.refusedLine.write(socket.conn, { address }, fields);
     else this.retryLine.write(socket.conn, { code: refusal.code }, fields);

@@ -1,6 +1,6 @@
 import { type GatewayNamespace } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
-import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, UserPresence } from './presence.js';
+import type { PresenceReader, PresenceStats, RoomInfo, UserConnection, UserPresence } from './presence.js';
 
 /**
  * Presence read straight from the local Socket.IO adapter's room index, so it costs no memory of its own.
@@ -27,12 +27,13 @@ export class LocalPresenceReader implements PresenceReader {
 
   async user(userId: string): Promise<UserPresence> {
     const nsp = this.namespace();
-    const connections: ConnectionInfo[] = [];
+    const connections: UserConnection[] = [];
     for (const socketId of nsp.adapter.rooms.get(userRoom(userId)) ?? []) {
       const socket = nsp.sockets.get(socketId);
       if (socket === undefined) continue;
       const { sessionId, connectedAt } = socket.data;
-      connections.push({ socketId, userId, sessionId, connectedAt });
+      const rooms = [...socket.rooms].filter((room) => room !== socketId);
+      connections.push({ socketId, userId, sessionId, connectedAt, rooms });
     }
     const sessions = [...new Set(connections.flatMap((c) => (c.sessionId === undefined ? [] : [c.sessionId])))];
     return { userId, connections, sessions };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type GatewayNamespace } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
-import type { ConnectionInfo, PresenceReader, PresenceStats, RoomInfo, UserPresence } from './presence.js';
+import type { ConnectionInfo, NodeConnections, PresenceReader, PresenceStats, RoomInfo, UserPresence } from './presence.js';
 import type { RedisConnection } from './redis-connection.js';
 import { FORGET_NODE } from './redis-membership.js';
 
@@ -82,7 +82,7 @@ export class RedisPresence implements PresenceReader {
   async user(userId: string): Promise<UserPresence> {
     const connections = (await this.entries())
       .filter((entry) => entry.userId === userId)
-      .map(({ socketId, sessionId, connectedAt }) => ({ socketId, userId, sessionId, connectedAt }));
+      .map(({ socketId, sessionId, connectedAt, rooms }) => ({ socketId, userId, sessionId, connectedAt, rooms }));
     const sessions = [...new Set(connections.flatMap((c) => (c.sessionId === undefined ? [] : [c.sessionId])))];
     return { userId, connections, sessions };
   }
@@ -92,6 +92,22 @@ export class RedisPresence implements PresenceReader {
     const rooms = new Set(entries.flatMap((entry) => entry.rooms));
     const users = [...rooms].filter((room) => room.startsWith(userRoom(''))).length;
     return { connections: entries.length, users, rooms: rooms.size };
+  }
+
+  /** The nodes that beat recently, each with the number of its socket entries (one HLEN per node). */
+  async nodes(): Promise<NodeConnections[]> {
+    return this.connection.run(UNAVAILABLE, async (client) => {
+      const beats = await client.zrangebyscore(this.nodesKey, Date.now() - 2 * this.heartbeatMs, '+inf', 'WITHSCORES');
+      const nodes: { nodeId: string; lastBeatAt: number }[] = [];
+      for (let i = 0; i + 1 < beats.length; i += 2) nodes.push({ nodeId: beats[i]!, lastBeatAt: Number(beats[i + 1]) });
+      const pipeline = client.pipeline();
+      for (const { nodeId } of nodes) pipeline.hlen(this.nodeKey(nodeId));
+      const replies = (await pipeline.exec()) ?? [];
+      return nodes.map((node, index) => {
+        const [error, count] = replies[index] ?? [null, 0];
+        return { ...node, connections: error === null && typeof count === 'number' ? count : 0 };
+      });
+    });
   }
 
   /** Every socket entry of the nodes that beat recently. */

@@ -3,25 +3,37 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { onCleanup } from './cleanup.js';
 import { freshDir } from './temp.js';
 
-/** Debian's chromium (`apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Where Debian's `chromium` package puts the browser; `CHROMIUM_PATH` points elsewhere. */
+const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/** Headless, no sandbox (containers run as root), and nothing that reaches the network by itself. */
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /**
- * A real headless Chromium (puppeteer-core), closed after the test: no sandbox (containers), no GPU, and
- * nothing of its own on the network (no background updates, sync or component downloads), with a fresh
- * profile. Fails, saying how to install it, when the browser is missing.
+ * Launches the machine's Chromium (CHROMIUM_PATH, else Debian's /usr/bin/chromium) headless through
+ * puppeteer-core, with a fresh profile in a temp dir; it is closed after the test. Fails saying how to
+ * install it when it is missing.
  */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
+  const executablePath = process.env.CHROMIUM_PATH ?? DEFAULT_CHROMIUM;
+  if (!existsSync(executablePath)) {
+    throw new Error(`No Chromium at ${executablePath}: install it with \`apt-get install -y chromium\` (Debian/Ubuntu), or set CHROMIUM_PATH`);
   }
   const browser = await puppeteer.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${freshDir('chromium')}`,
-    ],
+    executablePath,
+    // 'shell' makes puppeteer pass plain `--headless` (Chromium's current headless mode) rather than `--headless=new`.
+    headless: 'shell',
+    args: CHROMIUM_FLAGS,
+    userDataDir: freshDir('chromium'),
   });
   onCleanup(() => browser.close());
   return browser;

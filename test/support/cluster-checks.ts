@@ -16,6 +16,7 @@ export interface ConnectionView {
   userId: string;
   sessionId?: string;
   connectedAt: number;
+  rooms: string[];
 }
 
 /** `GET /v1/users/{id}` as a node answers it. */
@@ -213,9 +214,9 @@ export async function expectClusterPresence(urls: readonly string[]): Promise<vo
       const user = await getUser(url, alice);
       expect(user.online).toBe(true);
       expect(byId(user.connections)).toEqual(byId([
-        { socketId: aliceA.id!, userId: alice, sessionId: sa1, connectedAt: expect.any(Number) as number },
-        { socketId: aliceB.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
-        { socketId: aliceC.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number },
+        { socketId: aliceA.id!, userId: alice, sessionId: sa1, connectedAt: expect.any(Number) as number, rooms: [`user:${alice}`, `session:${sa1}`] },
+        { socketId: aliceB.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number, rooms: [`user:${alice}`, `session:${sa2}`] },
+        { socketId: aliceC.id!, userId: alice, sessionId: sa2, connectedAt: expect.any(Number) as number, rooms: [`user:${alice}`, `session:${sa2}`] },
       ]));
       expect([...user.sessions].sort()).toEqual([sa1, sa2].sort());
       expect(await roomSize(url, `user:${alice}`)).toBe(3);

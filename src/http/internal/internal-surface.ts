@@ -61,7 +61,14 @@ export async function internalSurface(app: FastifyInstance, { apiKeys, internalE
     return { ok: true, ...(await publisher.publish('internal', event, payload, resolveTarget({ users: [userId] }), arrivalOf(reply))) };
   });
 
-  /** Sets the active session and logs out (`auth:logout`, then disconnect) every other session of the user. */
+  await forceLogoutRoute(app, { sessionControl });
+}
+
+/**
+ * `POST /force-logout { userId, sessionId }`: sets the active session and logs out (`auth:logout`, then
+ * disconnect) every other session of the user. Mounted under `/internal` and in the admin dashboard's API.
+ */
+export async function forceLogoutRoute(app: FastifyInstance, { sessionControl }: Pick<InternalOptions, 'sessionControl'>): Promise<void> {
   app.post<{ Body: ForceLogoutBody }>('/force-logout', {
     schema: {
       summary: 'Make one session the user\'s active one',
