@@ -57,6 +57,10 @@ export interface AdminOptions extends PresenceRoutesOptions, HistoryRoutesOption
  */
 export async function adminSurface(app: FastifyInstance, options: AdminOptions): Promise<void> {
   const { adminSessions: sessions, assets } = options;
+  // The dashboard's pages and its cookie-session API are its own, not the public API: kept out of /openapi.json.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   const page = (name: string): AdminAsset => {
     const asset = assets.get(name);
     if (asset === undefined) throw new Error(`admin-ui/${name} is missing`);
