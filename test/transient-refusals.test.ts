@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import { api, closeOf, nextEvent, openClient, recordEvents, signToken, startGateway } from './support/gateway.js';
+import WebSocket from 'ws';
+import { api, closeOf, connectClient, nextEvent, openClient, recordEvents, signToken, startGateway } from './support/gateway.js';
+import { heapAfterCollection } from './support/heap.js';
 import { startReceiver } from './support/http-receiver.js';
 import { startRedis } from './support/redis.js';
 import { unique } from './support/temp.js';
@@ -21,6 +23,18 @@ function watchClient(socket: Socket) {
   socket.on('disconnect', (_reason, description) => void seen.closes.push(closeOf(description)));
   socket.io.on('reconnect_attempt', () => void (seen.attempts += 1));
   return seen;
+}
+
+/** One raw WebSocket handshake whose CONNECT carries `token`; resolves with the close code the server ends it with. */
+function handshakeCloseCode(url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    ws.once('error', reject);
+    ws.on('message', (data) => {
+      if (String(data).startsWith('0')) ws.send(`40${JSON.stringify({ token })}`);
+    });
+    ws.once('close', (code) => resolve(code));
+  });
 }
 
 /** Publishes one event to `userId` and expects the 2xx the issue speaks of. */
@@ -97,6 +111,26 @@ describe('transient handshake refusals', () => {
       if (!resumed) redis.resume();
     }
   }, 30_000);
+});
+
+describe('what a transient refusal leaves behind', () => {
+  it('keeps nothing of the handshakes it refuses for now: the heap stays flat over 1,000 refusals of a user past MAX_CONNECTIONS_PER_USER', async () => {
+    // LOG_LEVEL error: the test gateway keeps its log lines in memory, and each refusal logs a warning. No
+    // handshake rate: it would refuse most of them before the cap.
+    const { url } = await startGateway({ LOG_LEVEL: 'error', MAX_CONNECTIONS_PER_USER: '1', CONNECTIONS_PER_IP_PER_S: '0' });
+    const token = await signToken({ user_id: 'capped' });
+    await connectClient(url, token);
+    const refuse = async (count: number) => {
+      for (let i = 0; i < count; i += 25) {
+        const codes = await Promise.all(Array.from({ length: Math.min(25, count - i) }, () => handshakeCloseCode(url, token)));
+        expect(codes.every((code) => code === 1013)).toBe(true);
+      }
+    };
+    await refuse(100); // warm-up: code paths compiled, pools filled
+    const baseline = heapAfterCollection();
+    await refuse(1000);
+    expect(heapAfterCollection() - baseline).toBeLessThan(2 * 1024 * 1024);
+  });
 });
 
 describe('many stock clients through a Redis pause', () => {

@@ -60,7 +60,8 @@ export const RETRY_CLOSE_CODE = 1013;
  * transient one (`AUTH_UNAVAILABLE`, `ENGINE_UNAVAILABLE`, `SHUTTING_DOWN`, `RATE_LIMITED`) closes the whole connection
  * instead — the client never retries after a `connect_error`, but it does reconnect, with its backoff,
  * after a closed transport. It is logged once; on WebSocket the close carries {@link RETRY_CLOSE_CODE}
- * and the code as its reason, which the client sees in its `disconnect` event's description.
+ * and the code as its reason, which the client sees in its `disconnect` event's description. Either way the
+ * middleware answers `next`, so Socket.IO lets go of the refused socket.
  */
 export function refuseHandshake(socket: GatewaySocket, next: (err?: ExtendedError) => void, refusal: GatewayError, logger: Logger): void {
   if (refusal.retryAfterS === undefined) {
@@ -72,7 +73,12 @@ export function refuseHandshake(socket: GatewaySocket, next: (err?: ExtendedErro
   // Engine.IO keeps the WebSocket private; its `close(code, reason)` is the one of the `ws` package.
   const transport = socket.conn.transport as unknown as { name: string; socket?: { close(code: number, reason: string): void } };
   if (transport.name === 'websocket' && transport.socket !== undefined) transport.socket.close(RETRY_CLOSE_CODE, refusal.code);
-  else socket.conn.close();
+  // Ends the Engine.IO session now (over WebSocket without another close frame: the one above is on its way).
+  socket.conn.close();
+  // Socket.IO holds the socket of a handshake until the middleware answers: finding the connection closed, it
+  // drops the socket (and the rooms the handshake put it in) and sends nothing. Without this answer every
+  // transient refusal would leave a socket behind in the namespace.
+  next(toConnectError(refusal));
 }
 
 /** The error Socket.IO sends as `connect_error`: the client reads `err.message` and `err.data.code`. */
