@@ -74,7 +74,8 @@ describe('transient handshake refusals', () => {
 
   it('leaves stock clients retrying through a Redis pause (SESSION_POLICY=latest); they connect by itself after it and receive a publish once', async () => {
     const redis = await startRedis();
-    const { url, gateway } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: unique('tr'), SESSION_POLICY: 'latest' });
+    // A cap of one connection per user: a handshake refused after the cap counted it in must not keep its place.
+    const { url, gateway } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: unique('tr'), SESSION_POLICY: 'latest', MAX_CONNECTIONS_PER_USER: '1' });
     const [userBefore, userDuring] = [unique('user'), unique('user')];
     // One client connected before the pause whose connection drops during it, one that first connects during it.
     const before = openClient(url, { ...STOCK_RECONNECTION, auth: { token: await signToken({ user_id: userBefore }) } });

@@ -40,7 +40,7 @@ export function createHandshakeMiddleware(deps: HandshakeDeps) {
       const identity = await deps.strategy.authenticate({ token });
       // Before the session policy (which may claim the session under `latest`). Transient: the cap frees up
       // as the user's other connections close (a reloaded tab's old socket, say), and the retries get in then.
-      if (deps.userConnections?.admit(identity.userId, socket.conn) === false) throw new GatewayError('RATE_LIMITED', 'This user has too many connections open; retry shortly');
+      if (deps.userConnections?.admit(socket, identity.userId) === false) throw new GatewayError('RATE_LIMITED', 'This user has too many connections open; retry shortly');
       await deps.sessionControl?.admit(identity, socket.id);
       socket.data = { ...identity, connectedAt: Date.now() };
       next();

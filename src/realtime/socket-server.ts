@@ -56,7 +56,7 @@ export interface RealtimeDeps {
    * rejects when its session was revoked meanwhile. `undefined` = nothing to re-check.
    */
   readonly recheckRecovered: ((data: SocketData) => Promise<void>) | undefined;
-  /** MAX_CONNECTIONS_PER_USER's count: the handshake of `/` admits into it, recovered sockets are tracked. */
+  /** MAX_CONNECTIONS_PER_USER: the handshake of `/` admits into it. */
   readonly userConnections: UserConnections;
   readonly logger: Logger;
 }
@@ -125,7 +125,6 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
   }
   async function onConnection(socket: GatewaySocket): Promise<void> {
     releaseHandshakeRequest(socket);
-    if (socket.recovered) deps.userConnections.track(socket.data.userId, socket.conn);
     if (deps.announceRecoveryStart && !socket.recovered) announceRecoveryStart(socket);
     if (socket.recovered && deps.recheckRecovered !== undefined) {
       try {
