@@ -65,7 +65,8 @@ export interface RealtimeDeps {
 export function createSocketServer(httpServer: HttpServer, deps: SocketServerOptions): GatewayServer {
   const pending = new PendingHandshakes(deps.pendingHandshakes);
   const handshakeRate = new HandshakeRate(deps.connectionLimits);
-  const open = new AddressCount();
+  // Open connections per address (MAX_CONNECTIONS_PER_IP): counted only when capped.
+  const open = deps.connectionLimits.perAddress > 0 ? new AddressCount() : undefined;
   const io: GatewayServer = new Server(httpServer, {
     // Without an engine adapter: Socket.IO's own, or with recovery ours (RecoveringAdapter: start offsets, close() stops its timer).
     ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: recoveringAdapterClass(deps.recoveryWindowMs) as unknown as AdapterConstructor } : {}),
@@ -93,14 +94,14 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     allowRequest: (req, callback) => {
       const address = deps.clientAddress(req);
       if (deps.isDraining()) callback('SHUTTING_DOWN', false);
-      else if (!handshakeRate.admit(address) || !open.admit(req, address, deps.connectionLimits.perAddress)) callback('RATE_LIMITED', false);
+      else if (!handshakeRate.admit(address) || open?.admit(req, address, deps.connectionLimits.perAddress) === false) callback('RATE_LIMITED', false);
       else if (!pending.admit(req, address)) callback('TOO_MANY_PENDING_HANDSHAKES', false); // its connection_error counts `open` out
       else callback(null, true);
     },
   });
   io.engine.use(refuseForeignPolling(deps.originPolicy));
   pending.watch(io);
-  if (deps.connectionLimits.perAddress > 0) watchSessions(io, open);
+  if (open !== undefined) watchSessions(io, open);
   explainNamespaceRefusals(io);
   return io;
 }
