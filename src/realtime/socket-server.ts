@@ -183,20 +183,19 @@ function announceRecoveryStart(socket: GatewaySocket): void {
 }
 
 /**
- * Drops what the handshake kept alive: the IncomingMessage on the Engine.IO socket, and the copies of its
- * headers, URL, query and time string and the client's auth payload (which hold the token) on
- * `socket.handshake`.
+ * Drops what the handshake kept alive: the IncomingMessage on the Engine.IO socket, and `socket.handshake`
+ * with its copies of the request's headers, URL, query and time string and the client's auth payload (which
+ * holds the token). Nothing reads the handshake once the middleware has run: every socket past it shares one
+ * empty handshake.
  */
 function releaseHandshakeRequest(socket: GatewaySocket): void {
   // Engine.IO types `request` as always present; it is only read during the handshake, which is over.
   (socket.conn as unknown as { request: unknown }).request = null;
-  const { handshake } = socket;
-  handshake.headers = RELEASED;
-  handshake.auth = RELEASED;
-  handshake.query = RELEASED;
-  handshake.url = '';
-  handshake.time = '';
+  // Socket.IO types `handshake` as read-only; only its middlewares and `fetchSockets` read it.
+  (socket as { handshake: GatewaySocket['handshake'] }).handshake = RELEASED_HANDSHAKE;
 }
 
-/** One frozen empty object shared by every released handshake (an own `{}` each would cost bytes per socket). */
-const RELEASED: Record<string, never> = Object.freeze({});
+/** The handshake of every socket past its middleware (an own one each would cost over 100 bytes per socket). */
+const RELEASED_HANDSHAKE: GatewaySocket['handshake'] = Object.freeze({
+  headers: Object.freeze({}), time: '', address: '', xdomain: false, secure: false, issued: 0, url: '', query: Object.freeze({}), auth: Object.freeze({}),
+});
