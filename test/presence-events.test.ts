@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { connectAs, flush, nextEvent, recordEvents, startGateway } from './support/gateway.js';
+import { api, connectAs, connectClient, flush, nextEvent, recordEvents, signToken, startGateway } from './support/gateway.js';
 import { startReceiver } from './support/http-receiver.js';
 import { startRedis } from './support/redis.js';
 import { sleep, waitFor } from './support/wait.js';
@@ -113,6 +113,21 @@ describe('membership bookkeeping on Redis', () => {
     const final = (await socket.emitWithAck('room/members', 'frozen')) as { error: Record<string, unknown> };
     expect(final.error).toMatchObject({ code: 'ROOM_FORBIDDEN' });
     expect(final.error).not.toHaveProperty('retryAfterS');
+  });
+
+  it('lists a socket whose handshake waited on Redis: a token without a session under SESSION_POLICY=latest', async () => {
+    const redis = await startRedis();
+    const { url } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'slow-handshake:', SESSION_POLICY: 'latest' });
+    // The handshake claims the session in Redis: frozen for longer than the presence writer's delay.
+    redis.pause();
+    const connecting = connectClient(url, await signToken({ user_id: 'pia', session_id: undefined }));
+    await sleep(300);
+    redis.resume();
+    const socket = await connecting;
+    await waitFor(async () => (await api<{ connections: { socketId: string }[] }>(url, '/v1/users/pia')).body.connections.length === 1, {
+      what: 'GET /v1/users/pia to list the socket',
+    });
+    expect((await api<{ connections: { socketId: string }[] }>(url, '/v1/users/pia')).body.connections).toEqual([expect.objectContaining({ socketId: socket.id })]);
   });
 });
 

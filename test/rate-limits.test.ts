@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { connect as connectTcp } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import { api, connectAs, expectRetryClose, openClient, signToken, startGateway, TEST_API_KEY, type ErrorResponse } from './support/gateway.js';
+import { api, connectAs, expectRetryClose, nextEvent, openClient, signToken, startGateway, TEST_API_KEY, type ErrorResponse } from './support/gateway.js';
 import { clientAddressResolver } from '../src/runtime/client-address.js';
 import { onCleanup } from './support/cleanup.js';
 import { startRedis } from './support/redis.js';
@@ -116,6 +116,16 @@ describe('open connections per client address and per user', () => {
     })));
     expect(outcomes.filter((outcome) => outcome === 'connected')).toHaveLength(5);
     expect(outcomes.filter((outcome) => outcome === 'closed')).toHaveLength(15);
+  });
+
+  it('counts a socket restored by connection-state recovery (which skips the handshake) toward MAX_CONNECTIONS_PER_USER', async () => {
+    const { url } = await startGateway({ ...QUIET, MAX_CONNECTIONS_PER_USER: '1' });
+    const blip = await connectAs(url, 'recovering', unique('s'), { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+    const back = nextEvent(blip, 'connect');
+    blip.io.engine.close();
+    await back;
+    expect(blip.recovered).toBe(true);
+    expect(await expectRetryClose(url, { auth: { token: await signToken({ user_id: 'recovering' }) } })).toBe('RATE_LIMITED');
   });
 });
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
+import WebSocket from 'ws';
 import {
   api, closeOf, connectClient, expectRetryClose, nextEvent, openClient, recordEvents, signToken, startGateway,
 } from './support/gateway.js';
+import { heapAfterCollection } from './support/heap.js';
 import { startReceiver } from './support/http-receiver.js';
 import { startRedis } from './support/redis.js';
 import { unique } from './support/temp.js';
@@ -23,6 +25,18 @@ function watchClient(socket: Socket) {
   socket.on('disconnect', (_reason, description) => void seen.closes.push(closeOf(description)));
   socket.io.on('reconnect_attempt', () => void (seen.attempts += 1));
   return seen;
+}
+
+/** One raw WebSocket handshake whose CONNECT carries `token`; resolves with the close code the server ends it with. */
+function handshakeCloseCode(url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    ws.once('error', reject);
+    ws.on('message', (data) => {
+      if (String(data).startsWith('0')) ws.send(`40${JSON.stringify({ token })}`);
+    });
+    ws.once('close', (code) => resolve(code));
+  });
 }
 
 /** Publishes one event to `userId` and expects the 2xx the issue speaks of. */
@@ -64,7 +78,8 @@ describe('transient handshake refusals', () => {
 
   it('leaves stock clients retrying through a Redis pause (SESSION_POLICY=latest); they connect by itself after it and receive a publish once', async () => {
     const redis = await startRedis();
-    const { url, gateway } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: unique('tr'), SESSION_POLICY: 'latest' });
+    // A cap of one connection per user: a handshake refused after the cap counted it in must not keep its place.
+    const { url, gateway } = await startGateway({ REDIS_URL: redis.url, REDIS_DATA_PREFIX: unique('tr'), SESSION_POLICY: 'latest', MAX_CONNECTIONS_PER_USER: '1' });
     const [userBefore, userDuring] = [unique('user'), unique('user')];
     // One client connected before the pause whose connection drops during it, one that first connects during it.
     const before = openClient(url, { ...STOCK_RECONNECTION, auth: { token: await signToken({ user_id: userBefore }) } });
@@ -101,6 +116,26 @@ describe('transient handshake refusals', () => {
       if (!resumed) redis.resume();
     }
   }, 30_000);
+});
+
+describe('what a transient refusal leaves behind', () => {
+  it('keeps nothing of the handshakes it refuses for now: the heap stays flat over 1,000 refusals of a user past MAX_CONNECTIONS_PER_USER', async () => {
+    // LOG_LEVEL error: the test gateway keeps its log lines in memory, and each refusal logs a warning. No
+    // handshake rate: it would refuse most of them before the cap.
+    const { url } = await startGateway({ LOG_LEVEL: 'error', MAX_CONNECTIONS_PER_USER: '1', CONNECTIONS_PER_IP_PER_S: '0' });
+    const token = await signToken({ user_id: 'capped' });
+    await connectClient(url, token);
+    const refuse = async (count: number) => {
+      for (let i = 0; i < count; i += 25) {
+        const codes = await Promise.all(Array.from({ length: Math.min(25, count - i) }, () => handshakeCloseCode(url, token)));
+        expect(codes.every((code) => code === 1013)).toBe(true);
+      }
+    };
+    await refuse(100); // warm-up: code paths compiled, pools filled
+    const baseline = heapAfterCollection();
+    await refuse(1000);
+    expect(heapAfterCollection() - baseline).toBeLessThan(2 * 1024 * 1024);
+  });
 });
 
 describe('many stock clients through a Redis pause', () => {

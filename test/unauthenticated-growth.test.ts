@@ -1,24 +1,13 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { namespaceTable } from '../src/realtime/namespace-table.js';
 import { onCleanup } from './support/cleanup.js';
+import { collectGarbage, heapAfterCollection } from './support/heap.js';
 import { api, connectClient, openClient, signToken, startGateway } from './support/gateway.js';
 import { startRedis } from './support/redis.js';
 import { waitFor } from './support/wait.js';
 
-// A forced collection, in this process (where the gateway runs): growth is measured after it.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-
 const QUIET = { LOG_LEVEL: 'warn' };
-
-function heapAfterCollection(): number {
-  collectGarbage();
-  collectGarbage();
-  return process.memoryUsage().heapUsed;
-}
 
 /**
  * A raw Engine.IO v4 / Socket.IO v5 client over WebSocket, as an attacker writes one: it only sends

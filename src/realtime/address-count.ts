@@ -30,15 +30,16 @@ export class AddressCount {
     return true;
   }
 
-  /** Counts `key` out (once; later calls do nothing). */
-  settle(key: object): void {
+  /** Counts `key` out (once; later calls do nothing and answer false). */
+  settle(key: object): boolean {
     const address = this.counted.get(key);
-    if (address === undefined) return;
+    if (address === undefined) return false;
     this.counted.delete(key);
     this.all -= 1;
     const held = (this.byAddress.get(address) ?? 1) - 1;
     if (held > 0) this.byAddress.set(address, held);
     else this.byAddress.delete(address);
+    return true;
   }
 
   /** Held now (from `address` when given). */

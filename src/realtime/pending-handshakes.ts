@@ -12,7 +12,7 @@ export interface PendingHandshakeLimits {
 /** An Engine.IO session as far as this count needs it. */
 interface EngineSession {
   readonly request: IncomingMessage;
-  once(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: (this: EngineSession) => void): unknown;
 }
 
 /**
@@ -43,8 +43,11 @@ export class PendingHandshakes {
 
   /** Counts the sessions of `io` out when they enter their first namespace, fail their handshake, or end. */
   watch(io: GatewayServer): void {
-    watchSessions(io, this.held);
-    const settleSocket = (socket: GatewaySocket) => this.held.settle(socket.conn);
+    const settleOnClose = watchSessions(io, this.held);
+    // A session that entered a namespace is no longer pending: its close listener goes with its count.
+    const settleSocket = (socket: GatewaySocket) => {
+      if (this.held.settle(socket.conn)) socket.conn.off('close', settleOnClose);
+    };
     io.on('connection', settleSocket);
     io.on('new_namespace', (namespace) => namespace.on('connection', settleSocket));
   }
@@ -53,12 +56,18 @@ export class PendingHandshakes {
 /**
  * Keeps `count` following Engine.IO: a counted handshake request is handed over to the session it opens
  * and counted out when that session closes, or when the handshake fails (refused, bad transport, …).
+ * Answers the close listener it puts on each counted session: one function for all of them (called with
+ * `this` bound to the session), so a session costs its count nothing but the registration.
  */
-export function watchSessions(io: GatewayServer, count: AddressCount): void {
+export function watchSessions(io: GatewayServer, count: AddressCount): (this: EngineSession) => void {
+  function settleOnClose(this: EngineSession): void {
+    count.settle(this);
+  }
   io.engine.on('connection', (session: EngineSession) => {
-    if (count.handOver(session.request, session)) session.once('close', () => count.settle(session));
+    if (count.handOver(session.request, session)) session.on('close', settleOnClose);
   });
   io.engine.on('connection_error', (error: { req?: IncomingMessage }) => {
     if (error.req !== undefined) count.settle(error.req);
   });
+  return settleOnClose;
 }

@@ -59,7 +59,8 @@ export class RecoveringAdapter extends Adapter {
   }
 
   override persistSession(session: Session): void {
-    this.sessions.set(session.pid, { ...session, disconnectedAt: Date.now() });
+    // Not `{ ...session, disconnectedAt }`, which gives each object a hidden class of its own in V8 (see the handshake's socket.data).
+    this.sessions.set(session.pid, Object.assign({}, session, { disconnectedAt: Date.now() }));
   }
 
   /** Socket.IO connects the socket as a new one when this rejects (as upstream, which answers null). */

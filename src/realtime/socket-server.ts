@@ -64,7 +64,7 @@ export interface RealtimeDeps {
    * rejects when its session was revoked meanwhile. `undefined` = nothing to re-check.
    */
   readonly recheckRecovered: ((data: SocketData) => Promise<void>) | undefined;
-  /** MAX_CONNECTIONS_PER_USER's count: the handshake of `/` admits into it, recovered sockets are tracked. */
+  /** MAX_CONNECTIONS_PER_USER: the handshake of `/` admits into it. */
   readonly userConnections: UserConnections;
   /** Counts connections, disconnections (by reason) and recoveries; `undefined` = metrics off. */
   readonly metrics: Pick<Metrics, 'handshakeOutcomes' | 'disconnects' | 'recoveries'> | undefined;
@@ -77,7 +77,8 @@ export interface RealtimeDeps {
 export function createSocketServer(httpServer: HttpServer, deps: SocketServerOptions): GatewayServer {
   const pending = new PendingHandshakes(deps.pendingHandshakes);
   const handshakeRate = new HandshakeRate(deps.connectionLimits);
-  const open = new AddressCount();
+  // Open connections per address (MAX_CONNECTIONS_PER_IP): counted only when capped.
+  const open = deps.connectionLimits.perAddress > 0 ? new AddressCount() : undefined;
   const { metrics } = deps;
   /** Refuses a new Engine.IO session (with a transient code the client retries on), counted by code and limit. */
   const refuse = (callback: (code: string, allowed: boolean) => void, code: string, limit?: RateLimit) => {
@@ -116,7 +117,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
       const address = deps.clientAddress(req);
       if (deps.isDraining()) refuse(callback, 'SHUTTING_DOWN');
       else if (!handshakeRate.admit(address)) refuse(callback, 'RATE_LIMITED', 'handshake_rate');
-      else if (!open.admit(req, address, deps.connectionLimits.perAddress)) refuse(callback, 'RATE_LIMITED', 'connections_per_address');
+      else if (open?.admit(req, address, deps.connectionLimits.perAddress) === false) refuse(callback, 'RATE_LIMITED', 'connections_per_address');
       else if (!pending.admit(req, address)) refuse(callback, 'TOO_MANY_PENDING_HANDSHAKES', 'pending_handshakes'); // its connection_error counts `open` out
       else callback(null, true);
     },
@@ -124,7 +125,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   serveForeignOriginPolling(io, deps.originPolicy);
   pending.watch(io);
   deps.connectionAddresses.watch(io);
-  if (deps.connectionLimits.perAddress > 0) watchSessions(io, open);
+  if (open !== undefined) watchSessions(io, open);
   explainNamespaceRefusals(io);
   return io;
 }
@@ -154,7 +155,6 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
   async function onConnection(socket: GatewaySocket): Promise<void> {
     if (metrics !== undefined) countConnection(socket, metrics);
     releaseHandshakeRequest(socket);
-    if (socket.recovered) deps.userConnections.track(socket.data.userId, socket.conn);
     if (deps.announceRecoveryStart && !socket.recovered) announceRecoveryStart(socket);
     if (socket.recovered && deps.recheckRecovered !== undefined) {
       try {
@@ -231,20 +231,19 @@ function announceRecoveryStart(socket: GatewaySocket): void {
 }
 
 /**
- * Drops what the handshake kept alive: the IncomingMessage on the Engine.IO socket, and the copies of its
- * headers, URL, query and time string and the client's auth payload (which hold the token) on
- * `socket.handshake`.
+ * Drops what the handshake kept alive: the IncomingMessage on the Engine.IO socket, and `socket.handshake`
+ * with its copies of the request's headers, URL, query and time string and the client's auth payload (which
+ * holds the token). Nothing reads the handshake once the middleware has run: every socket past it shares one
+ * empty handshake.
  */
 function releaseHandshakeRequest(socket: GatewaySocket): void {
   // Engine.IO types `request` as always present; it is only read during the handshake, which is over.
   (socket.conn as unknown as { request: unknown }).request = null;
-  const { handshake } = socket;
-  handshake.headers = RELEASED;
-  handshake.auth = RELEASED;
-  handshake.query = RELEASED;
-  handshake.url = '';
-  handshake.time = '';
+  // Socket.IO types `handshake` as read-only; only its middlewares and `fetchSockets` read it.
+  (socket as { handshake: GatewaySocket['handshake'] }).handshake = RELEASED_HANDSHAKE;
 }
 
-/** One frozen empty object shared by every released handshake (an own `{}` each would cost bytes per socket). */
-const RELEASED: Record<string, never> = Object.freeze({});
+/** The handshake of every socket past its middleware (an own one each would cost over 100 bytes per socket). */
+const RELEASED_HANDSHAKE: GatewaySocket['handshake'] = Object.freeze({
+  headers: Object.freeze({}), time: '', address: '', xdomain: false, secure: false, issued: 0, url: '', query: Object.freeze({}), auth: Object.freeze({}),
+});

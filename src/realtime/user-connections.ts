@@ -1,41 +1,25 @@
-/** An Engine.IO connection as far as this count needs it. */
-interface Connection {
-  readonly readyState: string;
-  once(event: 'close', listener: () => void): unknown;
-}
+import { userRoom } from '../protocol/own-rooms.js';
+import type { GatewaySocket } from '../protocol/socket-types.js';
 
 /**
- * Counts each user's connections to `/` on this node (MAX_CONNECTIONS_PER_USER; not cluster-wide). A
- * connection counts from the moment the handshake admits it — before Socket.IO accepts the socket, so a
- * burst of simultaneous handshakes cannot all pass the check — until its Engine.IO connection closes.
+ * MAX_CONNECTIONS_PER_USER: the cap on each user's sockets in `/` on this node (not cluster-wide). It keeps
+ * no count and no listener of its own: a user's sockets are the members of their `user:{userId}` room in
+ * the node's adapter. The handshake puts a socket in that room the moment it admits it — before Socket.IO
+ * accepts the socket, so a burst of simultaneous handshakes cannot all pass the check — and Socket.IO takes
+ * it out when the socket is refused later in the handshake, dropped before it is accepted, or disconnects.
+ * A socket restored by connection-state recovery comes back in its rooms, so it counts without the cap.
  */
 export class UserConnections {
-  private readonly byUser = new Map<string, number>();
-
-  /** @param max - connections one user may hold; 0 = no cap. */
+  /** @param max - sockets one user may hold; 0 = no cap. */
   constructor(private readonly max: number) {}
 
-  /** Counts `connection` in for `userId`, or answers false when the user holds `max` already. */
-  admit(userId: string, connection: Connection): boolean {
+  /** Counts `socket` in for `userId` (joins its user room), or answers false when the user holds `max` already. */
+  admit(socket: GatewaySocket, userId: string): boolean {
     if (this.max === 0) return true;
-    if ((this.byUser.get(userId) ?? 0) >= this.max) return false;
-    this.track(userId, connection);
+    const room = userRoom(userId);
+    if ((socket.nsp.adapter.rooms.get(room)?.size ?? 0) >= this.max) return false;
+    // Synchronous with every Socket.IO adapter (a join is local): the check and the join cannot interleave.
+    void socket.join(room);
     return true;
-  }
-
-  /** Counts `connection` in without the cap (a socket restored by connection-state recovery skipped the handshake). */
-  track(userId: string, connection: Connection): void {
-    if (this.max === 0 || connection.readyState !== 'open') return;
-    this.byUser.set(userId, (this.byUser.get(userId) ?? 0) + 1);
-    connection.once('close', () => {
-      const held = (this.byUser.get(userId) ?? 1) - 1;
-      if (held > 0) this.byUser.set(userId, held);
-      else this.byUser.delete(userId);
-    });
-  }
-
-  /** Connections `userId` holds on this node. */
-  count(userId: string): number {
-    return this.byUser.get(userId) ?? 0;
   }
 }

@@ -23,8 +23,8 @@ interface PresenceEntry extends ConnectionInfo {
  * sorted set (`{prefix}presence:nodes`, score = last beat). Readers only trust nodes that beat within
  * 2× the heartbeat, so a node killed with SIGKILL drops out of every answer within that time; its hash
  * expires after 3× the heartbeat, and its entry in `presence:nodes` stays until a surviving node counts out
- * its room members (RedisMembership). Writes follow the adapter's `join-room`/`leave-room`
- * events and are batched; after Redis comes back (possibly empty) the node writes all its sockets again.
+ * its room members (RedisMembership). Writes follow the namespace's connections and the adapter's
+ * `join-room`/`leave-room` events and are batched; after Redis comes back (possibly empty) the node writes all its sockets again.
  *
  * Queries read every live socket entry: fine for the admin API, not meant for per-message use. While Redis
  * is unreachable or failing they fail at once with ENGINE_UNAVAILABLE; the background writes skip and
@@ -51,8 +51,13 @@ export class RedisPresence implements PresenceReader {
   /** Starts following the namespace's rooms and beating. */
   start(namespace: GatewayNamespace): void {
     this.namespace = namespace;
-    namespace.adapter.on('join-room', (room: string, id: string) => this.changed(room, id));
-    namespace.adapter.on('leave-room', (room: string, id: string) => this.changed(room, id));
+    const roomChanged = (room: string, socketId: string) => {
+      if (room !== socketId) this.changed(socketId);
+    };
+    namespace.adapter.on('join-room', roomChanged);
+    namespace.adapter.on('leave-room', roomChanged);
+    // A socket can be in rooms before it connects (the handshake puts it in its user room): written once it is.
+    namespace.on('connection', (socket) => this.changed(socket.id));
     this.connection.client.on('ready', () => this.resync());
     this.heartbeatTimer = setInterval(() => void this.beat(), this.heartbeatMs).unref();
     if (this.connection.isReady()) this.resync();
@@ -129,8 +134,7 @@ export class RedisPresence implements PresenceReader {
     });
   }
 
-  private changed(room: string, socketId: string): void {
-    if (room === socketId) return;
+  private changed(socketId: string): void {
     this.dirty.add(socketId);
     this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
