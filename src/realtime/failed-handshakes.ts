@@ -26,11 +26,13 @@ interface ConnectionTally {
  *   `perConnection` have failed, every later one — waiting or new — is refused unchecked. So one
  *   connection costs at most `perConnection` failed checks, however fast it sends CONNECTs. A stock client
  *   never sends another CONNECT for a namespace after a final refusal.
- * - Per client address, a token bucket of `perAddressPerMinute`, refilled over a minute: each turn takes a
- *   token before the check and gives it back unless the handshake fails; an empty bucket refuses the
- *   handshake unchecked. So the checks that fail from one address stay within the budget, however many
- *   run at once. The bucket is {@link HandshakeRate}'s: nothing is kept for an address whose bucket is full,
- *   and a refusal adds nothing. Counted per node.
+ * - Per client address, a token bucket of `perAddressPerMinute`, refilled over a minute: each failed
+ *   handshake takes a token; while the bucket is empty every handshake of the address is refused
+ *   unchecked. Handshakes being checked take nothing, so a burst of good clients behind one address (a
+ *   NAT, a load test) is never refused for being many at once; a burst of bad ones costs at most the
+ *   handshakes already in flight when the budget ran out (bounded by CONNECTIONS_BURST and the pending
+ *   caps). The bucket is {@link HandshakeRate}'s: nothing is kept for an address whose bucket is full, and a
+ *   refusal adds nothing. Counted per node.
  */
 export class FailedHandshakes {
   private readonly budget: HandshakeRate;
@@ -48,14 +50,14 @@ export class FailedHandshakes {
   async begin(connection: object, address: string): Promise<FailureLimit | undefined> {
     const refused = await this.connectionTurn(connection);
     if (refused !== undefined) return refused;
-    if (this.budget.admit(address)) return undefined;
+    if (this.budget.has(address)) return undefined;
     this.release(connection, false);
     return 'address';
   }
 
   /** Ends a turn {@link begin} gave: `failed` counts it against the connection and the address. */
   end(connection: object, address: string, failed: boolean): void {
-    if (!failed) this.budget.giveBack(address);
+    if (failed) this.budget.admit(address);
     this.release(connection, failed);
   }
 

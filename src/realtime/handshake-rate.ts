@@ -32,10 +32,11 @@ export class HandshakeRate {
     return true;
   }
 
-  /** Puts back one token `admit` took from `address` (what it was taken for did not happen after all). */
-  giveBack(address: string, now = Date.now()): void {
+  /** Whether `address`'s bucket holds a token, without taking it. */
+  has(address: string, now = Date.now()): boolean {
+    if (this.limits.perSecond === 0) return true;
     const bucket = this.buckets.get(address);
-    if (bucket !== undefined) this.buckets.set(address, { tokens: Math.min(this.limits.burst, this.refilled(bucket, now) + 1), at: now });
+    return bucket === undefined || this.refilled(bucket, now) >= 1;
   }
 
   /** Addresses with a bucket that is not full (for tests). */
