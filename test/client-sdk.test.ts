@@ -4,6 +4,8 @@ import { api, signToken, startGateway } from './support/gateway.js';
 import { onCleanup } from './support/cleanup.js';
 import { startProxy } from './support/proxy.js';
 import { waitFor } from './support/wait.js';
+import { startRedis } from './support/redis.js';
+import { unique } from './support/temp.js';
 
 const ROOMS = ['chat:a', 'chat:b', 'chat:c'];
 
@@ -41,6 +43,36 @@ describe('client SDK', () => {
     await waitFor(() => ROOMS.every((room) => received.get(room)?.length === sent.get(room)?.length), { what: 'every message', timeoutMs: 10_000 });
     for (const room of ROOMS) expect(received.get(room)).toEqual(sent.get(room));
     expect(gaps).toEqual([]);
+  });
+
+  it('delivers every message published through node B once, in order per room, while the client is cut from node A', async () => {
+    const redis = await startRedis();
+    const env = { REDIS_URL: redis.url, REDIS_DATA_PREFIX: `${unique('sbtest')}:` };
+    const a = await startGateway(env);
+    const b = await startGateway(env);
+    const proxy = await startProxy(a.url);
+    const token = await signToken();
+    const client = createClient({ url: proxy.url, getToken: () => token, reconnectionDelay: 50, reconnectionDelayMax: 200 });
+    onCleanup(() => client.close());
+    const received = new Map<string, string[]>(ROOMS.map((room) => [room, []]));
+    for (const room of ROOMS) client.subscribe(room, (_data, meta) => void received.get(room)?.push(meta.id));
+    const sent = new Map<string, string[]>(ROOMS.map((room) => [room, []]));
+    const publish = async (i: number) => {
+      const room = ROOMS[i % ROOMS.length] as string;
+      const response = await api<{ id: string }>(b.url, '/v1/publish', { body: { event: 'note', data: i, rooms: [room] } });
+      if (response.status >= 200 && response.status < 300) sent.get(room)?.push(response.body.id);
+    };
+    await waitFor(() => client.socket.connected, { what: 'the client to connect' });
+    for (let i = 0; i < 30; i++) await publish(i);
+    await waitFor(() => [...received.values()].every((ids) => ids.length === 10), { what: 'the live messages' });
+    proxy.pointTo(null);
+    proxy.dropConnections();
+    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    for (let i = 30; i < 300; i++) await publish(i);
+    proxy.pointTo(b.url);
+    await waitFor(() => ROOMS.every((room) => received.get(room)?.length === sent.get(room)?.length), { what: 'every message', timeoutMs: 10_000 });
+    for (const room of ROOMS) expect(received.get(room)).toEqual(sent.get(room));
+    expect([...sent.values()].flat()).toHaveLength(300);
   });
 
   it('refreshes a short-lived token through auth:refresh without reconnecting', async () => {

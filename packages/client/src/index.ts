@@ -60,7 +60,7 @@ export function createClient(options: ClientOptions): Client {
     const exp = expiryOf(value);
     if (exp === undefined || closed) return;
     const inMs = Math.max(0, exp * 1000 - Date.now() - refreshSkewS * 1000);
-    refreshTimer = setTimeout(() => void refresh(), inMs);
+    refreshTimer = setTimeout(() => quietly(refresh()), inMs);
   }
 
   async function refresh(): Promise<void> {
@@ -123,7 +123,7 @@ export function createClient(options: ClientOptions): Client {
   socket.on('connect', () => {
     setState({ state: 'connected' });
     if (socket.recovered) return;
-    for (const [room, state] of rooms) void join(room, state, true);
+    for (const [room, state] of rooms) quietly(join(room, state, true));
   });
   socket.on('disconnect', () => { if (!closed) setState({ state: 'reconnecting' }); });
   socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
@@ -133,7 +133,7 @@ export function createClient(options: ClientOptions): Client {
       socket.connect();
     } else if (code !== undefined) stop({ state: 'refused', code }); // a final refusal: socket.io-client stops too
   });
-  socket.on('auth:expired', () => void refresh());
+  socket.on('auth:expired', () => quietly(refresh()));
   socket.on('auth:logout', () => stop({ state: 'refused', code: 'auth:logout' }));
 
   function stop(state: ClientState): void {
@@ -153,7 +153,7 @@ export function createClient(options: ClientOptions): Client {
       if (state === undefined) {
         state = { handlers: new Set(), place: undefined, seen: new Set(), buffering: undefined };
         rooms.set(room, state);
-        if (socket.connected) void join(room, state, false);
+        if (socket.connected) quietly(join(room, state, false));
       }
       state.handlers.add(handler);
       const current = state;
@@ -167,6 +167,14 @@ export function createClient(options: ClientOptions): Client {
     },
     close() { stop({ state: 'closed' }); },
   } as Client;
+}
+
+/**
+ * Runs a join or a refresh without waiting: one cut short by a disconnect is done again on the next
+ * connect (joins) or the next `auth:expired` / handshake (tokens), so its rejection is not the user's.
+ */
+function quietly(work: Promise<void>): void {
+  work.catch(() => undefined);
 }
 
 function isEnvelope(value: unknown): value is Envelope {
