@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createClient, type ClientState } from '@switchboard/client';
+import { createClient, type ClientState, type Gap } from '@switchboard/client';
 import { api, signToken, startGateway } from './support/gateway.js';
 import { onCleanup } from './support/cleanup.js';
 import { startProxy, type SwitchProxy } from './support/proxy.js';
@@ -63,6 +63,29 @@ describe('client SDK', () => {
     for (const room of ROOMS) expect(received.get(room)).toEqual(sent.get(room));
     expect([...sent.values()].flat()).toHaveLength(300);
     expect(gaps).toEqual([]);
+  });
+
+  it('fires gap once per room when the client was away longer than history reaches', async () => {
+    const { url } = await startGateway({ RECOVERY_WINDOW_MS: '0', HISTORY_SIZE: '5' });
+    const proxy = await startProxy(url);
+    const token = await signToken();
+    const client = createClient({ url: proxy.url, getToken: () => token, reconnectionDelay: 50, reconnectionDelayMax: 200 });
+    onCleanup(() => client.close());
+    const gaps: Gap[] = [];
+    client.on('gap', (gap) => void gaps.push(gap));
+    let live = 0;
+    for (const room of ROOMS) client.subscribe(room, () => void (live += 1));
+    await waitFor(() => client.socket.connected, { what: 'the client to connect' });
+    for (const room of ROOMS) await api(url, '/v1/publish', { body: { event: 'note', data: 0, rooms: [room] } });
+    await waitFor(() => live === ROOMS.length, { what: 'the live messages' });
+    proxy.pointTo(null);
+    proxy.dropConnections();
+    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    for (let i = 0; i < 10; i++) for (const room of ROOMS) await api(url, '/v1/publish', { body: { event: 'note', data: i, rooms: [room] } });
+    proxy.pointTo(url);
+    await waitFor(() => gaps.length === ROOMS.length, { what: 'a gap per room' });
+    expect(gaps.map((gap) => gap.room).sort()).toEqual(ROOMS);
+    expect(gaps.every((gap) => gap.reason === 'trimmed')).toBe(true);
   });
 
   it('refreshes a short-lived token through auth:refresh without reconnecting', async () => {
