@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+import { fileURLToPath } from 'node:url';
+
 export default defineConfig({
+  resolve: { alias: { '@switchboard/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
     // After each test: the cleanups of test/support/cleanup.ts; after each file: the temp dirs of test/support/temp.ts.
