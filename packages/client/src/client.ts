@@ -254,8 +254,9 @@ export function createClient(options: ClientOptions): Client {
     tokens.stop();
     stopWatching();
     if (retryTimer !== undefined) clearTimeout(retryTimer);
+    state = next; // before close(): its 'disconnect' must not read as a reconnect
     socket.close();
-    setState(next);
+    emitLocal('state', next);
   }
 
   function subscribeTo<T>(room: string, join: () => Promise<unknown>, leave: () => void, handler: MessageHandler<T> | undefined, joined = false): Subscription {
