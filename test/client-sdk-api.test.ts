@@ -108,6 +108,24 @@ describe('client SDK calls', () => {
     await sleep(200);
     expect(updates).toEqual([1, 2, 3]);
   });
+
+  it('reads back what was published while away before a room had sent the client anything, and nothing older', async () => {
+    const { url } = await startGateway({ RECOVERY_WINDOW_MS: '0' });
+    const proxy = await startProxy(url);
+    const client = clientOf(proxy.url, 'jo');
+    for (const data of ['old-1', 'old-2']) await api(url, '/v1/publish', { body: { event: 'note', data, rooms: ['chat:old'] } });
+    const seen = new Map<string, unknown[]>([['chat:old', []], ['chat:new', []]]);
+    const subscriptions = [...seen.keys()].map((room) => client.subscribe(room, (data) => void seen.get(room)?.push(data)));
+    await Promise.all(subscriptions.map((subscription) => subscription.ready));
+    proxy.dropConnections();
+    proxy.pointTo(null);
+    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    for (const room of seen.keys()) for (const data of [1, 2, 3]) await api(url, '/v1/publish', { body: { event: 'note', data, rooms: [room] } });
+    proxy.pointTo(url);
+    await waitFor(() => [...seen.values()].every((list) => list.length === 3), { what: 'what was published while away' });
+    await sleep(200);
+    expect(Object.fromEntries(seen)).toEqual({ 'chat:old': [1, 2, 3], 'chat:new': [1, 2, 3] });
+  });
 });
 
 describe('client SDK connection states', () => {
@@ -123,7 +141,7 @@ describe('client SDK connection states', () => {
     await sleep(500);
     expect(client.socket.connected).toBe(false);
     expect(client.socket.active).toBe(false);
-    expect(states.map((s) => s.state)).toEqual(['connected', 'refused']);
+    expect(states.map((s) => s.state)).toEqual(['connecting', 'connected', 'refused']);
   });
 
   it('keeps retrying through a 5 s introspection outage (a transient refusal) and connects by itself afterwards', async () => {

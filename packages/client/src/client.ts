@@ -26,7 +26,10 @@ export interface ClientOptions extends Partial<ManagerOptions & SocketOptions> {
 
 export interface Subscription {
   readonly room: string;
-  /** Settles when the room was first joined: rejects with the {@link SwitchboardError} when the gateway refused. */
+  /**
+   * Settles once the room was first joined and the client knows where its history stands (from then on
+   * nothing published to it is missed); rejects with the {@link SwitchboardError} when the gateway refused.
+   */
   readonly ready: Promise<void>;
   unsubscribe(): void;
 }
@@ -37,7 +40,11 @@ export interface Client {
   readonly state: ClientState;
   /** Joins `room` (again after every reconnect) and calls `handler` with each of its messages, once and in order. */
   subscribe<T = unknown>(room: string, handler: MessageHandler<T>): Subscription;
-  /** Joins the channel of a signed join token (seed 001) and, with `handler`, calls it with the channel's messages. */
+  /**
+   * Joins the channel of a signed join token (seed 001; `POST /v1/join-tokens`) and, with `handler`, calls it
+   * with the channel's messages. After a reconnect that was not recovered it joins again with the same token,
+   * so a token that expired by then ends in `gap` (`error`, `JOIN_TOKEN_EXPIRED`).
+   */
   joinWithToken<T = unknown>(joinToken: string, handler?: MessageHandler<T>): Promise<Subscription>;
   /** The users in a room the client is in, each with how many of their sockets are there. */
   presence(room: string): Promise<RoomMembersAnswer['members']>;
@@ -173,13 +180,17 @@ export function createClient(options: ClientOptions): Client {
         await entry.join();
         if (!current()) return;
         entry.joined = true;
-        entry.firstJoin?.resolve();
-        entry.firstJoin = undefined;
       }
-      const asked = feed.place;
+      if (feed.place === undefined && feed.floor === undefined) {
+        await markFloor(feed);
+        if (!current()) return;
+      }
+      entry.firstJoin?.resolve();
+      entry.firstJoin = undefined;
+      const asked = feed.place ?? feed.floor;
       if (!feed.paused) return;
       if (asked === undefined) return feed.resume();
-      const answer = await request<HistoryAnswer>('history', { room: feed.room, since: asked.offset, epoch: asked.epoch });
+      const answer = await request<HistoryAnswer>('history', { room: feed.room, since: asked.offset, ...(asked.epoch === '' ? {} : { epoch: asked.epoch }) });
       if (!current()) return;
       const gap = feed.fill(answer, asked);
       if (gap !== undefined) emitLocal('gap', gap);
@@ -195,6 +206,20 @@ export function createClient(options: ClientOptions): Client {
       }
     } finally {
       if (entry.restoring === mine) entry.restoring = undefined;
+    }
+  }
+
+  /**
+   * Reads where the room's history stands (a read after the largest offset answers no messages), so that what
+   * is published while the client is away before the room's first message can be read back. Without history
+   * (HISTORY_SIZE=0) there is nothing to read back: no floor.
+   */
+  async function markFloor(feed: RoomFeed): Promise<void> {
+    try {
+      const answer = await request<HistoryAnswer>('history', { room: feed.room, since: Number.MAX_SAFE_INTEGER });
+      feed.floor ??= { epoch: answer.epoch ?? '', offset: answer.epoch === null ? 0 : answer.offset };
+    } catch (error) {
+      if (!(error instanceof SwitchboardError && error.code === 'NOT_FOUND')) throw error;
     }
   }
 
@@ -262,7 +287,8 @@ export function createClient(options: ClientOptions): Client {
   function subscribeTo<T>(room: string, join: () => Promise<unknown>, leave: () => void, handler: MessageHandler<T> | undefined, joined = false): Subscription {
     const entry = follow(room, join, joined);
     if (handler !== undefined) entry.feed.handlers.add(handler as MessageHandler);
-    const ready = entry.joined ? Promise.resolve() : new Promise<void>((resolve, reject) => {
+    const positioned = entry.joined && (entry.feed.place ?? entry.feed.floor) !== undefined;
+    const ready = positioned ? Promise.resolve() : new Promise<void>((resolve, reject) => {
       const previous = entry.firstJoin;
       entry.firstJoin = {
         resolve: () => { previous?.resolve(); resolve(); },
@@ -283,7 +309,8 @@ export function createClient(options: ClientOptions): Client {
     };
   }
 
-  setState({ state: 'connecting' });
+  // Told once the caller had the chance to listen (the state itself is `client.state` from the start).
+  queueMicrotask(() => { if (state.state === 'connecting') emitLocal('state', state); });
   socket.connect();
 
   return {
@@ -294,7 +321,9 @@ export function createClient(options: ClientOptions): Client {
     },
     async joinWithToken(joinToken, handler) {
       const { channel } = await request<ChannelAck>('join', joinToken); // the token names the channel: join first
-      return subscribeTo(channel, () => request('join', joinToken), () => socket.emit('leave', channel), handler, true);
+      const subscription = subscribeTo(channel, () => request('join', joinToken), () => socket.emit('leave', channel), handler, true);
+      await subscription.ready;
+      return subscription;
     },
     async presence(room) {
       return (await request<RoomMembersAnswer>('room/members', room)).members;

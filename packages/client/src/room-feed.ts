@@ -33,6 +33,11 @@ export class RoomFeed {
   readonly handlers = new Set<MessageHandler>();
   /** The last place delivered: where history is read from after a reconnect. */
   place: HistoryPlace | undefined;
+  /**
+   * Where the room's history stood when it was joined, until a message arrives: what was published while
+   * the client was away before its first message is read from there. An empty `epoch`: it had no history yet.
+   */
+  floor: HistoryPlace | undefined;
   private readonly seen = new RecentIds(SEEN_PER_ROOM);
   private waiting: Message[] | undefined;
 
@@ -58,7 +63,7 @@ export class RoomFeed {
    * when the answer says the history no longer reaches back that far.
    */
   fill(answer: HistoryAnswer, asked: HistoryPlace): Gap | undefined {
-    const gap: Gap | undefined = answer.recovered ? undefined : { room: this.room, reason: answer.epoch !== asked.epoch ? 'epoch' : 'trimmed' };
+    const gap: Gap | undefined = answer.recovered ? undefined : { room: this.room, reason: asked.epoch !== '' && answer.epoch !== asked.epoch ? 'epoch' : 'trimmed' };
     if (answer.epoch !== null) {
       const epoch = answer.epoch;
       for (const message of answer.messages) this.deliver({ event: message.event, data: message.data, id: message.id, place: { epoch, offset: message.offset }, ts: message.ts });
