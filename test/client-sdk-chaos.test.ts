@@ -200,14 +200,13 @@ describe('client SDK under chaos: two gateway processes over Redis, node A SIGKI
 });
 
 /**
- * Two ways the SDK (as of this commit) loses messages without a `gap` when node A dies — failing on
- * purpose, for the SDK to be fixed; the chaos runs above hide both (every room there has a message before
- * the kill, and nothing is subscribed while away):
+ * Two ways a client could lose messages without a `gap` when node A dies, which the chaos runs above do not
+ * reach (every room there has a message before the kill, and nothing is subscribed while away):
  *
- * - A room's history place is only learnt from a delivered message, and `join` reads history on a resume
- *   only when it has one: a room still quiet at the cut is re-joined without a history read.
- * - On a recovered connect the SDK joins nothing (`if (socket.recovered) return`), but the recovered session
- *   only has the rooms joined before the cut: a room subscribed while reconnecting is never joined.
+ * - a room still quiet at the cut has no place learnt from a message: the SDK reads where its history
+ *   stands when it joins it (`subscription.ready` settles after that), and reads back from there;
+ * - a recovered session only has the rooms joined before the cut: a room subscribed while reconnecting
+ *   must still be joined on a recovered connect.
  */
 describe('client SDK under chaos: rooms the SDK has no history place for', () => {
   /** A client behind a proxy on A, `user` in its token; answers it with what each room's handler got. */
@@ -219,7 +218,7 @@ describe('client SDK under chaos: rooms the SDK has no history place for', () =>
     const received = new Map<string, string[]>();
     const subscribe = (room: string) => {
       received.set(room, []);
-      client.subscribe(room, (data, meta) => void received.get(room)?.push(typeof data === 'string' ? data : meta.id));
+      return client.subscribe(room, (data, meta) => void received.get(room)?.push(typeof data === 'string' ? data : meta.id));
     };
     const gaps: Gap[] = [];
     client.on('gap', (gap) => void gaps.push(gap));
@@ -235,9 +234,7 @@ describe('client SDK under chaos: rooms the SDK has no history place for', () =>
     const { a, aUrl, bUrl } = await startNodes({ RECOVERY_WINDOW_MS: '1000', HISTORY_SIZE: '1000' });
     const user = unique('chaos-user');
     const { proxy, client, received, subscribe, gaps } = await clientOnA(aUrl, user);
-    subscribe('chaos:quiet');
-    await inRoom(bUrl, 'chaos:quiet', user); // joined; nothing published to the room yet
-    await sleep(500); // the room stays quiet a while: whatever the SDK does on a join (it does not say when it is done) is done
+    await subscribe('chaos:quiet').ready; // joined, and where the room's history stands is known; nothing published to it yet
     proxy.pointTo(null);
     a.child.kill('SIGKILL');
     await a.exited();
@@ -248,7 +245,7 @@ describe('client SDK under chaos: rooms the SDK has no history place for', () =>
     await waitFor(() => client.socket.connected, { what: 'the client to land on B', timeoutMs: 10_000 });
     await publishTo(bUrl, 'chaos:quiet', 'fence');
     await waitFor(() => received.get('chaos:quiet')?.includes('fence'), { what: 'the fence', timeoutMs: 10_000 });
-    // Either every missed message, or a gap saying the SDK could not fill it; the SDK gives neither.
+    // Every missed message, from history, and no gap.
     expect({ received: received.get('chaos:quiet'), gaps }).toEqual({ received: [...missed, 'fence'], gaps: [] });
   }, 30_000);
 
