@@ -3,15 +3,19 @@
 # gateway refuse to start without an API key and a JWT secret/key instead of generating them.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Build: all dependencies (TypeScript), then tsc into dist/. better-sqlite3 (the SQLite client registry)
-# compiles its native addon from source, so this stage has the build tools.
+# Build: all dependencies (TypeScript, tsup), then tsc into dist/ and the Client SDK (the workspace package
+# packages/client, whose browser bundle the gateway serves) into packages/client/dist/. better-sqlite3 (the
+# SQLite client registry) compiles its native addon from source, so this stage has the build tools.
 FROM ${NODE_IMAGE} AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/client/package.json ./packages/client/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY packages/client/tsup.config.ts ./packages/client/
+COPY packages/client/src ./packages/client/src
 RUN npm run build
 # Production dependencies only, with their install scripts (the compiled addon comes along).
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -23,6 +27,10 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The Client SDK's build: its bundle is served at /client/switchboard.min.js (CLIENT_BUNDLE=false turns it off);
+# its package.json keeps node_modules/@switchboard/client, a workspace link, pointing somewhere.
+COPY --from=build /app/packages/client/package.json ./packages/client/
+COPY --from=build /app/packages/client/dist ./packages/client/dist
 # The admin dashboard's pages, styles and scripts (served at /admin; ADMIN_UI=false turns it off).
 COPY admin-ui ./admin-ui
 # Files stay owned by root: the gateway can read its code but not change it. DATA_DIR (./data: SQLite

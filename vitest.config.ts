@@ -8,6 +8,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // After each test: the cleanups of test/support/cleanup.ts; after each file: the temp dirs of test/support/temp.ts.
     setupFiles: ['test/support/setup.ts'],
+    // Once per run: the Client SDK's browser bundle the gateway serves, built when missing or stale.
+    globalSetup: ['test/support/build-client.ts'],
     // Each file starts its own gateways on port 0; two workers suit the 2-core machines CI runs on.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

@@ -37,6 +37,7 @@ import { createMetrics, redisCommandMeter, sampleGatewayState } from './composit
 import { createMetricsListener, metricsRoutes } from './http/metrics-routes.js';
 import { countHttpRefusals, mountAdminDashboard } from './composition/admin-dashboard.js';
 import { RecentActivity } from './runtime/recent-activity.js';
+import { clientBundleRoutes, loadClientBundle } from './http/client-bundle-routes.js';
 
 /** A running gateway node, as the entry point and the tests hold it. */
 export interface Gateway {
@@ -91,6 +92,12 @@ const API_DOCS_TITLES: Record<HttpListener, { title: string; description: string
   },
 };
 
+/** What the gateway's reference page adds when it serves the Client SDK's bundle (CLIENT_BUNDLE). */
+const CLIENT_SDK_DESCRIPTION = '\n\n**Browsers**: the Client SDK (README, section "Client SDK": every message once and in order per room across '
+  + 'reconnects, tokens refreshed without reconnecting) is served by this gateway at '
+  + '[`/client/switchboard.min.js`](/client/switchboard.min.js): `<script src="/client/switchboard.min.js"></script>` (prefix your gateway\'s URL on '
+  + 'another origin), then `Switchboard.createClient({ url, getToken })`.';
+
 /**
  * The composition root: the one place that builds the engine, the auth strategy, the Socket.IO server and
  * the HTTP surfaces from the validated config and wires them together (with the pieces in
@@ -122,7 +129,9 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     maxPayloadBytes: config.maxPayloadBytes, originPolicy, lifecycle, logger: log.child({ component: 'http' }), trustProxy: config.trustProxy,
     requestTimeoutMs: config.httpRequestTimeoutMs,
     rateLimit: { perSecond: config.httpRateLimitPerS, redis: shared.redis, prefix: config.redis?.prefix ?? '', clientAddress, refusals: metrics?.rateLimit('http') },
-    ...(config.apiDocs ? { apiDocs: API_DOCS_TITLES.gateway } : {}),
+    ...(config.apiDocs
+      ? { apiDocs: { ...API_DOCS_TITLES.gateway, description: API_DOCS_TITLES.gateway.description + (config.clientBundle ? CLIENT_SDK_DESCRIPTION : '') } }
+      : {}),
     ...(onRoute === undefined ? {} : { onRoute: (route: RouteOptions) => onRoute(route, 'gateway') }),
   });
   // What the admin dashboard charts: publications per second and refusals by code (HTTP and handshakes).
@@ -190,6 +199,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       ? { clientEvents: Object.keys(socketEvents), relayedPatterns: config.clientEvents, transactionEvents: config.transactionsApi ? config.transactionEvents : undefined }
       : undefined,
   });
+  if (config.clientBundle) await app.register(clientBundleRoutes, { prefix: '/client', bundle: loadClientBundle(), logger: log.child({ component: 'http' }) });
   if (metrics !== undefined) {
     await app.register(metricsRoutes, { metrics, apiKeys, userTokens: accounts?.userTokens });
     sampleGatewayState(metrics, { io, engine, webhookSender });

@@ -154,6 +154,8 @@ function toConfig(parsed: Env) {
     eventPermissions: env.EVENT_PERMISSIONS,
     /** The admin dashboard at `/admin`: on or off, and how long one sign-in lasts. */
     adminUi: { enabled: env.ADMIN_UI, sessionTtlMs: env.ADMIN_SESSION_TTL_S * 1000 },
+    /** The browser Client SDK's bundle at `/client/switchboard.min.js` (packages/client's `dist/`). */
+    clientBundle: env.CLIENT_BUNDLE,
     /** Secrets generated for this run because none were configured (development only). */
     generated: secrets.generated,
   } as const;

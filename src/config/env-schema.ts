@@ -142,6 +142,7 @@ export const envSchema = z.object({
   HTTP_RATE_LIMIT_PER_S: integer(0, 10_000_000).prefault('0').describe('HTTP API requests per second per credential (else per client address); 0 = no limit'),
   HTTP_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).prefault('30000').describe('longest an HTTP request may take to arrive (headers and body) before its connection is closed'),
   API_DOCS: boolean.prefault('true').describe('serve the API\'s descriptions (`/openapi.json`, `/asyncapi.json`) and their reference page `/docs`, without a key'),
+  CLIENT_BUNDLE: boolean.prefault('true').describe('serve the browser Client SDK (`npm run build`) at `/client/switchboard.min.js`, for a `<script>` tag'),
   PING_INTERVAL_MS: integer(100, 600_000).prefault('25000').describe('how often the server pings each client (Socket.IO `pingInterval`)'),
   PING_TIMEOUT_MS: integer(100, 600_000).prefault('20000').describe('how long a client has to answer a ping before it is dropped (Socket.IO `pingTimeout`)'),
   CONNECT_TIMEOUT_MS: integer(100, 600_000).prefault('45000').describe('how long a transport may stay without joining a namespace (Socket.IO `connectTimeout`)'),
