@@ -196,10 +196,17 @@ export function createClient(options: ClientOptions): Client {
       if (gap !== undefined) emitLocal('gap', gap);
     } catch (error) {
       if (!current()) return; // cut short by a disconnect: the next connection restores again
-      if (entry.join === undefined && feed.handlers.size === 0) { followed.delete(feed.room); return; } // a room left behind
+      const final = error instanceof SwitchboardError && !error.transient;
+      if (final && entry.join === undefined && feed.handlers.size === 0) { followed.delete(feed.room); return; } // a room left behind
       report(error);
-      entry.firstJoin?.reject(error);
-      entry.firstJoin = undefined;
+      if (!entry.joined && !final) {
+        // A join that timed out or stayed refused for a while: try again later, `ready` still pending.
+        const retry = setTimeout(() => { if (followed.get(feed.room) === entry && socket.connected) void restore(entry); }, jitter(maxDelayMs));
+        retry.unref?.();
+      } else {
+        entry.firstJoin?.reject(error);
+        entry.firstJoin = undefined;
+      }
       if (feed.paused) {
         emitLocal('gap', { room: feed.room, reason: 'error', ...(error instanceof SwitchboardError ? { code: error.code } : {}) } satisfies Gap);
         feed.resume();
