@@ -175,6 +175,13 @@ describe('Redis Sentinel: the master killed under traffic, two nodes', () => {
     });
     // Measured, not asserted: acknowledged before the kill and never delivered to a client in its room since before.
     const lostBeforeKill = beforeKill.filter((p) => clients.some((client) => client.room === p.room && client.subscribedSince! <= p.sentAt && !client.news.includes(p.id!)));
+    // Measured too: accepted publishes missing from their room's history now, and history places given twice.
+    const inHistory = new Set<string>();
+    for (let room = 0; room < ROOMS; room += 1) {
+      const page = await api<{ messages: { id: string }[] }>(urls[0]!, `/v1/rooms/news:${room}/history`);
+      for (const message of page.body.messages) inHistory.add(message.id);
+    }
+    const places = accepted.flatMap((p) => (p.place === undefined ? [] : [`${p.room} ${p.place}`]));
     const story = {
       readyAfterKillMs: readyAt - killedAt,
       refusals: refusals.length,
@@ -185,6 +192,8 @@ describe('Redis Sentinel: the master killed under traffic, two nodes', () => {
       refusedAfterReady: refusals.filter((p) => p.sentAt >= readyAt).length,
       acceptedBeforeKill: beforeKill.length,
       lostBeforeKill: lostBeforeKill.length,
+      historyLostBeforeReady: accepted.filter((p) => p.sentAt < readyAt && !inHistory.has(p.id!)).length,
+      historyPlacesGivenTwice: places.length - new Set(places).size,
       acceptedDuringSwitch: accepted.filter((p) => p.sentAt >= killedAt && p.sentAt < readyAt).length,
       readyzNot200: readyz.map((seen) => seen.filter((status) => status !== 200).length),
       switchClientsStartedBeforeReady: switchStartedAt.filter((at) => at < readyAt).length,

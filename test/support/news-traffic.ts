@@ -78,6 +78,8 @@ export interface Published {
   readonly retryAfter: string | null;
   /** The catalog code of a refusal (`error.code` of the body). */
   readonly code: string | undefined;
+  /** The room history's `epoch:offset` of an accepted publish to one room (with history on). */
+  readonly place: string | undefined;
 }
 
 /** `POST /v1/publish` of a `news` event to `target` (one room, or one user), answered within 10 s or recorded as status 0. */
@@ -92,10 +94,11 @@ export async function publishNews(url: string, target: { rooms: [string] } | { u
       body: JSON.stringify({ event: 'news', data: target, ...target }),
       signal: AbortSignal.timeout(10_000),
     });
-    const body = (await response.json().catch(() => ({}))) as { id?: string; error?: { code?: string } };
-    return { sentAt, status: response.status, id: body.id, room, user, retryAfter: response.headers.get('retry-after'), code: body.error?.code };
+    const body = (await response.json().catch(() => ({}))) as { id?: string; error?: { code?: string }; epoch?: string; offset?: number };
+    const place = body.epoch === undefined ? undefined : `${body.epoch}:${body.offset}`;
+    return { sentAt, status: response.status, id: body.id, room, user, retryAfter: response.headers.get('retry-after'), code: body.error?.code, place };
   } catch {
-    return { sentAt, status: 0, id: undefined, room, user, retryAfter: null, code: undefined };
+    return { sentAt, status: 0, id: undefined, room, user, retryAfter: null, code: undefined, place: undefined };
   }
 }
 
