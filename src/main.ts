@@ -1,6 +1,7 @@
 import { DOTENV_UNSUPPORTED, loadDotEnv } from './config/load-dotenv.js';
 import { ConfigError, emptyToUndefined, loadConfig } from './config/load-config.js';
 import type { Config } from './config/config.js';
+import { redisTargetVariables } from './config/redis-target.js';
 import { devBanner } from './runtime/dev-banner.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { oneLineMessage } from './runtime/error-message.js';
@@ -32,8 +33,7 @@ async function reportUnreachableEngine(gateway: Gateway, config: Config, logger:
   const deadline = Date.now() + ENGINE_WAIT_MS;
   while (!gateway.engineReady() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   if (gateway.engineReady()) return;
-  const variable = emptyToUndefined(process.env).REDIS_URL === undefined ? 'REDIS_HOST/REDIS_PORT' : 'REDIS_URL';
-  const notice = redisUnreachableNotice(redis.url, variable);
+  const notice = redisUnreachableNotice(redis.target, redisTargetVariables(redis.target, emptyToUndefined(process.env)));
   logger.error(notice);
   if (config.nodeEnv !== 'production') process.stdout.write(`\n!! ${notice}\n`);
 }

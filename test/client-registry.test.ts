@@ -24,7 +24,7 @@ let redis: TestRedis;
 
 /** A node's Redis connection (fail-fast commands, as the gateway's), closed after the test. */
 function openConnection(url: string): RedisConnection {
-  const connection = new RedisConnection(url, unique('node'), createLogger('silent'));
+  const connection = new RedisConnection({ kind: 'server', url }, unique('node'), createLogger('silent'));
   onCleanup(() => connection.close());
   return connection;
 }

@@ -1,7 +1,7 @@
-import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { flush, openClient, signToken, TEST_API_KEY } from './support/gateway.js';
+import { flush, signToken } from './support/gateway.js';
 import { startReceiver, type HttpReceiver } from './support/http-receiver.js';
+import { isSubscribed, publishNews, steadyRoomTraffic, stockNewsClient, type NewsClient, type Published } from './support/news-traffic.js';
 import { CLUSTER_ENV, spawnGateway } from './support/process.js';
 import { startProxy, type SwitchProxy } from './support/proxy.js';
 import { startRedis, type TestRedis } from './support/redis.js';
@@ -113,77 +113,9 @@ async function startIntrospection() {
   };
 }
 
-/** One stock client and what it went through. */
-interface Client {
-  readonly socket: Socket;
-  readonly user: string;
-  readonly room: string;
-  /** The message ids of every `news` event it received. */
-  readonly news: string[];
-  readonly connectErrors: string[];
-  /** `socket.recovered` at each connect. */
-  readonly connects: boolean[];
-  reconnectAttempts: number;
-  /** The socket id under which it is in its room (a recovered socket keeps its rooms). */
-  joinedAs: string | undefined;
-  /**
-   * Since when it has been in its room without a break: when it last got its join acknowledged (a
-   * recovered connection keeps the earlier time, a fresh one starts again).
-   */
-  subscribedSince: number | undefined;
-  readonly joinFailures: string[];
-}
-
-/**
- * A stock socket.io-client v4 with default options but `auth` (and `forceNew`: one connection per client),
- * written as an application would: when it connects without its state recovered, it joins its room.
- */
-function stockClient(url: string, user: string, room: string, auth: Record<string, string>): Client {
-  const socket = openClient(url, { transports: ['polling', 'websocket'], reconnection: true, auth });
-  const client: Client = {
-    socket, user, room, news: [], connectErrors: [], connects: [], reconnectAttempts: 0, joinedAs: undefined, subscribedSince: undefined, joinFailures: [],
-  };
-  socket.on('news', (_data: unknown, meta: { id: string }) => void client.news.push(meta.id));
-  socket.on('connect_error', (error: Error & { data?: { code: string } }) => void client.connectErrors.push(error.data?.code ?? error.message));
-  socket.io.on('reconnect_attempt', () => void (client.reconnectAttempts += 1));
-  socket.on('connect', () => {
-    client.connects.push(socket.recovered);
-    if (socket.recovered && client.joinedAs !== undefined) {
-      client.joinedAs = socket.id;
-      return;
-    }
-    const id = socket.id;
-    socket.emitWithAck('room/join-room', room).then(
-      (answer: { ok?: boolean; error?: { code: string } }) => {
-        if (answer.ok !== true) client.joinFailures.push(answer.error?.code ?? JSON.stringify(answer));
-        else if (socket.id === id) {
-          client.joinedAs = id;
-          client.subscribedSince = Date.now();
-        }
-      },
-      (error: Error) => void client.joinFailures.push(error.message),
-    );
-  });
-  return client;
-}
-
-function isSubscribed(client: Client): boolean {
-  return client.socket.connected && client.joinedAs === client.socket.id;
-}
-
 interface Outage {
   start(): unknown;
   end(): unknown;
-}
-
-/** A publish and its answer (`status` 0: no answer within 10 s). */
-interface Published {
-  readonly sentAt: number;
-  readonly status: number;
-  readonly id: string | undefined;
-  /** The room it went to, or the user (one of the two). */
-  readonly room: string | undefined;
-  readonly user: string | undefined;
 }
 
 /**
@@ -199,12 +131,12 @@ interface Published {
 async function rideOutOutage(nodes: [Node, Node], auth: Auth, outage: Outage): Promise<void> {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, async (_, index) => {
     const user = unique(`u${index}`);
-    return stockClient(nodes[index % 2]!.balancer.url, user, `news:${index % ROOMS}`, await auth(user));
+    return stockNewsClient(nodes[index % 2]!.balancer.url, user, `news:${index % ROOMS}`, await auth(user));
   }));
   await waitFor(() => clients.every(isSubscribed), { timeoutMs: 30_000, what: `every client connected and in its room (${clients.filter(isSubscribed).length} are)` });
 
   const published: Published[] = [];
-  const traffic = steadyRoomTraffic(nodes, published);
+  const traffic = steadyRoomTraffic(nodes.map((node) => node.url), ROOMS, published);
   await sleep(1000);
   await outage.start();
   try {
@@ -246,7 +178,7 @@ async function rideOutOutage(nodes: [Node, Node], auth: Auth, outage: Outage): P
     ...accepted.filter((p) => p.room === client.room && p.sentAt >= client.subscribedSince!).map((p) => p.id!),
     ...(toUser.has(client.user) ? [toUser.get(client.user)!] : []),
   ]]));
-  const complete = (client: Client) => required.get(client)!.every((id) => client.news.includes(id));
+  const complete = (client: NewsClient) => required.get(client)!.every((id) => client.news.includes(id));
   await waitFor(() => clients.every(complete), { timeoutMs: 10_000 }).catch(() => undefined); // what is missing is reported below
   await flush(nodes[0].url, ...clients.map((c) => c.socket));
   const wrong = clients.flatMap((client) => {
@@ -259,44 +191,6 @@ async function rideOutOutage(nodes: [Node, Node], auth: Auth, outage: Outage): P
   expect(wrong.slice(0, 10), `${wrong.length} clients wrong; ${story}`).toEqual([]);
   expect(toUser.size, story).toBe(CLIENTS);
   expect(backIn, story).toBeLessThanOrEqual(BACK_WITHIN_MS);
-}
-
-/** A backend publishing to the rooms in turn, through both nodes in turn, every 50 ms whether or not the last one answered. */
-function steadyRoomTraffic(nodes: [Node, Node], published: Published[]): { stop(): Promise<void> } {
-  const pending = new Set<Promise<void>>();
-  let n = 0;
-  const timer = setInterval(() => {
-    const room = `news:${n % ROOMS}`;
-    const request = publishNews(nodes[n % 2]!.url, { rooms: [room] }).then((answer) => void published.push(answer));
-    n += 1;
-    pending.add(request);
-    void request.finally(() => pending.delete(request));
-  }, 50);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await Promise.all([...pending]);
-    },
-  };
-}
-
-/** `POST /v1/publish` of a `news` event to `target` (one room, or one user), answered within 10 s or recorded as status 0. */
-async function publishNews(url: string, target: { rooms: [string] } | { users: [string] }): Promise<Published> {
-  const sentAt = Date.now();
-  const room = 'rooms' in target ? target.rooms[0] : undefined;
-  const user = 'users' in target ? target.users[0] : undefined;
-  try {
-    const response = await fetch(`${url}/v1/publish`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ event: 'news', data: target, ...target }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = (await response.json().catch(() => ({}))) as { id?: string };
-    return { sentAt, status: response.status, id: body.id, room, user };
-  } catch {
-    return { sentAt, status: 0, id: undefined, room, user };
-  }
 }
 
 function countBy(values: string[]): Record<string, number> {

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import { describeVariables } from '../config/env-schema.js';
+import { describeRedisTarget } from '../config/redis-target.js';
 import { ConfigError, emptyToUndefined, loadConfig } from '../config/load-config.js';
 import { REDACTED, redactUrlPasswords } from '../runtime/logger.js';
 import { CommandFailed, environmentWithDotEnv, parseCommandLine, runCommand } from './command.js';
@@ -39,7 +40,7 @@ function summary(config: Config, env: Record<string, string | undefined>): strin
   ].filter(Boolean);
   return [
     `listens on:    ${config.host}:${config.port} (NODE_ENV=${config.nodeEnv})`,
-    `engine:        ${config.redis === undefined ? 'in memory (one node)' : `Redis at ${redactUrlPasswords(config.redis.url)} (prefix ${config.redis.prefix}, ${config.redis.adapter} adapter)`}`,
+    `engine:        ${config.redis === undefined ? 'in memory (one node)' : `Redis at ${describeRedisTarget(config.redis.target, redactUrlPasswords)} (prefix ${config.redis.prefix}, ${config.redis.adapter} adapter)`}`,
     `client tokens: ${clientAuth}`,
     `API keys:      ${config.generated.apiKey !== undefined ? 'one generated for each run (set API_KEYS to keep it)' : `${config.apiKeys.length} configured`}`,
     `auth service:  ${service === undefined ? 'off' : `on, ${service.port === 'same' ? 'under /auth on PORT' : `port ${service.port}`}, users in ${service.verifyUser === undefined ? store : `your backend (${redactUrlPasswords(service.verifyUser.url)})`}${env.ACCESS_TOKEN_SECRET === undefined ? ', token secrets generated for each run' : ''}`}`,

@@ -34,7 +34,7 @@ export interface SharedState {
 
 /**
  * Builds the stores and bundles the ones every node shares into the engine (unless `given`): in memory
- * (one node) without REDIS_URL, else on one Redis connection (its commands timed and counted by `redisMeter`).
+ * (one node) without REDIS_URL or REDIS_SENTINELS, else on one Redis connection (its commands timed and counted by `redisMeter`).
  */
 export function openSharedState(config: Config, nodeId: string, log: Logger, given: Engine | undefined, redisMeter: RedisCommandMeter | undefined): SharedState {
   if (config.redis === undefined) {
@@ -56,7 +56,7 @@ export function openSharedState(config: Config, nodeId: string, log: Logger, giv
     };
   }
   const { prefix } = config.redis;
-  const connection = new RedisConnection(config.redis.url, nodeId, log, redisMeter);
+  const connection = new RedisConnection(config.redis.target, nodeId, log, redisMeter);
   const heartbeatMs = config.presenceHeartbeatMs;
   const engine = given ?? new RedisEngine(connection, config.redis, config.recoveryWindowMs, {
     sessions: new RedisActiveSessions(connection, prefix),

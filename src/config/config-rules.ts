@@ -183,6 +183,18 @@ const RULES: readonly Rule[] = [
     }
   }),
 
+  // Redis: one way to find it — a URL, the split form, or the Sentinels that name the master.
+  rule(['REDIS_SENTINELS', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT'], (env, problem) => {
+    if (env.REDIS_SENTINELS === undefined) return;
+    const others = (['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT'] as const).filter((name) => env[name] !== undefined);
+    if (others.length > 0) problem(`REDIS_SENTINELS and ${others.join(', ')} are exclusive: with Sentinel the master's address comes from the Sentinels (its password from REDIS_PASS)`);
+  }),
+  rule(['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'], (env, problem) => {
+    if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined) problem('REDIS_SENTINEL_NAME (the master\'s name the Sentinels monitor) is required with REDIS_SENTINELS');
+    const strays = (['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'] as const).filter((name) => env.REDIS_SENTINELS === undefined && env[name] !== undefined);
+    if (strays.length > 0) problem(`${strays.join(' and ')} ${strays.length > 1 ? 'need' : 'needs'} REDIS_SENTINELS (host:port of each Sentinel)`);
+  }),
+
   // The metrics listener: only with metrics on, and on a port of its own.
   rule(['METRICS', 'METRICS_PORT'], (env, problem) => {
     if (!env.METRICS && env.METRICS_PORT !== undefined) problem('METRICS_PORT needs METRICS=true');

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { authServiceOn, authStrategyOf, checkRules, isProduction, withSeedAliases } from './config-rules.js';
 import { resolveSecrets } from './dev-secrets.js';
 import { envSchema, type Env } from './env-schema.js';
+import type { RedisTarget } from './redis-target.js';
 
 /**
  * The configuration schema: the environment variables (`env-schema.ts`), the rules across them
@@ -161,16 +162,25 @@ function toConfig(parsed: Env) {
   } as const;
 }
 
-/** REDIS_URL, else the seeds' split form REDIS_HOST / REDIS_PORT / REDIS_PASS (or REDIS_AUTH_PASSWORD). */
-function redisConfig(env: Env) {
-  const prefix = env.REDIS_DATA_PREFIX;
-  const adapter = env.REDIS_ADAPTER;
-  if (env.REDIS_URL !== undefined) return { url: env.REDIS_URL, prefix, adapter };
+/**
+ * Where the Redis engine finds Redis: REDIS_SENTINELS (the master they name, its password REDIS_PASS or
+ * REDIS_AUTH_PASSWORD), else REDIS_URL, else the seeds' split form REDIS_HOST / REDIS_PORT / REDIS_PASS
+ * (or REDIS_AUTH_PASSWORD). The rules refuse two of these at once.
+ */
+function redisConfig(env: Env): { target: RedisTarget; prefix: string; adapter: Env['REDIS_ADAPTER'] } | undefined {
+  const common = { prefix: env.REDIS_DATA_PREFIX, adapter: env.REDIS_ADAPTER };
+  const password = env.REDIS_PASS ?? env.REDIS_AUTH_PASSWORD;
+  if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME !== undefined) {
+    return {
+      target: { kind: 'sentinel', sentinels: env.REDIS_SENTINELS, name: env.REDIS_SENTINEL_NAME, sentinelPassword: env.REDIS_SENTINEL_PASSWORD, password },
+      ...common,
+    };
+  }
+  if (env.REDIS_URL !== undefined) return { target: { kind: 'server', url: env.REDIS_URL }, ...common };
   if (env.REDIS_HOST === undefined && env.REDIS_PORT === undefined) return undefined;
   const url = new URL('redis://localhost');
   url.hostname = env.REDIS_HOST ?? '127.0.0.1';
   url.port = String(env.REDIS_PORT ?? 6379);
-  const password = env.REDIS_PASS ?? env.REDIS_AUTH_PASSWORD;
   if (password !== undefined) url.password = password;
-  return { url: url.toString(), prefix, adapter };
+  return { target: { kind: 'server', url: url.toString() }, ...common };
 }

@@ -45,6 +45,20 @@ const origins = text
     }
   });
 
+/** REDIS_SENTINELS: `host:port` entries (a host name, an IPv4 address or a bracketed IPv6 address), at least one. */
+const sentinelList = commaList
+  .superRefine((entries, ctx) => {
+    if (entries.length === 0) ctx.addIssue('list at least one Sentinel as host:port');
+    for (const entry of entries) {
+      const port = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(entry)?.[1];
+      if (port === undefined || Number(port) < 1 || Number(port) > 65535) ctx.addIssue(`"${entry}" is not host:port (e.g. 10.0.0.5:26379)`);
+    }
+  })
+  .transform((entries) => entries.map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(entry.slice(at + 1)) };
+  }));
+
 /** TRANSACTION_EVENTS: each name is also a route (`POST /{event}`), so URL-safe and not one of the other routes. */
 const transactionEvents = commaList.superRefine((events, ctx) => {
   for (const event of events) {
@@ -211,11 +225,14 @@ export const envSchema = z.object({
   ADMIN_UI: boolean.prefault('true').describe('serve the admin dashboard at `/admin` (signed in with an API key or an admin token)'),
   ADMIN_SESSION_TTL_S: integer(60, 86_400).prefault('900').describe('lifetime of an admin dashboard session (never past the signing-in token\'s `exp`)'),
 
-  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional().describe('use the Redis engine (several nodes as one); unset = the in-memory engine'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional().describe('use the Redis engine (several nodes as one); unset (and no REDIS_SENTINELS) = the in-memory engine'),
   REDIS_HOST: text.optional().describe('seeds\' split form, when REDIS_URL is unset'),
   REDIS_PORT: integer(1, 65535).optional().describe('seeds\' split form (6379 when only REDIS_HOST is set)'),
-  REDIS_PASS: text.optional().describe('seeds\' split form (seed 003\'s name)').meta({ secret: true }),
-  REDIS_AUTH_PASSWORD: text.optional().describe('seeds\' split form (seed 001\'s name), used when REDIS_PASS is unset').meta({ secret: true }),
+  REDIS_PASS: text.optional().describe('seeds\' split form (seed 003\'s name); with REDIS_SENTINELS, the master\'s password').meta({ secret: true }),
+  REDIS_AUTH_PASSWORD: text.optional().describe('seeds\' split form (seed 001\'s name), used when REDIS_PASS is unset (also with REDIS_SENTINELS)').meta({ secret: true }),
+  REDIS_SENTINELS: sentinelList.optional().describe('Redis Sentinel instead of REDIS_URL: `host:port` of each Sentinel, comma-separated; they name the master and announce a failover (the master\'s password: REDIS_PASS)'),
+  REDIS_SENTINEL_NAME: text.optional().describe('the master\'s name as the Sentinels monitor it (`sentinel monitor <name> …`); required with REDIS_SENTINELS'),
+  REDIS_SENTINEL_PASSWORD: text.optional().describe('password of the Sentinels themselves (their `requirepass`), when they have one').meta({ secret: true }),
   REDIS_DATA_PREFIX: text.max(100).prefault('switchboard:').describe('prefix of every Redis key and channel'),
   REDIS_ADAPTER: z.enum(['streams', 'pubsub']).prefault('streams').describe('fan-out between nodes: `streams` (Redis Streams) or `pubsub`'),
   RECOVERY_WINDOW_MS: integer(0, 86_400_000).prefault('120000').describe('how long a dropped client can come back and get what it missed; 0 = off'),

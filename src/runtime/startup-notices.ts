@@ -1,3 +1,4 @@
+import { describeRedisTarget, type RedisTarget } from '../config/redis-target.js';
 import { redactUrlPasswords } from './logger.js';
 import { oneLineMessage } from './error-message.js';
 
@@ -7,8 +8,8 @@ import { oneLineMessage } from './error-message.js';
  */
 
 /** The Redis engine could not reach Redis at start: the node runs, not ready, and keeps retrying. */
-export function redisUnreachableNotice(url: string, variable: string): string {
-  return `Redis is unreachable at ${redactUrlPasswords(url)} (${variable}). The gateway runs but is not ready: /readyz answers 503 and ` +
+export function redisUnreachableNotice(target: RedisTarget, variable: string): string {
+  return `Redis is unreachable at ${describeRedisTarget(target, redactUrlPasswords)} (${variable}). The gateway runs but is not ready: /readyz answers 503 and ` +
     'publishes are refused with ENGINE_UNAVAILABLE until Redis answers; it keeps retrying. Start Redis there, fix ' +
     `${variable}, or unset it to run one node on the in-memory engine.`;
 }

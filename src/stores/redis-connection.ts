@@ -1,6 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisTarget } from '../config/redis-target.js';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
+import { openRedisClient, type RedisClientTuning } from './redis-client.js';
 import type { ScriptSource } from './redis-scripts.js';
 
 /** Upper bound on one of our own Redis commands (sessions, presence, history, registry, throttle). */
@@ -19,7 +21,8 @@ export interface RedisCommandMeter {
 }
 
 /**
- * One node's connections to Redis, shared by every Redis store: the command connection (our own commands
+ * One node's connections to Redis (one server, or the master the Sentinels name — all opened by
+ * `openRedisClient`), shared by every Redis store: the command connection (our own commands
  * fail fast while Redis is away, so no request hangs) and, on demand, connections that wait for Redis
  * instead (the Socket.IO adapter's stream writer, reader and subscriber, which resume after an outage).
  * An unreachable Redis never crashes the node: the clients retry with backoff and one line per outage is logged.
@@ -36,12 +39,12 @@ export class RedisConnection {
   private readonly scripts = new Map<string, string>();
 
   constructor(
-    private readonly url: string,
+    private readonly target: RedisTarget,
     private readonly nodeId: string,
     logger: Logger,
     private readonly meter?: RedisCommandMeter,
   ) {
-    this.client = new Redis(url, { ...this.common(), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
+    this.client = openRedisClient(target, { ...this.common(), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
     let reported = false;
     this.client.on('error', (error: Error) => {
       // ioredis reports every failed reconnection attempt; one line per outage is enough.
@@ -72,7 +75,7 @@ export class RedisConnection {
    * the Streams adapter's reader under it would make its XREAD loop spin on a closed connection).
    */
   private adapterClient(): Redis {
-    const client = new Redis(this.url, { ...this.common(), maxRetriesPerRequest: null });
+    const client = openRedisClient(this.target, { ...this.common(), maxRetriesPerRequest: null });
     client.on('error', () => undefined); // reported once through the command connection
     this.adapterClients.add(client);
     client.once('end', () => this.adapterClients.delete(client)); // closed by its user: no reconnection follows
@@ -143,7 +146,7 @@ export class RedisConnection {
     await Promise.all([...this.waiting, this.client].map(closeClient));
   }
 
-  private common() {
+  private common(): RedisClientTuning {
     return {
       retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
       connectionName: `switchboard:${this.nodeId.slice(0, 8)}`,

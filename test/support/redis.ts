@@ -1,5 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { onCleanup } from './cleanup.js';
 import { freshDir } from './temp.js';
 import { waitFor } from './wait.js';
@@ -48,6 +50,10 @@ export interface StartRedisOptions {
   readyTimeoutMs?: number;
   /** Called with every redis-server process started (the bench tracks its children with it). */
   onSpawn?: (child: ChildProcess) => void;
+  /** A configuration file (its path first on the command line), e.g. a Sentinel's, which rewrites it. */
+  configFile?: string;
+  /** More command-line options after ours (e.g. `--replicaof 127.0.0.1 6380`, `--sentinel`). */
+  args?: readonly string[];
 }
 
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
@@ -92,10 +98,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   const launch = async (): Promise<void> => {
     text = '';
     const args = [
+      ...(options.configFile === undefined ? [] : [options.configFile]),
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
       '--daemonize', 'no', '--protected-mode', 'no', '--loglevel', 'warning',
     ];
     if (password !== undefined) args.push('--requirepass', password);
+    args.push(...(options.args ?? []));
     const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(proc);
     options.onSpawn?.(proc);
@@ -182,6 +190,90 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   };
   if ((options.cleanup ?? 'test') === 'test') onCleanup(() => redis.kill());
   return redis;
+}
+
+/**
+ * A Redis Sentinel deployment a test started for itself: a master, one replica of it, and three Sentinels
+ * (quorum 2) that monitor it under {@link name}, each on its own free port; everything is killed after the
+ * current test.
+ */
+export interface TestSentinelGroup {
+  /** The master's name the Sentinels monitor (REDIS_SENTINEL_NAME). */
+  readonly name: string;
+  /** The master at the start (SIGKILL it to make the Sentinels fail over to {@link replica}). */
+  readonly master: TestRedis;
+  readonly replica: TestRedis;
+  readonly sentinels: readonly TestRedis[];
+  /** `127.0.0.1:{port},…` of the Sentinels (REDIS_SENTINELS). */
+  readonly sentinelList: string;
+  /** How long the Sentinels wait for a silent master before they call it down (`down-after-milliseconds`). */
+  readonly downAfterMs: number;
+  /** The port of the master as the first Sentinel that answers names it now. */
+  masterPort(): Promise<number>;
+}
+
+export interface StartSentinelGroupOptions {
+  /** The master's and replica's password (`requirepass` and `masterauth`; the Sentinels' `auth-pass`). */
+  password?: string;
+  /** The Sentinels' own password (their `requirepass`). */
+  sentinelPassword?: string;
+  /** `down-after-milliseconds` (default 1000). */
+  downAfterMs?: number;
+  /** `failover-timeout` (default 3000). */
+  failoverTimeoutMs?: number;
+}
+
+/**
+ * Starts a master, a replica (`--replicaof`) and three Sentinels (`redis-server <conf> --sentinel`, their
+ * configuration files written to a fresh directory) and resolves once each Sentinel knows the replica and
+ * the two other Sentinels, so a failover can be voted as soon as the master goes.
+ */
+export async function startSentinelGroup(options: StartSentinelGroupOptions = {}): Promise<TestSentinelGroup> {
+  const { password, sentinelPassword, downAfterMs = 1000, failoverTimeoutMs = 3000 } = options;
+  const name = 'sbmaster';
+  // On both (either may be the master): the first sync starts at once (not after the default 5 s wait for
+  // more replicas), and `masterauth`, as the master becomes a replica itself if it comes back after a failover.
+  const replication = ['--repl-diskless-sync-delay', '0', ...(password === undefined ? [] : ['--masterauth', password])];
+  const master = await startRedis({ password, args: replication });
+  const replica = await startRedis({ password, args: [...replication, '--replicaof', '127.0.0.1', String(master.port)] });
+  await waitFor(async () => (await replica.cli('INFO', 'replication')).some((line) => line.startsWith('master_link_status:up')), {
+    what: 'the replica in sync with the master',
+  });
+  const dir = freshDir('sentinel');
+  const sentinels = await Promise.all([0, 1, 2].map(async (index) => {
+    const configFile = join(dir, `sentinel-${index}.conf`);
+    writeFileSync(configFile, [
+      `sentinel monitor ${name} 127.0.0.1 ${master.port} 2`,
+      `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
+      `sentinel failover-timeout ${name} ${failoverTimeoutMs}`,
+      ...(password === undefined ? [] : [`sentinel auth-pass ${name} ${password}`]),
+      '',
+    ].join('\n'));
+    return startRedis({ password: sentinelPassword, configFile, args: ['--sentinel'] });
+  }));
+  const masterFacts = async (sentinel: TestRedis): Promise<Map<string, string>> => {
+    const lines = await sentinel.cli('SENTINEL', 'MASTER', name);
+    return new Map(lines.flatMap((line, at) => (at % 2 === 0 ? [[line, lines[at + 1] ?? '']] : [])));
+  };
+  await waitFor(async () => {
+    const facts = await Promise.all(sentinels.map(masterFacts));
+    return facts.every((fact) => fact.get('num-slaves') === '1' && fact.get('num-other-sentinels') === '2');
+  }, { timeoutMs: 15_000, intervalMs: 100, what: 'each Sentinel to know the replica and the two other Sentinels' });
+  return {
+    name,
+    master,
+    replica,
+    sentinels,
+    sentinelList: sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(','),
+    downAfterMs,
+    async masterPort() {
+      for (const sentinel of sentinels) {
+        const answer = await sentinel.cli('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name).catch(() => undefined);
+        if (answer?.[1] !== undefined) return Number(answer[1]);
+      }
+      throw new Error('no Sentinel answered');
+    },
+  };
 }
 
 /** True when a `PING` on `port` (after `AUTH password` if given) answers `+PONG`. */
