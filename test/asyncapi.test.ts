@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { ErrorAnswerSchema } from '../src/protocol/error-schema.js';
 import { GATEWAY_EVENTS } from '../src/protocol/events.js';
 import {
-  ClientRoomEvent, DirectMessage, DirectMessageRequest, GrantInRequest, HistoryRequest, JoinToken, RefreshRequest, RoomMessage, RoomRequest,
+  ClientRoomEvent, DirectMessage, DirectMessageRequest, GrantInRequest, HistoryRequest, JoinToken, NoPayload, RefreshRequest, RoomMessage, RoomRequest,
   RoomsRequest, SocketDirectMessage,
 } from '../src/protocol/socket-schemas.js';
 import { Publisher } from '../src/realtime/publisher.js';
@@ -66,6 +66,7 @@ const VALIDATED_WITH: Record<string, TSchema> = {
   'single-chat/send-message': DirectMessageRequest,
   'room/send-message': RoomMessage,
   'room/members': RoomRequest,
+  rooms: NoPayload,
   'client-event': ClientRoomEvent,
 };
 

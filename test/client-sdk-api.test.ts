@@ -126,6 +126,43 @@ describe('client SDK calls', () => {
     await sleep(200);
     expect(Object.fromEntries(seen)).toEqual({ 'chat:old': [1, 2, 3], 'chat:new': [1, 2, 3] });
   });
+
+  it("reads back what was sent to the user's own room while away, though nothing had come through it before", async () => {
+    const { url } = await startGateway({ RECOVERY_WINDOW_MS: '0' });
+    const proxy = await startProxy(url);
+    const client = clientOf(proxy.url, 'kim');
+    const updates: unknown[] = [];
+    client.on('profile:update', (data) => void updates.push(data));
+    const asked: string[] = [];
+    client.socket.onAnyOutgoing((event: string) => void asked.push(event));
+    await connected(client);
+    await waitFor(() => asked.filter((event) => event === 'history').length >= 2, { what: 'the own rooms (user:, session:) positioned' });
+    proxy.dropConnections();
+    proxy.pointTo(null);
+    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    for (const data of [1, 2]) await api(url, '/v1/publish', { body: { event: 'profile:update', data, users: ['kim'] } });
+    proxy.pointTo(url);
+    await waitFor(() => updates.length === 2, { what: 'the updates sent while away' });
+    await api(url, '/v1/publish', { body: { event: 'profile:update', data: 3, users: ['kim'] } });
+    await waitFor(() => updates.length === 3, { what: 'a live update' });
+    expect(updates).toEqual([1, 2, 3]);
+  });
+
+  it('leaves a room unsubscribed while disconnected, also when the reconnect is recovered', async () => {
+    const { url } = await startGateway();
+    const proxy = await startProxy(url);
+    const client = clientOf(proxy.url, 'lou');
+    const subscription = client.subscribe('chat:leave-me', () => undefined);
+    await subscription.ready;
+    proxy.dropConnections();
+    proxy.pointTo(null);
+    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    subscription.unsubscribe();
+    proxy.pointTo(url);
+    await connected(client);
+    expect(client.socket.recovered).toBe(true);
+    await waitFor(async () => (await api<{ members: unknown[] }>(url, '/v1/rooms/chat:leave-me/presence')).body.members.length === 0, { what: 'the room to be left' });
+  });
 });
 
 describe('client SDK connection states', () => {
@@ -162,6 +199,42 @@ describe('client SDK connection states', () => {
     expect(client.state).toEqual({ state: 'connected' });
   }, 30_000);
 
+  it('asks getToken once for a token valid 30 days, and at most every few seconds for one shorter than refreshSkewS', async () => {
+    const { url } = await startGateway();
+    let longCalls = 0;
+    const long = createClient({ url, getToken: () => { longCalls += 1; return signToken({ user_id: 'max' }, { expiresIn: 30 * 24 * 3600 }); } });
+    onCleanup(() => long.close());
+    let shortCalls = 0;
+    const short = createClient({ url, getToken: () => { shortCalls += 1; return signToken({ user_id: 'ned' }, { expiresIn: 20 }); } });
+    onCleanup(() => short.close());
+    await Promise.all([connected(long), connected(short)]);
+    await sleep(1500);
+    expect(longCalls).toBe(1);
+    expect(shortCalls).toBeLessThanOrEqual(2);
+    expect(long.socket.connected && short.socket.connected).toBe(true);
+  });
+
+  it('reconnects by itself after an offline spell its connection lived through (the pause ends with the spell)', async () => {
+    // What a browser gives the client: navigator.onLine and the window's online/offline events.
+    const window = new EventTarget();
+    const navigator = { onLine: true };
+    const browserGlobals = { addEventListener: window.addEventListener.bind(window), removeEventListener: window.removeEventListener.bind(window), navigator };
+    for (const [name, value] of Object.entries(browserGlobals)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+    onCleanup(() => { for (const name of Object.keys(browserGlobals)) Reflect.deleteProperty(globalThis, name); });
+    const { url } = await startGateway();
+    const proxy = await startProxy(url);
+    const client = clientOf(proxy.url, 'ola');
+    await connected(client);
+    navigator.onLine = false;
+    window.dispatchEvent(new Event('offline'));
+    expect(client.socket.connected).toBe(true); // a Wi-Fi blip the WebSocket lived through
+    navigator.onLine = true;
+    window.dispatchEvent(new Event('online'));
+    proxy.dropConnections(); // later, a drop
+    await waitFor(() => !client.socket.connected, { what: 'the drop' });
+    await waitFor(() => client.socket.connected, { what: 'the client to reconnect by itself' });
+  });
+
   it("reports a failing getToken as 'error' and tries again until it answers", async () => {
     const { url } = await startGateway();
     let calls = 0;
@@ -183,7 +256,7 @@ describe('client SDK connection states', () => {
 
   it('asks getToken again when the gateway refuses an expired token, instead of stopping', async () => {
     const { url } = await startGateway();
-    const tokens = [await signToken({ user_id: 'ida' }, { expiresIn: -10 }), await signToken({ user_id: 'ida' })];
+    const tokens = [await signToken({ user_id: 'ida' }, { expiresIn: -3600 }), await signToken({ user_id: 'ida' })];
     let calls = 0;
     const client = createClient({ url, refreshSkewS: 0, reconnectionDelay: 50, reconnectionDelayMax: 200, getToken: () => tokens[Math.min(calls++, 1)] as string });
     onCleanup(() => client.close());

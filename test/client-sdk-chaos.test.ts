@@ -41,7 +41,7 @@ interface ChaosResult {
   readonly gaps: readonly Gap[];
   /** Whether the reconnect on B was a connection-state recovery. */
   readonly recovered: boolean;
-  /** `history` reads the SDK sent after the kill. */
+  /** `history` reads of the three rooms the SDK sent after the kill. */
   readonly historyReads: number;
   /** 2xx answers that came while the client was away (after the kill, before it was connected to B). */
   readonly whileAway: number;
@@ -75,7 +75,8 @@ async function chaosRun({ env, killAfter, awayMs }: ChaosOptions): Promise<Chaos
   let killed = false;
   let historyReads = 0;
   let whileAway = 0;
-  client.socket.onAnyOutgoing((event: string) => { if (event === 'history' && killed) historyReads += 1; });
+  // Reads of the three rooms' history (the SDK also reads the user's own rooms, user: and session:).
+  client.socket.onAnyOutgoing((event: string, payload: { room?: string } | undefined) => { if (event === 'history' && killed && ROOMS.includes(payload?.room ?? '')) historyReads += 1; });
   await waitFor(() => client.socket.connected, { what: 'the client to connect through the proxy to A' });
 
   // The SDK joins on connect without telling when it is done: publish a marker to each room until the

@@ -50,6 +50,23 @@ describe('room presence events', () => {
     expect((await gone)[0]).toEqual({ room: 'desk', userId: 'mia' });
   });
 
+  it('counts out at once a room a recovered socket leaves right after it is back (its first packet, buffered while away)', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' }); // the default 2-minute recovery window
+    const watcher = await connectAs(url, 'watcher', 'w1');
+    await watcher.emitWithAck('room/join-room', 'desk');
+    const blip = await connectAs(url, 'ned', 'n1', { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+    await blip.emitWithAck('room/join-room', 'desk');
+    const back = nextEvent(blip, 'connect');
+    const gone = nextEvent(watcher, 'room/user-disconnected', 5000);
+    blip.io.engine.close();
+    blip.emit('room/leave-room', 'desk'); // buffered by socket.io-client, sent first thing on the recovered connection
+    await back;
+    expect(blip.recovered).toBe(true);
+    expect((await gone)[0]).toEqual({ room: 'desk', userId: 'ned' });
+    const presence = await api<{ members: { userId: string }[] }>(url, '/v1/rooms/desk/presence');
+    expect(presence.body.members.map((member) => member.userId)).toEqual(['watcher']);
+  });
+
   it('announces across two nodes on Redis, once even when two tabs join on two nodes at once', async () => {
     const redis = await startRedis();
     const env = { REDIS_URL: redis.url, REDIS_DATA_PREFIX: 'presence-events:', PUBLIC_ROOMS: '*', PRESENCE_HEARTBEAT_MS: '500' };

@@ -4,10 +4,10 @@ import { ErrorAnswerSchema, ErrorBodySchema } from './error-schema.js';
 import { READY_EVENT } from './events.js';
 import {
   ChannelAck, DeliveryMeta, DirectMessageAck, DirectMessageEvent, ExpiredEvent, GrantInAck, JoinedRoomAck, JoinedRoomsAck, LeftRoomAck,
-  LogoutEvent, PresenceEvent, RefreshedAck, RelayedAck, RelayMeta, RoomEvent, RoomMessageAck, RoomMessageEvent, SeedRefusalAck,
+  LogoutEvent, PresenceEvent, RefreshedAck, RelayedAck, RelayMeta, RoomEvent, RoomMessageAck, RoomMessageEvent, RoomsAck, SeedRefusalAck,
 } from './socket-answer-schemas.js';
 import {
-  ClientRoomEvent, DirectMessageRequest, GrantInRequest, HistoryRequest, JoinToken, RefreshRequest, RoomMessage, RoomRequest, RoomsRequest,
+  ClientRoomEvent, DirectMessageRequest, GrantInRequest, HistoryRequest, JoinToken, NoPayload, RefreshRequest, RoomMessage, RoomRequest, RoomsRequest,
 } from './socket-schemas.js';
 
 /**
@@ -89,6 +89,10 @@ export const CLIENT_EVENT_CATALOG: Readonly<Record<string, ClientEventDescriptio
   'room/send-message': {
     summary: 'Send a message to the other sockets of a room the socket is in (seed 004)',
     payload: RoomMessage, ack: RoomMessageAck, refusal: SeedRefusalAck, example: { room: 'chat:lobby', message: { text: 'hi all' } },
+  },
+  rooms: {
+    summary: 'The rooms this socket is in: its own (user:, session:, role:) and the ones it joined',
+    payload: NoPayload, ack: RoomsAck, refusal: ErrorAnswerSchema, example: null,
   },
   'room/members': {
     summary: 'The members (users) of a room the socket is in',

@@ -44,6 +44,12 @@ export const SeedRefusalAck = Type.Object({
   error: ErrorBodySchema,
 });
 
+/** `rooms`: the rooms the socket is in. */
+export const RoomsAck = Type.Object({
+  own: Type.Array(Room, { description: 'The rooms the gateway put the socket in from its identity: user:{id}, session:{id}, role:{name}' }),
+  joined: Type.Array(Room, { description: 'The rooms the socket joined itself' }),
+});
+
 /** `join` and `leave` (seed 001). */
 export const ChannelAck = Type.Object({ ok: Type.Literal(true), channel: Room });
 

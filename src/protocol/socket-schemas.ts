@@ -27,6 +27,9 @@ export const RoomsRequest = Type.Union([RoomList, Type.Object({ rooms: RoomList 
 export type RoomsRequest = Static<typeof RoomsRequest>;
 
 /** `join` (seed 001): a signed join token. Declared for the documents generated from these schemas; the handler hands the token to verifyJoinToken, which checks it and refuses `JOIN_TOKEN_INVALID` (not `INVALID_BODY`). */
+/** The payload of events that take none (`rooms`): whatever is sent is ignored. */
+export const NoPayload = Type.Null({ description: 'Nothing (a payload is ignored)' });
+
 export const JoinToken = Type.String({ minLength: 1 });
 export type JoinToken = Static<typeof JoinToken>;
 

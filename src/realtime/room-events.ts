@@ -4,7 +4,7 @@ import { acknowledgedListener, type SocketListener } from './acknowledged-listen
 import { assertInRoom } from './assert-in-room.js';
 import { readGrantIn, readRoom, readRooms } from '../protocol/socket-schemas.js';
 import { answerEventsOf } from '../protocol/event-catalog.js';
-import { roleRoom } from '../protocol/own-rooms.js';
+import { baseRooms, joinedRooms as roomsJoinedBy, roleRoom } from '../protocol/own-rooms.js';
 import {
   joinedRoom, joinedRooms, joinRoomRefusal, joinRoomsRefusal, leaveRoomRefusal, leftRoom, type RoomJoinResult,
 } from './room-answers.js';
@@ -30,6 +30,7 @@ export interface RoomEventDeps {
 }
 
 /**
+ * `rooms` answers the rooms a socket is in: its own (`user:`, `session:`, `role:`) and the ones it joined.
  * The room events clients send, from seed 004 (`room/join-room`, `room/join-rooms`, `room/leave-room`,
  * and their un-prefixed aliases), seed 001 (`join` with a signed join token, `leave`) and seed 002
  * (`grantIn`, acked with the strings `'true'`/`'false'` as its server did). Every join goes
@@ -68,6 +69,8 @@ export function createRoomEventListeners(deps: RoomEventDeps): Record<string, So
       return leftRoom(room);
     }, { seedRefusal: leaveRoomRefusal });
   }
+  // Which rooms this socket is in: the client SDK reads the history of its own rooms after a reconnect.
+  listeners.rooms = acknowledgedListener(deps.logger, async (socket) => ({ own: baseRooms(socket.data), joined: roomsJoinedBy(socket) }));
   listeners.join = acknowledgedListener(deps.logger, async (socket, token) => {
     const grant = verifyJoinToken(token, deps.joinTokenKeys);
     const webhookUrl = webhookUrlOf(grant.data);

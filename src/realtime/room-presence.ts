@@ -24,7 +24,8 @@ const RECOVERABLE_REASONS: ReadonlySet<string> = new Set([
  */
 export class RoomPresence {
   private readonly counted = new WeakMap<GatewaySocket, Set<string>>();
-  private readonly pendingLeaves = new Set<NodeJS.Timeout>();
+  /** The rooms of dropped sockets, counted out once the recovery window passed unless the socket comes back here. */
+  private readonly pendingLeaves = new Map<string, { readonly timer: NodeJS.Timeout; readonly rooms: Set<string> }>();
   /** Shared by every socket (Socket.IO calls it with `this` bound to the socket): no closure per connection. */
   private readonly onDisconnecting: (this: GatewaySocket, reason: string) => void;
   private readonly stopWatchingDepartures: (() => Promise<void>) | undefined;
@@ -51,17 +52,30 @@ export class RoomPresence {
         return;
       }
       const timer = setTimeout(() => {
-        presence.pendingLeaves.delete(timer);
+        presence.pendingLeaves.delete(id);
         leaveAll();
       }, presence.recoveryWindowMs).unref();
-      presence.pendingLeaves.add(timer);
+      presence.pendingLeaves.set(id, { timer, rooms });
     };
     this.stopWatchingDepartures = membership.watchDepartures?.((departure) => this.announceDeparture(departure));
   }
 
-  /** Follows a socket's departure; a recovered socket's restored rooms are counted in again. */
+  /**
+   * Follows a socket's departure. A socket recovered on the node it dropped from takes over the counts its
+   * drop left pending (and counts out the rooms it has left since); recovered elsewhere, its restored rooms
+   * are counted in again (the other node counts the drop out after the recovery window).
+   */
   async watch(socket: GatewaySocket, restoredRooms: readonly string[]): Promise<void> {
     socket.on('disconnecting', this.onDisconnecting);
+    const pending = this.pendingLeaves.get(socket.id);
+    if (pending !== undefined) {
+      clearTimeout(pending.timer);
+      this.pendingLeaves.delete(socket.id);
+      const kept = new Set([...pending.rooms].filter((room) => socket.rooms.has(room)));
+      this.counted.set(socket, kept);
+      await Promise.all([...pending.rooms].filter((room) => !kept.has(room)).map((room) => this.countOut(socket.data.userId, socket.id, room)));
+      restoredRooms = restoredRooms.filter((room) => !pending.rooms.has(room));
+    }
     const results = await Promise.allSettled(restoredRooms.map((room) => this.countIn(socket, room)));
     for (const result of results) {
       if (result.status === 'rejected') this.logger.warn({ err: result.reason, socketId: socket.id }, 'presence of a recovered room not counted');
@@ -92,7 +106,7 @@ export class RoomPresence {
    * stops counting out dead nodes, once a round in progress was announced. Call it before the webhook sender closes.
    */
   async close(): Promise<void> {
-    for (const timer of this.pendingLeaves) clearTimeout(timer);
+    for (const { timer } of this.pendingLeaves.values()) clearTimeout(timer);
     this.pendingLeaves.clear();
     await this.stopWatchingDepartures?.();
   }
@@ -100,8 +114,8 @@ export class RoomPresence {
   private async countIn(socket: GatewaySocket, room: string): Promise<void> {
     const { userId } = socket.data;
     const change = await this.membership.joined(room, userId);
-    if (!socket.connected) {
-      // It left while being counted in, after its disconnect counted out what it had: even this one out.
+    if (!socket.connected || !socket.rooms.has(room)) {
+      // It disconnected (its disconnect counted out what it had) or left the room while being counted in: even this one out.
       await this.countOut(userId, socket.id, room);
       return;
     }

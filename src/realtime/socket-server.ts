@@ -167,12 +167,13 @@ export function attachRealtime(io: GatewayServer, deps: RealtimeDeps): Namespace
         return;
       }
     }
+    // A recovered socket is back in its rooms: read them before its first events (a leave) can change them.
+    const restoredRooms = socket.recovered ? joinedRooms(socket) : [];
     deps.listenToSocket(socket);
     socket.on('disconnect', onDisconnect);
     deps.expiry.watch(socket);
     await socket.join(baseRooms(socket.data));
-    // A recovered socket is back in its rooms: count it in again (its disconnect counts it out later).
-    await deps.roomPresence.watch(socket, socket.recovered ? joinedRooms(socket) : []);
+    await deps.roomPresence.watch(socket, restoredRooms);
     await deps.sessionControl.enforceAfterJoin(socket);
   }
 

@@ -1,7 +1,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { isOffline, watchConnectivity } from './connectivity.js';
 import { SwitchboardError, answerOrThrow, isErrorBody } from './errors.js';
-import type { ChannelAck, DeliveryMeta, DirectMessageAck, HistoryAnswer, LogoutEvent, RelayMeta, RoomMembersAnswer } from './protocol.js';
+import type { ChannelAck, DeliveryMeta, DirectMessageAck, HistoryAnswer, LogoutEvent, RelayMeta, RoomMembersAnswer, RoomsAck } from './protocol.js';
 import { RecentIds } from './recent-ids.js';
 import { RoomFeed, type Gap, type MessageHandler, type MessageMeta } from './room-feed.js';
 import { TokenSource } from './token-source.js';
@@ -88,6 +88,13 @@ export function createClient(options: ClientOptions): Client {
   let connection = 0;
   let retries = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Timers of joins tried again later: cleared by close(). */
+  const laterTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** The socket's own rooms (`rooms`: user:, session:, role:); undefined until the gateway said (or if it cannot). */
+  let ownRooms: Set<string> | undefined;
+  /** While a join with a token is in flight, messages to rooms not followed yet are held here (the channel's first ones). */
+  let holdingUnknown = 0;
+  const held = new Set<Followed>();
   const minDelayMs = socketOptions.reconnectionDelay ?? 1000;
   const maxDelayMs = socketOptions.reconnectionDelayMax ?? 5000;
   const reconnection = socketOptions.reconnection ?? true;
@@ -125,6 +132,7 @@ export function createClient(options: ClientOptions): Client {
   /** An acked request; transient refusals are retried after their `retryAfterS`, final ones thrown. */
   async function request<T>(event: string, payload: unknown): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      if (state.state === 'closed' || state.state === 'refused') throw new Error(`the client is ${state.state}`);
       try {
         return answerOrThrow<T>(await socket.timeout(requestTimeoutMs).emitWithAck(event, payload));
       } catch (error) {
@@ -135,21 +143,20 @@ export function createClient(options: ClientOptions): Client {
   }
 
   /** Reconnects after a backoff (with jitter) when socket.io-client would not: refusals it takes as final, failed getToken. */
-  function retryLater(): void {
+  function retryLater(atLeastMs = 0): void {
     if (state.state === 'closed' || state.state === 'refused' || !reconnection) return;
     socket.disconnect();
     if (retryTimer !== undefined) clearTimeout(retryTimer);
     retryTimer = undefined;
     if (isOffline()) return; // `online` reconnects
-    const delayMs = jitter(Math.min(maxDelayMs, minDelayMs * 2 ** retries++));
+    const delayMs = jitter(Math.max(atLeastMs, Math.min(maxDelayMs, minDelayMs * 2 ** retries++)));
     retryTimer = setTimeout(() => { retryTimer = undefined; socket.connect(); }, delayMs);
   }
 
   function reconnectNow(): void {
-    if (state.state === 'closed' || state.state === 'refused' || socket.connected) return;
+    if (state.state === 'closed' || state.state === 'refused' || isOffline() || socket.connected) return;
     if (retryTimer !== undefined) clearTimeout(retryTimer);
     retryTimer = undefined;
-    socket.io.reconnection(reconnection);
     socket.disconnect();
     socket.connect();
   }
@@ -163,7 +170,7 @@ export function createClient(options: ClientOptions): Client {
       }
       return existing;
     }
-    const entry: Followed = { feed: new RoomFeed(room, toListeners), join, joined, restoring: undefined, firstJoin: undefined };
+    const entry: Followed = { feed: new RoomFeed(room, toListeners, (gap) => emitLocal('gap', gap)), join, joined, restoring: undefined, firstJoin: undefined };
     followed.set(room, entry);
     return entry;
   }
@@ -199,14 +206,18 @@ export function createClient(options: ClientOptions): Client {
       const final = error instanceof SwitchboardError && !error.transient;
       if (final && entry.join === undefined && feed.handlers.size === 0) { followed.delete(feed.room); return; } // a room left behind
       report(error);
-      if (!entry.joined && !final) {
-        // A join that timed out or stayed refused for a while: try again later, `ready` still pending.
-        const retry = setTimeout(() => { if (followed.get(feed.room) === entry && socket.connected) void restore(entry); }, jitter(maxDelayMs));
-        retry.unref?.();
-      } else {
-        entry.firstJoin?.reject(error);
-        entry.firstJoin = undefined;
+      if (!final && (!entry.joined || (feed.place ?? feed.floor) === undefined || feed.paused)) {
+        // A join or read that timed out or stayed refused for a while: try again later, live messages still
+        // held and `ready` still pending.
+        const retry = setTimeout(() => {
+          laterTimers.delete(retry);
+          if (followed.get(feed.room) === entry && socket.connected) void restore(entry);
+        }, jitter(maxDelayMs));
+        laterTimers.add(retry);
+        return;
       }
+      entry.firstJoin?.reject(error);
+      entry.firstJoin = undefined;
       if (feed.paused) {
         emitLocal('gap', { room: feed.room, reason: 'error', ...(error instanceof SwitchboardError ? { code: error.code } : {}) } satisfies Gap);
         feed.resume();
@@ -230,12 +241,48 @@ export function createClient(options: ClientOptions): Client {
     }
   }
 
+  /**
+   * The entry for a room a message came through that the client does not follow yet: one of its own rooms
+   * (followed from then on), a room held while a join with a token is in flight, or — against a gateway that
+   * does not answer `rooms` — any room. Other rooms (another user's, in a publish to several) are not followed.
+   */
+  function adopt(room: string): Followed | undefined {
+    if (holdingUnknown > 0 && !(ownRooms?.has(room) ?? false)) {
+      const entry = follow(room, undefined);
+      entry.feed.pause();
+      held.add(entry);
+      return entry;
+    }
+    return ownRooms === undefined || ownRooms.has(room) ? follow(room, undefined) : undefined;
+  }
+
+  /** Learns the socket's own rooms and follows them, so what is published to them while away is read back. */
+  async function followOwnRooms(): Promise<void> {
+    const mine = connection;
+    try {
+      const { own } = await request<RoomsAck>('rooms', null);
+      if (mine !== connection) return;
+      ownRooms = new Set(own);
+      for (const room of own) {
+        const entry = follow(room, undefined);
+        if (entry.feed.place === undefined && entry.feed.floor === undefined) void restore(entry);
+      }
+    } catch (error) {
+      if (!(error instanceof SwitchboardError && error.code === 'EVENT_UNKNOWN')) report(error); // an older gateway: rooms are adopted as messages come
+    }
+  }
+
   socket.onAny((event: string, data: unknown, second: unknown) => {
     if (OWN_EVENTS.has(event)) return;
     if (isDeliveryMeta(second)) {
-      const places = Object.entries(second.history ?? {});
-      for (const [room, place] of places) follow(room, undefined).feed.receive(event, data, second.id, place);
-      if (places.length === 0) toListeners(event, data, { id: second.id, room: undefined, offset: undefined, epoch: undefined });
+      let routed = false;
+      for (const [room, place] of Object.entries(second.history ?? {})) {
+        const entry = followed.get(room) ?? adopt(room);
+        if (entry === undefined) continue;
+        entry.feed.receive(event, data, second.id, place);
+        routed = true;
+      }
+      if (!routed) toListeners(event, data, { id: second.id, room: undefined, offset: undefined, epoch: undefined });
     } else if (isRelayMeta(second)) {
       toListeners(event, data, { id: '', room: second.room, offset: undefined, epoch: undefined, from: second.from });
     } else toListeners(event, data, { id: '', room: undefined, offset: undefined, epoch: undefined });
@@ -248,14 +295,16 @@ export function createClient(options: ClientOptions): Client {
     for (const entry of followed.values()) {
       if (!recovered) {
         if (entry.join !== undefined) entry.joined = false;
-        entry.feed.pause();
+        if ((entry.feed.place ?? entry.feed.floor) !== undefined) entry.feed.pause(); // else nothing to read back from
       }
       if (!entry.joined || entry.feed.paused) void restore(entry);
     }
+    if (!recovered || ownRooms === undefined) void followOwnRooms();
   });
   socket.on('disconnect', (reason) => {
     if (state.state === 'closed' || state.state === 'refused') return;
     setState({ state: 'reconnecting' });
+    if (isOffline()) setTimeout(pauseWhileOffline); // once socket.io-client has scheduled its attempt
     // The gateway closed the connection itself (token expired past its grace, an operator's disconnect):
     // socket.io-client does not reconnect from that on its own.
     if (reason === 'io server disconnect') {
@@ -264,31 +313,52 @@ export function createClient(options: ClientOptions): Client {
     }
   });
   socket.on('connect_error', (error: Error & { data?: unknown }) => {
-    if (!isErrorBody(error.data)) return; // the network: socket.io-client retries by itself
+    if (!isErrorBody(error.data)) {
+      // The network: socket.io-client retries by itself; a refusal without the catalog's body (another server
+      // or a proxy answered) stopped it: try again later.
+      if (!socket.active) retryLater();
+      return;
+    }
     const { code, retryAfterS } = error.data;
     if (code === 'TOKEN_EXPIRED') {
       tokens.forget();
       retryLater();
-    } else if (retryAfterS !== undefined) retryLater();
+    } else if (retryAfterS !== undefined) retryLater(retryAfterS * 1000);
     else stop({ state: 'refused', code });
   });
   socket.on('auth:expired', () => void tokens.renew());
   socket.on('auth:logout', (event: LogoutEvent) => stop({ state: 'refused', code: 'SESSION_REVOKED', reason: event.reason }));
 
-  const stopWatching = watchConnectivity(() => {
-    // Attempts would fail: pause them (and drop a pending one) until `online` or the page is visible again.
-    socket.io.reconnection(false);
+  // Offline, attempts would fail: none until `online` or the page is visible again. socket.disconnect() stops
+  // the Manager's attempts (`reconnection(false)` would not: it leaves a pending one, and turned back on it
+  // no longer reconnects a connection that lived through the offline spell).
+  function pauseWhileOffline(): void {
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    retryTimer = undefined;
     if (!socket.connected) socket.disconnect();
-  }, reconnectNow);
+  }
+  const stopWatching = watchConnectivity(pauseWhileOffline, reconnectNow);
 
   function stop(next: ClientState): void {
     if (state.state === 'closed' || state.state === 'refused') return;
     tokens.stop();
     stopWatching();
     if (retryTimer !== undefined) clearTimeout(retryTimer);
+    for (const timer of laterTimers) clearTimeout(timer);
+    laterTimers.clear();
     state = next; // before close(): its 'disconnect' must not read as a reconnect
     socket.close();
     emitLocal('state', next);
+  }
+
+  /** Hands over what was held while joins with tokens were in flight; rooms nobody follows are dropped after. */
+  function releaseHeld(): void {
+    for (const entry of held) {
+      entry.feed.resume();
+      const room = entry.feed.room;
+      if (entry.join === undefined && entry.feed.handlers.size === 0 && !(ownRooms?.has(room) ?? false) && followed.get(room) === entry) followed.delete(room);
+    }
+    held.clear();
   }
 
   function subscribeTo<T>(room: string, join: () => Promise<unknown>, leave: () => void, handler: MessageHandler<T> | undefined, joined = false): Subscription {
@@ -311,7 +381,7 @@ export function createClient(options: ClientOptions): Client {
         if (handler !== undefined) entry.feed.handlers.delete(handler as MessageHandler);
         if (entry.feed.handlers.size > 0 || followed.get(room) !== entry) return;
         followed.delete(room);
-        if (socket.connected) leave();
+        leave(); // while disconnected socket.io-client sends it on reconnect: a recovered session must not keep the room
       },
     };
   }
@@ -327,8 +397,17 @@ export function createClient(options: ClientOptions): Client {
       return subscribeTo(room, () => request('room/join-room', room), () => socket.emit('room/leave-room', room), handler);
     },
     async joinWithToken(joinToken, handler) {
-      const { channel } = await request<ChannelAck>('join', joinToken); // the token names the channel: join first
-      const subscription = subscribeTo(channel, () => request('join', joinToken), () => socket.emit('leave', channel), handler, true);
+      // The token names the channel: join first. Messages the channel sends before the ack are held, then
+      // handed to `handler` once it is attached.
+      holdingUnknown += 1;
+      let subscription: Subscription | undefined;
+      try {
+        const { channel } = await request<ChannelAck>('join', joinToken);
+        subscription = subscribeTo(channel, () => request('join', joinToken), () => socket.emit('leave', channel), handler, true);
+      } finally {
+        holdingUnknown -= 1;
+        if (holdingUnknown === 0) releaseHeld();
+      }
       await subscription.ready;
       return subscription;
     },

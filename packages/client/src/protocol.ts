@@ -23,6 +23,9 @@ export interface RoomMembersAnswer { room: string; members: { userId: string; co
 /** The `single-chat/send-message` ack: the message id and whether any socket of the user was online. */
 export type DirectMessageAck = { id: string; delivered: boolean } | { message: 'message received'; id: string; delivered: true };
 
+/** The `rooms` ack: the socket's own rooms (user:, session:, role:) and the ones it joined. */
+export interface RoomsAck { own: string[]; joined: string[] }
+
 /** The `join` ack (seed 001 join tokens). */
 export interface ChannelAck { ok: true; channel: string }
 

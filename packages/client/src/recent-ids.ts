@@ -8,6 +8,10 @@ export class RecentIds {
 
   constructor(private readonly limit: number) {}
 
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
   /** Records `id`; false when it was already there. */
   add(id: string): boolean {
     if (this.ids.has(id)) return false;

@@ -1,5 +1,9 @@
 /** Seconds between attempts when `getToken` fails while a refresh is due. */
 const RETRY_S = 5;
+/** The soonest a refresh is scheduled after the last one. */
+const MIN_REFRESH_MS = 5000;
+/** The longest delay setTimeout keeps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The client's token: fetched with the application's `getToken` at the first handshake, again `skewS`
@@ -57,8 +61,17 @@ export class TokenSource {
     this.timer = undefined;
     const exp = expiryOf(token);
     if (exp === undefined || this.stopped) return;
-    const inMs = Math.max(0, exp * 1000 - Date.now() - this.skewS * 1000);
-    this.timer = setTimeout(() => { this.timer = undefined; void this.renew(); }, inMs);
+    const leftMs = exp * 1000 - Date.now();
+    // `skewS` before `exp`; for a token that lives less than that, halfway through what is left, and never
+    // sooner than MIN_REFRESH_MS (a `getToken` answering nearly expired tokens must not spin).
+    const dueMs = Math.max(MIN_REFRESH_MS, leftMs > this.skewS * 1000 ? leftMs - this.skewS * 1000 : leftMs / 2);
+    // Timers hold at most 2^31-1 ms (24.8 days; longer fires at once): wake up then and look again.
+    const inMs = Math.min(dueMs, MAX_TIMER_MS);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (inMs < dueMs) this.schedule(token);
+      else void this.renew();
+    }, inMs);
   }
 
   private expiresSoon(token: string): boolean {
