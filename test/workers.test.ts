@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { api, flush, nextEvent, openClient, recordEvents, signToken, TEST_API_KEY } from './support/gateway.js';
 import { deliveries, publish, roomSize } from './support/cluster-checks.js';
@@ -65,6 +65,9 @@ describe('WORKERS=2 on one Redis', () => {
   afterAll(async () => {
     await gateway.kill();
   });
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') console.log(gateway.output().split('\n').filter((l) => !l.includes('Client SDK')).slice(-40).map((l) => l.slice(0, 300)).join('\n'));
+  });
 
   it('starts two workers under one primary, each a node of the Redis engine, and the node is ready', async () => {
     expect(readyWorkerPids(gateway.output())).toHaveLength(2);
@@ -96,7 +99,7 @@ describe('WORKERS=2 on one Redis', () => {
     // Presence across workers: the watcher sees every member join, and every worker counts the room whole.
     await waitFor(() => expect(presence.filter((e) => e.event === 'room/user-connected').map((e) => (e.args[0] as { userId: string }).userId).sort())
       .toEqual(clients.map((c) => c.user).sort()));
-    for (let i = 0; i < 4; i++) expect(await roomSize(url, 'standup')).toBe(7);
+    for (let i = 0; i < 4; i++) await waitFor(async () => expect(await roomSize(url, 'standup')).toBe(7));
 
     // Publishes over HTTP (each request may land on either worker): to the room, and to each user.
     const everyone = [watcher, ...clients];

@@ -28,7 +28,7 @@ interface Member {
   readonly worker: Worker;
   attached: boolean;
   ready: boolean;
-  /** Sends what was held for it while it started (see {@link holdUntilAttached}). */
+  /** Sends what was held for it while it started (see {@link handOver}). */
   release(): void;
   /** Drops what was held for it (it died before it attached). */
   discard(): void;
@@ -106,7 +106,7 @@ export class WorkerPool {
 
   private fork(): void {
     const worker = cluster.fork({ ...this.options.env, [WORKER_ENV]: '1' });
-    this.members.set(worker.id, { worker, attached: false, ready: false, ...holdUntilAttached(worker) });
+    this.members.set(worker.id, { worker, attached: false, ready: false, ...handOver(worker) });
   }
 
   private receive(worker: Worker, message: WorkerMessage): void {
@@ -193,27 +193,40 @@ export class WorkerPool {
 }
 
 /**
- * Holds what is sent to a worker until it has attached. sticky hands connections to any worker in
- * `cluster.workers`, which a replacement joins as soon as it is forked, long before its gateway is built:
- * a message sent then would arrive before anyone in the worker listens, and be lost with its connection.
- * The primary keeps them (the sockets stay open here) and sends them in order once the worker attached.
+ * Wraps what sticky sends a worker, for two things sticky does not do itself:
+ * - It stops reading a socket in the primary the moment the socket is sent. Node closes the primary's copy
+ *   only once the worker has acknowledged it, and discards whatever it reads there until then: a WebSocket
+ *   client sending its first frame right after the upgrade's answer lost it when the primary was slow to
+ *   get the acknowledgement (seen under load: the CONNECT packet lost, the client never connected).
+ * - It holds what is sent to a worker until the worker has attached. sticky hands connections to any
+ *   worker in `cluster.workers`, which a replacement joins as soon as it is forked, long before its
+ *   gateway is built: a message sent then would arrive before anyone in the worker listens, and be lost
+ *   with its connection. The primary keeps them (the sockets stay open, unread) and sends them in order.
  */
-function holdUntilAttached(worker: Worker): Pick<Member, 'release' | 'discard'> {
+function handOver(worker: Worker): Pick<Member, 'release' | 'discard'> {
   const send = worker.send;
-  const held: unknown[][] = [];
+  let held: unknown[][] | undefined = [];
   worker.send = ((...args: unknown[]) => {
+    stopReading(args[1]);
+    if (held === undefined) return Reflect.apply(send, worker, args) as boolean;
     held.push(args);
     return true;
   }) as Worker['send'];
   return {
     release() {
-      worker.send = send;
-      for (const args of held.splice(0)) Reflect.apply(send, worker, args);
+      const queued = held ?? [];
+      held = undefined;
+      for (const args of queued) Reflect.apply(send, worker, args);
     },
     discard() {
-      for (const [, handle] of held.splice(0)) if (handle instanceof Socket) handle.destroy();
+      for (const [, handle] of held?.splice(0) ?? []) if (handle instanceof Socket) handle.destroy();
     },
   };
+}
+
+/** Stops the primary's reads of a socket being handed to a worker (Node's `readStop` on its handle; it keeps counting it as reading, so never restarts). */
+function stopReading(handle: unknown): void {
+  if (handle instanceof Socket) (handle as unknown as { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
 }
 
 function tell(worker: Worker, message: PrimaryMessage): void {
