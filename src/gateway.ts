@@ -38,6 +38,7 @@ import { createMetricsListener, metricsRoutes } from './http/metrics-routes.js';
 import { countHttpRefusals, mountAdminDashboard } from './composition/admin-dashboard.js';
 import { RecentActivity } from './runtime/recent-activity.js';
 import { clientBundleRoutes, loadClientBundle } from './http/client-bundle-routes.js';
+import { localUrl } from './runtime/local-url.js';
 import type { PoolWorker } from './runtime/pool-worker.js';
 
 /** A running gateway node, as the entry point and the tests hold it. */
@@ -244,8 +245,7 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     async listen() {
       const port = await takeConnections();
       lifecycle.enter('ready');
-      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const url = localUrl(config.host, port);
       authUrl = await authService?.listen(url);
       if (metricsListener !== undefined) metricsUrl = url.replace(/:\d+$/, `:${await metricsListener.listen(config.metrics?.port ?? 0, config.host)}/metrics`);
       log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy, authUrl, metricsUrl }, worker === undefined ? 'gateway listening' : 'worker listening');

@@ -5,6 +5,7 @@ import { setupMaster } from '@socket.io/sticky';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/config.js';
+import { localUrl } from './local-url.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { WORKER_ENV } from './pool-worker.js';
 import { isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
@@ -43,7 +44,8 @@ interface Member {
  */
 export class WorkerPool {
   private readonly members = new Map<number, Member>();
-  private readonly server: Server = createServer();
+  /** PORT's listener. It never parses a request (sticky takes each connection's bytes), so Node's request timers stay off: the workers time their requests. */
+  private readonly server: Server = createServer({ requestTimeout: 0, headersTimeout: 0 });
   private readonly log: Logger;
   private listening: number | undefined;
   private stopping = false;
@@ -77,8 +79,7 @@ export class WorkerPool {
     for (let i = 0; i < this.options.workers; i++) this.fork();
     await ready;
     this.startFailed = undefined;
-    const host = this.options.host === '0.0.0.0' || this.options.host === '::' ? '127.0.0.1' : this.options.host;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${this.listening ?? 0}`;
+    const url = localUrl(this.options.host, this.listening ?? 0);
     this.log.info({ port: this.listening, workers: this.options.workers, authUrl: this.authUrl, metricsUrl: this.metricsUrl }, 'gateway listening');
     return url;
   }
