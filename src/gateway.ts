@@ -38,6 +38,8 @@ import { createMetricsListener, metricsRoutes } from './http/metrics-routes.js';
 import { countHttpRefusals, mountAdminDashboard } from './composition/admin-dashboard.js';
 import { RecentActivity } from './runtime/recent-activity.js';
 import { clientBundleRoutes, loadClientBundle } from './http/client-bundle-routes.js';
+import { localUrl } from './runtime/local-url.js';
+import type { PoolWorker } from './runtime/pool-worker.js';
 
 /** A running gateway node, as the entry point and the tests hold it. */
 export interface Gateway {
@@ -73,6 +75,11 @@ export interface GatewayOptions {
    * service's own (AUTH_PORT). Tests list the routes with it.
    */
   readonly onRoute?: (route: RouteOptions, listener: HttpListener) => void;
+  /**
+   * Set when this gateway is one worker of WORKERS (`src/runtime/pool-worker.ts`): it does not listen on
+   * PORT, the primary hands it connections, and `/metrics` serves every worker's series.
+   */
+  readonly worker?: PoolWorker;
 }
 
 /** The HTTP listeners of a node: the gateway's (PORT), and the auth service's when it has its own (AUTH_PORT). */
@@ -200,16 +207,19 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       : undefined,
   });
   if (config.clientBundle) await app.register(clientBundleRoutes, { prefix: '/client', bundle: loadClientBundle(), logger: log.child({ component: 'http' }) });
-  if (metrics !== undefined) {
-    await app.register(metricsRoutes, { metrics, apiKeys, userTokens: accounts?.userTokens });
+  const { worker } = options;
+  // What a scrape reads: this node's metrics, or with WORKERS every worker's, gathered by the primary.
+  const scraped = metrics === undefined ? undefined : (worker?.shareMetrics(metrics) ?? metrics);
+  if (metrics !== undefined && scraped !== undefined) {
+    await app.register(metricsRoutes, { metrics: scraped, apiKeys, userTokens: accounts?.userTokens });
     sampleGatewayState(metrics, { io, engine, webhookSender });
   }
-  const metricsListener = metrics === undefined || config.metrics?.port === undefined ? undefined : createMetricsListener(metrics, log.child({ component: 'metrics' }));
+  const metricsListener = scraped === undefined || config.metrics?.port === undefined ? undefined : createMetricsListener(scraped, log.child({ component: 'metrics' }));
   const adminDashboard = activity === undefined ? undefined : await mountAdminDashboard(app, {
     activity, publisher, sessionTtlMs: config.adminUi.sessionTtlMs, logger: log.child({ component: 'admin' }),
     apiKeys, userTokens: accounts?.userTokens, originPolicy, io, nodeId, engineName: engine.name, lifecycle,
     presence: engine.presence, sessions: engine.sessions, membership: engine.membership, history: engine.history, sessionControl,
-    maxBatchSize: config.maxBatchSize, webhooks: webhookSender, backendWebhooks: backendWebhooks !== undefined,
+    maxBatchSize: config.maxBatchSize, webhooks: webhookSender, backendWebhooks: backendWebhooks !== undefined, sessionPins: worker,
   });
   const authService = accounts === undefined ? undefined : await startAuthService({
     ...accounts, config, shared, io, sessionControl, gatewayApp: app, originPolicy, lifecycle, metrics, logger: authLog,
@@ -233,14 +243,13 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       return metricsUrl;
     },
     async listen() {
-      await app.listen({ port: config.port, host: config.host });
+      const port = await takeConnections();
       lifecycle.enter('ready');
-      const { port } = app.server.address() as AddressInfo;
-      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const url = localUrl(config.host, port);
       authUrl = await authService?.listen(url);
       if (metricsListener !== undefined) metricsUrl = url.replace(/:\d+$/, `:${await metricsListener.listen(config.metrics?.port ?? 0, config.host)}/metrics`);
-      log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy, authUrl, metricsUrl }, 'gateway listening');
+      log.info({ port, engine: engine.name, authStrategyName: strategy.name, sessionPolicy: config.sessionPolicy, authUrl, metricsUrl }, worker === undefined ? 'gateway listening' : 'worker listening');
+      worker?.ready({ authUrl, metricsUrl });
       return url;
     },
     close() {
@@ -248,6 +257,16 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
       return closing;
     },
   };
+
+  /** Listens on PORT and answers the port; a worker of WORKERS takes its connections from the primary instead. */
+  async function takeConnections(): Promise<number> {
+    if (worker !== undefined) {
+      await app.ready();
+      return worker.attach(io);
+    }
+    await app.listen({ port: config.port, host: config.host });
+    return (app.server.address() as AddressInfo).port;
+  }
 
   async function shutdown(): Promise<void> {
     lifecycle.enter('draining');

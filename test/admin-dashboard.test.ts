@@ -143,7 +143,7 @@ describe('the dashboard in Chromium', () => {
     expect(await page.evaluate('({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie })')).toEqual({ local: 0, session: 0, cookie: '' });
     const [cookie, ...others] = await browser.cookies();
     expect(others).toEqual([]);
-    expect(cookie).toMatchObject({ name: 'switchboard_admin', path: '/admin', httpOnly: true, sameSite: 'Strict', secure: false });
+    expect(cookie).toMatchObject({ name: 'switchboard_admin_sid', path: '/admin', httpOnly: true, sameSite: 'Strict', secure: false });
     expect(cookie!.value).not.toContain(TEST_API_KEY);
 
     // Look up a user: her connection, session and rooms.
@@ -216,7 +216,7 @@ describe('signing in', () => {
       expect(response.status, path).toBe(401);
       expect(response.body.error.code, path).toBe('ADMIN_SIGN_IN_REQUIRED');
     }
-    for (const cookie of [undefined, 'switchboard_admin=made-up', `switchboard_admin=${TEST_API_KEY}`]) {
+    for (const cookie of [undefined, 'switchboard_admin_sid=made-up', `switchboard_admin_sid=${TEST_API_KEY}`]) {
       const published = await adminApi<ErrorResponse>(url, '/publish', cookie, { body: { event: 'sneaky', users: ['alice'] } });
       expect(published.status).toBe(401);
       expect((await adminApi(url, '/users/alice/disconnect', cookie, { method: 'POST' })).status).toBe(401);
@@ -244,7 +244,7 @@ describe('signing in', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ via: 'api-key', expiresAt: expect.any(Number) });
     const cookie = response.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^switchboard_admin=[A-Za-z0-9_-]{43}; Path=\/admin; Max-Age=(900|899); HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(/^switchboard_admin_sid=[A-Za-z0-9_-]{43}; Path=\/admin; Max-Age=(900|899); HttpOnly; SameSite=Strict$/);
     expect(cookie).not.toContain(TEST_API_KEY);
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
 
@@ -295,7 +295,7 @@ describe('signing in', () => {
     await feed.snapshot();
     const out = await fetch(`${url}/admin/api/session`, { method: 'DELETE', headers: { cookie, origin: url } });
     expect(out.status).toBe(204);
-    expect(out.headers.get('set-cookie')).toMatch(/^switchboard_admin=; Path=\/admin; Max-Age=0; HttpOnly; SameSite=Strict$/);
+    expect(out.headers.get('set-cookie')).toMatch(/^switchboard_admin_sid=; Path=\/admin; Max-Age=0; HttpOnly; SameSite=Strict$/);
     await waitFor(() => feed.ended, { what: 'the feed to end' });
     expect(feed.events.at(-1)).toEqual({ event: 'end', data: { reason: 'signed-out' } });
     expect((await fetch(`${url}/admin/api/feed`, { headers: { cookie } })).status).toBe(401);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AdminFeed } from '../http/admin/admin-feed.js';
 import { loadAdminAssets } from '../http/admin/admin-assets.js';
-import { AdminSessions } from '../http/admin/admin-sessions.js';
+import { AdminSessions, type SessionPins } from '../http/admin/admin-sessions.js';
 import { readSnapshot, type SnapshotSources } from '../http/admin/admin-snapshot.js';
 import { adminSurface, type AdminOptions } from '../http/admin/admin-surface.js';
 import { fromFastifyError } from '../http/error-handler.js';
@@ -28,6 +28,8 @@ export interface AdminDashboardDeps extends Omit<AdminOptions, 'adminSessions' |
   readonly activity: RecentActivity;
   readonly publisher: Publisher;
   readonly sessionTtlMs: number;
+  /** With WORKERS: this worker's pins, so each dashboard's requests reach the worker holding its session. */
+  readonly sessionPins?: SessionPins;
   readonly logger: Logger;
 }
 
@@ -44,7 +46,7 @@ export async function mountAdminDashboard(app: FastifyInstance, deps: AdminDashb
     activity.countPublished(now - counted);
     counted = now;
   }, PUBLISH_SAMPLE_MS).unref();
-  const sessions = new AdminSessions(deps.sessionTtlMs);
+  const sessions = new AdminSessions(deps.sessionTtlMs, Date.now, deps.sessionPins);
   const feed = new AdminFeed(
     () => readSnapshot({ ...deps, publishedCount: () => publisher.publishedCount }),
     (session) => sessions.get(session.id) !== undefined,

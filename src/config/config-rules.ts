@@ -208,6 +208,13 @@ const RULES: readonly Rule[] = [
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.AUTH_PORT) problem(`METRICS_PORT=${env.METRICS_PORT} is the auth service's AUTH_PORT: choose another port`);
   }),
 
+  // Several worker processes are nodes of one cluster: only the Redis engine shares state between processes.
+  rule(['WORKERS', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SENTINELS'], (env, problem) => {
+    if (env.WORKERS !== 1 && env.REDIS_URL === undefined && env.REDIS_HOST === undefined && env.REDIS_PORT === undefined && env.REDIS_SENTINELS === undefined) {
+      problem(`WORKERS=${env.WORKERS} needs the Redis engine (set REDIS_URL or REDIS_SENTINELS): each worker is its own process, and the in-memory engine cannot share rooms, presence, sessions or recovery between processes`);
+    }
+  }),
+
   // Secrets: required in production (development generates the missing ones).
   productionRule(API_KEY_VARIABLES, (env, problem) => {
     if (configuredApiKeys(env).length === 0) problem('API_KEYS (or INTERNAL_SECRET, AUTH_TOKEN, SECRET_KEY, HTTP_API_KEY) is required when NODE_ENV=production');

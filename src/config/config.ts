@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { z } from 'zod';
 import { authServiceOn, authStrategyOf, checkRules, isProduction, withSeedAliases } from './config-rules.js';
 import { resolveSecrets } from './dev-secrets.js';
@@ -102,6 +103,8 @@ function toConfig(parsed: Env) {
     /** Unsent outbound bytes one connection may queue before it is closed; 0 = no cap. */
     maxBufferedBytes: env.MAX_BUFFERED_BYTES,
     tokenExpiryGraceMs: env.TOKEN_EXPIRY_GRACE_MS,
+    /** Gateway worker processes sharing PORT (`auto` resolved to the cores available); 1 = one process, no primary. */
+    workers: env.WORKERS === 'auto' ? availableParallelism() : env.WORKERS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     /** Prometheus metrics: `undefined` when METRICS=false (nothing counted); `port` = the keyless scrape listener, `undefined` = none. */

@@ -27,6 +27,15 @@ export interface PublishMeter {
 
 /** Latency buckets of the publish path (seconds): sub-millisecond in memory, a few ms with Redis history. */
 const PUBLISH_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+/** A Prometheus text exposition and its content type. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** A node's series as prom-client's JSON, which `AggregatorRegistry.aggregate` merges across workers. */
+export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
 /** Latency buckets of one Redis command or pipeline (seconds). */
 const REDIS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
 
@@ -171,10 +180,20 @@ export class Metrics {
   }
 
   /** The Prometheus text exposition: this node's metrics and the process's, every series labelled with the node id. */
-  async exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
+  async exposition(): Promise<MetricsExposition> {
+    const scraped = this.labelled();
+    return { contentType: scraped.contentType, body: await scraped.metrics() };
+  }
+
+  /** The same series as {@link exposition}, as prom-client's JSON (what a WORKERS primary aggregates). */
+  async snapshot(): Promise<MetricsSnapshot> {
+    return this.labelled().getMetricsAsJSON();
+  }
+
+  private labelled(): Registry {
     const scraped = Registry.merge([this.registry, processMetrics()]);
     scraped.setDefaultLabels({ node: this.nodeId });
-    return { contentType: scraped.contentType, body: await scraped.metrics() };
+    return scraped;
   }
 }
 

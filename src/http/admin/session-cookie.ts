@@ -1,7 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** The admin session cookie's name. Not `__Host-`: that prefix demands `Path=/`, and this cookie goes to `/admin` only. */
-export const SESSION_COOKIE = 'switchboard_admin';
+/**
+ * The admin session cookie's name. Not `__Host-`: that prefix demands `Path=/`, and this cookie goes to
+ * `/admin` only. It ends in `sid` because a WORKERS primary (`@socket.io/sticky`) routes a request by the
+ * first `sid=` and 20 id characters in its head, as it routes a long-polling request by its `?sid=`: so
+ * every request of a dashboard reaches the worker holding its session (src/runtime/pool-worker.ts).
+ */
+export const SESSION_COOKIE = 'switchboard_admin_sid';
 
 /** Where the cookie is sent: the dashboard's pages, assets, API and feed, and nothing else of the gateway. */
 export const COOKIE_PATH = '/admin';

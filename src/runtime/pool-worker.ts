@@ -1,0 +1,123 @@
+import { setupWorker } from '@socket.io/sticky';
+import type { Server } from 'socket.io';
+import type { Metrics, MetricsExposition } from './metrics.js';
+import { isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+
+/** How long a scrape waits for the primary to gather every worker's series. */
+const SCRAPE_TIMEOUT_MS = 10_000;
+
+/** How many characters of an id `@socket.io/sticky` routes by (its `sid=([\w-]{20})`). */
+const STICKY_ID_LENGTH = 20;
+
+/** Set in a worker's environment by the primary that forks it (`src/runtime/worker-pool.ts`). */
+export const WORKER_ENV = 'SWITCHBOARD_WORKER';
+
+/**
+ * This process's side of WORKERS: a gateway that does not listen on PORT itself. The primary accepts the
+ * connections and passes each one (with `@socket.io/sticky`, by Engine.IO session id, so long-polling
+ * requests reach the worker that holds their session) over IPC; the gateway's HTTP server (Fastify's) gets
+ * it as a `connection` event, so HTTP API requests work on every worker too. The primary sends it nothing
+ * before it has attached.
+ */
+export class PoolWorker {
+  private readonly scrapes = new Map<number, (answer: Extract<PrimaryMessage, { type: 'switchboard:scraped' }>) => void>();
+  private nextScrape = 0;
+  private port: ((port: number) => void) | undefined;
+  private shutdown: (() => void) | undefined;
+  private shutdownAsked = false;
+
+  constructor() {
+    process.on('message', (message: unknown) => {
+      if (isSwitchboardMessage<PrimaryMessage>(message)) this.receive(message);
+    });
+    // The primary is gone (killed): nobody hands this worker connections any more.
+    process.once('disconnect', () => this.stop());
+  }
+
+  /** Takes the connections the primary hands over; resolves with the port the primary listens on. */
+  attach(io: Server): Promise<number> {
+    setupWorker(io);
+    const port = new Promise<number>((resolve) => (this.port = resolve));
+    send({ type: 'switchboard:attached' });
+    return port;
+  }
+
+  /**
+   * Has the primary send this worker every request whose head carries `sid=` and this id's first 20
+   * characters (the admin dashboard's session cookie), the way sticky routes a long-polling request by its
+   * Engine.IO session id: it is registered in the same map, with sticky's own message.
+   */
+  pin(sessionId: string): void {
+    send({ type: 'sticky:connection', data: sessionId.slice(0, STICKY_ID_LENGTH) });
+  }
+
+  unpin(sessionId: string): void {
+    send({ type: 'sticky:disconnection', data: sessionId.slice(0, STICKY_ID_LENGTH) });
+  }
+
+  /** Tells the primary this worker is ready. */
+  ready(urls: { readonly authUrl: string | undefined; readonly metricsUrl: string | undefined }): void {
+    send({ type: 'switchboard:ready', ...urls });
+  }
+
+  /** What to run when the primary says stop (or goes away): the gateway's graceful shutdown. */
+  onShutdown(stop: () => void): void {
+    this.shutdown = stop;
+    if (this.shutdownAsked) stop();
+  }
+
+  /**
+   * The node's metrics for `/metrics` and METRICS_PORT: a scrape lands on one worker, so it asks the primary,
+   * which aggregates every worker's series (each labelled with its worker's node id) with prom-client's
+   * `AggregatorRegistry`. Answers the primary's requests for this worker's own series from `metrics`.
+   */
+  shareMetrics(metrics: Metrics): Pick<Metrics, 'exposition'> {
+    process.on('message', (message: unknown) => {
+      if (!isSwitchboardMessage<PrimaryMessage>(message) || message.type !== 'switchboard:collect') return;
+      metrics.snapshot().then(
+        (snapshot) => send({ type: 'switchboard:snapshot', id: message.id, metrics: snapshot }),
+        () => send({ type: 'switchboard:snapshot', id: message.id, metrics: [] }),
+      );
+    });
+    return { exposition: () => this.scrape() };
+  }
+
+  private scrape(): Promise<MetricsExposition> {
+    const id = this.nextScrape++;
+    return new Promise<MetricsExposition>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.scrapes.delete(id);
+        reject(new Error('the primary did not answer the metrics scrape'));
+      }, SCRAPE_TIMEOUT_MS);
+      this.scrapes.set(id, (answer) => {
+        clearTimeout(timer);
+        this.scrapes.delete(id);
+        if (answer.exposition === undefined) reject(new Error(answer.error ?? 'no metrics'));
+        else resolve(answer.exposition);
+      });
+      send({ type: 'switchboard:scrape', id });
+    });
+  }
+
+  private receive(message: PrimaryMessage): void {
+    if (message.type === 'switchboard:port') this.port?.(message.port);
+    else if (message.type === 'switchboard:shutdown') this.stop();
+    else if (message.type === 'switchboard:scraped') this.scrapes.get(message.id)?.(message);
+  }
+
+  /** Stops the gateway, or once it is listening when it is still starting. */
+  private stop(): void {
+    this.shutdownAsked = true;
+    this.shutdown?.();
+  }
+}
+
+/** sticky's own message binding an id to the worker that sends it (and its release). */
+interface StickyBinding {
+  readonly type: 'sticky:connection' | 'sticky:disconnection';
+  readonly data: string;
+}
+
+function send(message: WorkerMessage | StickyBinding): void {
+  if (process.connected) process.send?.(message);
+}

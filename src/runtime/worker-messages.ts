@@ -1,0 +1,30 @@
+import type { MetricsExposition, MetricsSnapshot } from './metrics.js';
+
+/**
+ * The messages between a WORKERS primary and its gateway workers over the cluster's IPC channel (beside
+ * `@socket.io/sticky`'s own `sticky:*` ones, which carry the connections). Every type starts with
+ * `switchboard:`, so each side ignores what is not for it.
+ */
+export type PrimaryMessage =
+  /** The primary listens on this port (sent once, to each worker that is attached). */
+  | { readonly type: 'switchboard:port'; readonly port: number }
+  /** Drain and stop, as on SIGTERM. */
+  | { readonly type: 'switchboard:shutdown' }
+  /** Send your metrics' snapshot, answered with `switchboard:snapshot`. */
+  | { readonly type: 'switchboard:collect'; readonly id: number }
+  /** The node's metrics, every worker's series, answering a worker's `switchboard:scrape`. */
+  | { readonly type: 'switchboard:scraped'; readonly id: number; readonly exposition?: MetricsExposition; readonly error?: string };
+
+export type WorkerMessage =
+  /** The gateway is built and takes connections from the primary. */
+  | { readonly type: 'switchboard:attached' }
+  /** The gateway is ready (its own listeners too: AUTH_PORT, METRICS_PORT). */
+  | { readonly type: 'switchboard:ready'; readonly authUrl: string | undefined; readonly metricsUrl: string | undefined }
+  /** A scrape arrived at this worker: the primary gathers every worker's series. */
+  | { readonly type: 'switchboard:scrape'; readonly id: number }
+  | { readonly type: 'switchboard:snapshot'; readonly id: number; readonly metrics: MetricsSnapshot };
+
+/** Whether an IPC message is one of Switchboard's (and not sticky's, prom-client's or another library's). */
+export function isSwitchboardMessage<M extends { readonly type: string }>(message: unknown): message is M {
+  return typeof message === 'object' && message !== null && 'type' in message && typeof message.type === 'string' && message.type.startsWith('switchboard:');
+}

@@ -1,0 +1,251 @@
+import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Server } from 'node:http';
+import { Socket, type AddressInfo } from 'node:net';
+import { setupMaster } from '@socket.io/sticky';
+import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import type { Config } from '../config/config.js';
+import { localUrl } from './local-url.js';
+import type { MetricsSnapshot } from './metrics.js';
+import { WORKER_ENV } from './pool-worker.js';
+import { isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+
+/** How long the primary waits for one worker's metrics before scraping without them. */
+const COLLECT_TIMEOUT_MS = 5000;
+/** A replacement that died before it was ready is started again after this pause, not in a tight loop. */
+const RESTART_PAUSE_MS = 1000;
+
+export interface WorkerPoolOptions {
+  readonly workers: number;
+  readonly port: number;
+  readonly host: string;
+  /** Added to every worker's environment (the development secrets this run generated, so all workers share them). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+}
+
+/** What the primary knows of one worker. */
+interface Member {
+  readonly worker: Worker;
+  attached: boolean;
+  ready: boolean;
+  /** Sends what was held for it while it started (see {@link handOver}). */
+  release(): void;
+  /** Drops what was held for it (it died before it attached). */
+  discard(): void;
+}
+
+/**
+ * The primary process of WORKERS: forks the gateway workers (each a node of the Redis cluster, with its
+ * own node id), accepts every connection on PORT and hands it to a worker with `@socket.io/sticky` (by
+ * Engine.IO session id, else the worker with the fewest connections), replaces a worker that dies, serves
+ * the aggregated metrics to whichever worker a scrape lands on, and drains them all on `close()`.
+ * Holds no gateway state itself: the workers are the nodes.
+ */
+export class WorkerPool {
+  private readonly members = new Map<number, Member>();
+  /** PORT's listener. It never parses a request (sticky takes each connection's bytes), so Node's request timers stay off: the workers time their requests. */
+  private readonly server: Server = createServer({ requestTimeout: 0, headersTimeout: 0 });
+  private readonly log: Logger;
+  private listening: number | undefined;
+  private stopping = false;
+  private exitedBadly = false;
+  private startFailed: ((error: Error) => void) | undefined;
+  private allReady: (() => void) | undefined;
+  private allExited: (() => void) | undefined;
+  private nextCollect = 0;
+  private readonly collects = new Map<number, (metrics: MetricsSnapshot) => void>();
+  /** The auth service's and the metrics listener's URLs, as the first ready worker reports them (the workers share those ports). */
+  authUrl: string | undefined;
+  metricsUrl: string | undefined;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.log = options.logger.child({ component: 'workers' });
+    // sticky passes each request's first bytes as a Buffer, which the default (JSON) IPC would not keep.
+    cluster.setupPrimary({ serialization: 'advanced' });
+    setupMaster(this.server, { loadBalancingMethod: 'least-connection' });
+    cluster.on('message', (worker, message: unknown) => {
+      if (isSwitchboardMessage<WorkerMessage>(message)) this.receive(worker, message);
+    });
+    cluster.on('exit', (worker, code, signal) => this.exited(worker, code, signal));
+  }
+
+  /** Starts the workers, listens on PORT once each is attached, and resolves with the base URL once each is ready. */
+  async listen(): Promise<string> {
+    const ready = new Promise<void>((resolve, reject) => {
+      this.allReady = resolve;
+      this.startFailed = reject;
+    });
+    for (let i = 0; i < this.options.workers; i++) this.fork();
+    await ready;
+    this.startFailed = undefined;
+    const url = localUrl(this.options.host, this.listening ?? 0);
+    this.log.info({ port: this.listening, workers: this.options.workers, authUrl: this.authUrl, metricsUrl: this.metricsUrl }, 'gateway listening');
+    return url;
+  }
+
+  /**
+   * Drains every worker (each runs the gateway's graceful shutdown) and resolves once all have exited;
+   * rejects when one of them did not stop cleanly. Replacements are no longer started.
+   */
+  async close(): Promise<void> {
+    this.stopping = true;
+    const exited = new Promise<void>((resolve) => (this.allExited = resolve));
+    for (const { worker } of this.members.values()) tell(worker, { type: 'switchboard:shutdown' });
+    if (this.members.size > 0) await exited;
+    // Nothing is served without workers; connections still open (a client's keep-alive) go with the process.
+    this.server.close();
+    this.server.closeAllConnections();
+    this.log.info('stopped');
+    if (this.exitedBadly) throw new Error('a worker did not stop cleanly');
+  }
+
+  /** SIGKILLs the workers still running (the shutdown timed out). */
+  kill(): void {
+    for (const { worker } of this.members.values()) worker.process.kill('SIGKILL');
+  }
+
+  private fork(): void {
+    const worker = cluster.fork({ ...this.options.env, [WORKER_ENV]: '1' });
+    this.members.set(worker.id, { worker, attached: false, ready: false, ...handOver(worker) });
+  }
+
+  private receive(worker: Worker, message: WorkerMessage): void {
+    const member = this.members.get(worker.id);
+    if (member === undefined) return;
+    switch (message.type) {
+      case 'switchboard:attached':
+        member.attached = true;
+        member.release();
+        if (this.listening !== undefined) tell(worker, { type: 'switchboard:port', port: this.listening });
+        else if ([...this.members.values()].every((m) => m.attached)) this.listenOnPort();
+        break;
+      case 'switchboard:ready':
+        member.ready = true;
+        this.authUrl ??= message.authUrl;
+        this.metricsUrl ??= message.metricsUrl;
+        this.log.info({ worker: worker.id, pid: worker.process.pid }, 'worker ready');
+        if (this.members.size === this.options.workers && [...this.members.values()].every((m) => m.ready)) this.allReady?.();
+        break;
+      case 'switchboard:scrape':
+        this.scrape().then(
+          (exposition) => tell(worker, { type: 'switchboard:scraped', id: message.id, exposition }),
+          (error: unknown) => tell(worker, { type: 'switchboard:scraped', id: message.id, error: String(error) }),
+        );
+        break;
+      case 'switchboard:snapshot':
+        this.collects.get(message.id)?.(message.metrics);
+        break;
+    }
+  }
+
+  private listenOnPort(): void {
+    this.server.once('error', (error) => this.startFailed?.(error));
+    this.server.listen(this.options.port, this.options.host, () => {
+      this.listening = (this.server.address() as AddressInfo).port;
+      for (const member of this.members.values()) tell(member.worker, { type: 'switchboard:port', port: this.listening });
+    });
+  }
+
+  private exited(worker: Worker, code: number | null, signal: string | null): void {
+    const member = this.members.get(worker.id);
+    this.members.delete(worker.id);
+    member?.discard();
+    if (this.stopping) {
+      if (code !== 0) this.exitedBadly = true;
+      this.log.info({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker stopped');
+      if (this.members.size === 0) this.allExited?.();
+      return;
+    }
+    if (this.startFailed !== undefined) {
+      this.startFailed(new Error(`worker ${worker.process.pid ?? '?'} exited during start (${signal ?? `code ${code ?? '?'}`})`));
+      return;
+    }
+    this.log.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited, starting another');
+    setTimeout(() => {
+      if (!this.stopping) this.fork();
+    }, member?.ready === true ? 0 : RESTART_PAUSE_MS);
+  }
+
+  /** Every ready worker's series, aggregated (each keeps its `node` label, so nothing is summed across workers). */
+  private async scrape(): Promise<{ contentType: string; body: string }> {
+    const ready = [...this.members.values()].filter((member) => member.ready);
+    const snapshots = await Promise.all(ready.map(({ worker }) => this.collect(worker)));
+    const registry = AggregatorRegistry.aggregate(snapshots.filter((snapshot) => snapshot !== undefined));
+    return { contentType: registry.contentType, body: await registry.metrics() };
+  }
+
+  private collect(worker: Worker): Promise<MetricsSnapshot | undefined> {
+    const id = this.nextCollect++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.collects.delete(id);
+        this.log.warn({ worker: worker.id }, 'worker did not send its metrics in time');
+        resolve(undefined);
+      }, COLLECT_TIMEOUT_MS);
+      this.collects.set(id, (metrics) => {
+        clearTimeout(timer);
+        this.collects.delete(id);
+        resolve(metrics);
+      });
+      tell(worker, { type: 'switchboard:collect', id });
+    });
+  }
+}
+
+/**
+ * Wraps what sticky sends a worker, for two things sticky does not do itself:
+ * - It stops reading a socket in the primary the moment the socket is sent. Node closes the primary's copy
+ *   only once the worker has acknowledged it, and discards whatever it reads there until then: a WebSocket
+ *   client sending its first frame right after the upgrade's answer lost it when the primary was slow to
+ *   get the acknowledgement (seen under load: the CONNECT packet lost, the client never connected).
+ * - It holds what is sent to a worker until the worker has attached. sticky hands connections to any
+ *   worker in `cluster.workers`, which a replacement joins as soon as it is forked, long before its
+ *   gateway is built: a message sent then would arrive before anyone in the worker listens, and be lost
+ *   with its connection. The primary keeps them (the sockets stay open, unread) and sends them in order.
+ */
+function handOver(worker: Worker): Pick<Member, 'release' | 'discard'> {
+  const send = worker.send;
+  let held: unknown[][] | undefined = [];
+  worker.send = ((...args: unknown[]) => {
+    stopReading(args[1]);
+    if (held === undefined) return Reflect.apply(send, worker, args) as boolean;
+    held.push(args);
+    return true;
+  }) as Worker['send'];
+  return {
+    release() {
+      const queued = held ?? [];
+      held = undefined;
+      for (const args of queued) Reflect.apply(send, worker, args);
+    },
+    discard() {
+      for (const [, handle] of held?.splice(0) ?? []) if (handle instanceof Socket) handle.destroy();
+    },
+  };
+}
+
+/** Stops the primary's reads of a socket being handed to a worker (Node's `readStop` on its handle; it keeps counting it as reading, so never restarts). */
+function stopReading(handle: unknown): void {
+  if (handle instanceof Socket) (handle as unknown as { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
+}
+
+function tell(worker: Worker, message: PrimaryMessage): void {
+  if (worker.isConnected()) worker.send(message);
+}
+
+/**
+ * The secrets this run generated (development only), as the environment variables that set them: every
+ * worker must verify the same tokens and accept the same API key, so the primary hands its own to each.
+ */
+export function sharedSecrets(config: Config, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const authService = config.authService;
+  const secrets: Record<string, string | undefined> = {
+    API_KEYS: config.generated.apiKey,
+    JWT_SECRET: config.generated.jwtSecret,
+    ACCESS_KEY: config.generated.accessKey,
+    ACCESS_TOKEN_SECRET: env.ACCESS_TOKEN_SECRET === undefined ? authService?.accessTokenSecret : undefined,
+    REFRESH_TOKEN_SECRET: env.REFRESH_TOKEN_SECRET === undefined ? authService?.refreshTokenSecret : undefined,
+  };
+  return Object.fromEntries(Object.entries(secrets).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}

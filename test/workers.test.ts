@@ -1,0 +1,210 @@
+import type { Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load-config.js';
+import { api, flush, nextEvent, openClient, recordEvents, signToken, TEST_API_KEY } from './support/gateway.js';
+import { deliveries, publish, roomSize } from './support/cluster-checks.js';
+import { CLUSTER_ENV, spawnGateway, spawnSharedGateway, type SharedGatewayProcess } from './support/process.js';
+import { startRedis, type TestRedis } from './support/redis.js';
+import { unique } from './support/temp.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * WORKERS: one gateway process per core on one port, a primary handing connections to its workers
+ * (`@socket.io/sticky`), each worker a node of the Redis cluster. Stock clients over long-polling and
+ * WebSocket, publishes over HTTP landing on any worker, presence across workers, a killed worker replaced
+ * and its clients recovered, a drain on SIGTERM, and the refusal without Redis.
+ */
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis({ cleanup: 'manual' });
+});
+afterAll(async () => {
+  await redis.kill();
+});
+
+const workersEnv = () => ({ ...CLUSTER_ENV, WORKERS: '2', REDIS_URL: redis.url, REDIS_DATA_PREFIX: `${unique('workers')}:`, PUBLIC_ROOMS: '*' });
+
+/** Open sockets per node id (one per worker), summed over transports and namespaces, from `/metrics`. */
+async function connectionsPerNode(url: string): Promise<Map<string, number>> {
+  const { status, text } = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } }).then(async (r) => ({ status: r.status, text: await r.text() }));
+  expect(status).toBe(200);
+  const perNode = new Map<string, number>();
+  for (const [, labels = '', value = '0'] of text.matchAll(/^switchboard_connections\{([^}]*)\} (\d+)$/gm)) {
+    const node = /node="([^"]+)"/.exec(labels)?.[1] ?? '?';
+    perNode.set(node, (perNode.get(node) ?? 0) + Number(value));
+  }
+  return perNode;
+}
+
+/** The process ids of the workers the primary reported ready, in order. */
+function readyWorkerPids(output: string): number[] {
+  return [...output.matchAll(/"pid":(\d+),"msg":"worker ready"/g)].map((match) => Number(match[1]));
+}
+
+/** A stock client of a fresh user over `transport` only, reconnecting after `reconnectionDelay`; resolves once connected. */
+async function connectUser(url: string, transport: 'polling' | 'websocket', reconnectionDelay = 300): Promise<{ socket: Socket; user: string }> {
+  const user = unique(transport);
+  const socket = openClient(url, {
+    auth: { token: await signToken({ user_id: user, session_id: unique('s') }) },
+    transports: [transport],
+    reconnection: true,
+    reconnectionDelay,
+    reconnectionDelayMax: reconnectionDelay,
+  });
+  await nextEvent(socket, 'connect', 5000);
+  return { socket, user };
+}
+
+describe('WORKERS=2 on one Redis', () => {
+  let gateway: SharedGatewayProcess;
+  let url: string;
+  beforeAll(async () => {
+    gateway = spawnSharedGateway(workersEnv());
+    url = await gateway.listening(20_000);
+  });
+  afterAll(async () => {
+    await gateway.kill();
+  });
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') console.log(gateway.output().split('\n').filter((l) => !l.includes('Client SDK')).slice(-40).map((l) => l.slice(0, 300)).join('\n'));
+  });
+
+  it('starts two workers under one primary, each a node of the Redis engine, and the node is ready', async () => {
+    expect(readyWorkerPids(gateway.output())).toHaveLength(2);
+    expect(gateway.output()).toMatch(/"port":\d+,"workers":2,"msg":"gateway listening"/);
+    const stats = await api<{ node: { engine: string } }>(url, '/v1/stats');
+    expect(stats.body.node.engine).toBe('redis');
+    const ready = await api<{ status: string }>(url, '/readyz', { key: null });
+    expect(ready).toMatchObject({ status: 200, body: { status: 'ready' } });
+  });
+
+  it('spreads long-polling and WebSocket clients over both workers; each gets every publish over HTTP once, and sees presence across workers', async () => {
+    const watcher = await connectUser(url, 'websocket');
+    await watcher.socket.emitWithAck('room/join-room', 'standup');
+    const presence = recordEvents(watcher.socket);
+    const clients: { socket: Socket; user: string }[] = [];
+    for (const transport of ['polling', 'websocket', 'polling', 'websocket', 'polling', 'websocket'] as const) clients.push(await connectUser(url, transport));
+    for (const { socket } of clients) expect(await socket.emitWithAck('room/join-room', 'standup')).toMatchObject({ ok: true });
+    for (const { socket } of clients.filter((_, i) => i % 2 === 0)) expect(socket.io.engine.transport.name).toBe('polling');
+
+    // Both workers hold sockets (so the watcher's room has members on the other worker), 7 in all.
+    const perNode = await waitFor(async () => {
+      const counts = await connectionsPerNode(url);
+      expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(7);
+      return counts;
+    });
+    expect(perNode.size).toBe(2);
+    expect([...perNode.values()].every((count) => count > 0)).toBe(true);
+
+    // Presence across workers: the watcher sees every member join, and every worker counts the room whole.
+    await waitFor(() => expect(presence.filter((e) => e.event === 'room/user-connected').map((e) => (e.args[0] as { userId: string }).userId).sort())
+      .toEqual(clients.map((c) => c.user).sort()));
+    for (let i = 0; i < 4; i++) await waitFor(async () => expect(await roomSize(url, 'standup')).toBe(7));
+
+    // Publishes over HTTP (each request may land on either worker): to the room, and to each user.
+    const everyone = [watcher, ...clients];
+    const got = everyone.map(({ socket }) => deliveries(socket, 'news'));
+    for (let i = 0; i < 4; i++) await publish(url, { event: 'news', data: i, rooms: ['standup'] });
+    for (const { user } of everyone) await publish(url, { event: 'news', data: `for ${user}`, users: [user] });
+    await flush(url, ...everyone.map((c) => c.socket));
+    everyone.forEach(({ user }, i) => expect(got[i]?.map((d) => d.data)).toEqual([0, 1, 2, 3, `for ${user}`]));
+  });
+
+  it('sends every request of an admin dashboard to the worker holding its session (its cookie pins it, as `sid` pins long-polling)', async () => {
+    const signIn = await fetch(`${url}/admin/api/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ credential: TEST_API_KEY }),
+    });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get('set-cookie')?.split(';')[0] ?? '';
+    expect(cookie).toMatch(/^switchboard_admin_sid=/);
+    // A request without a session id goes to the worker with the fewest connections; each client connected
+    // changes which one that is. Without the pin, some of these would reach the worker without the session.
+    for (let i = 0; i < 4; i++) {
+      await connectUser(url, 'websocket');
+      for (let j = 0; j < 3; j++) expect((await fetch(`${url}/admin/api/session`, { headers: { cookie } })).status).toBe(200);
+    }
+    const signOut = await fetch(`${url}/admin/api/session`, { method: 'DELETE', headers: { cookie, origin: url } });
+    expect(signOut.status).toBe(204);
+    expect((await fetch(`${url}/admin/api/session`, { headers: { cookie } })).status).not.toBe(200);
+  });
+});
+
+describe('WORKERS=2: a worker dies', () => {
+  it('replaces a SIGKILLed worker; its clients come back on a live one and recover what was published meanwhile', async () => {
+    const gateway = spawnGateway(workersEnv());
+    const url = await gateway.listening(20_000);
+    // Least-connection: the first and third go to one worker, the others to the other, so each has both transports.
+    // The dead worker's clients stay away for a second, long enough for the publishes to happen meanwhile.
+    const clients: { socket: Socket; user: string }[] = [];
+    for (const transport of ['polling', 'websocket', 'websocket', 'polling'] as const) clients.push(await connectUser(url, transport, 1000));
+    const before = await waitFor(async () => {
+      const counts = await connectionsPerNode(url);
+      expect([...counts.values()]).toEqual([2, 2]);
+      return counts;
+    });
+    const got = clients.map(({ socket }) => deliveries(socket, 'news'));
+    const drops = clients.map(({ socket }) => recordEvents(socket));
+    const disconnects = clients.map(() => 0);
+    clients.forEach(({ socket }, i) => socket.on('disconnect', () => (disconnects[i] = (disconnects[i] ?? 0) + 1)));
+    await publish(url, { event: 'news', data: 0, broadcast: true });
+    await waitFor(() => expect(got.every((g) => g.length === 1)).toBe(true));
+
+    const [victim] = readyWorkerPids(gateway.output());
+    process.kill(victim!, 'SIGKILL');
+    await waitFor(() => gateway.output().includes('"signal":"SIGKILL","msg":"worker exited, starting another"'), { what: 'the primary to see the worker die' });
+    for (let i = 1; i <= 3; i++) await publish(url, { event: 'news', data: i, broadcast: true });
+
+    // The two clients of the dead worker dropped and came back recovered; every client has every message once.
+    await waitFor(() => expect(disconnects.filter((n) => n > 0)).toHaveLength(2), { timeoutMs: 10_000 });
+    const dropped = clients.filter((_, i) => (disconnects[i] ?? 0) > 0);
+    expect(dropped.map(({ socket }) => socket.io.opts.transports?.[0]).sort()).toEqual(['polling', 'websocket']);
+    await waitFor(() => expect(clients.every(({ socket }) => socket.connected)).toBe(true), { timeoutMs: 10_000 });
+    await flush(url, ...clients.map((c) => c.socket));
+    for (const g of got) expect(g.map((d) => d.data)).toEqual([0, 1, 2, 3]);
+    for (const { socket } of dropped) expect(socket.recovered).toBe(true);
+    expect(drops.flat().filter((e) => e.event === 'connect_error')).toEqual([]);
+
+    // A new worker took the dead one's place: two nodes again, one of them new.
+    await waitFor(() => readyWorkerPids(gateway.output()).length === 3, { timeoutMs: 10_000, what: 'a replacement worker' });
+    const after = await connectionsPerNode(url);
+    expect(after.size).toBe(2);
+    expect([...after.keys()].filter((node) => !before.has(node))).toHaveLength(1);
+    expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
+  }, 60_000);
+});
+
+describe('WORKERS=2: stopping', () => {
+  it('SIGTERM to the primary drains every worker (clients told to reconnect elsewhere) and exits 0', async () => {
+    const gateway = spawnGateway(workersEnv());
+    const url = await gateway.listening(20_000);
+    const clients = [await connectUser(url, 'websocket'), await connectUser(url, 'polling'), await connectUser(url, 'websocket')];
+    await waitFor(async () => expect([...(await connectionsPerNode(url)).values()].sort()).toEqual([1, 2]));
+    for (const { socket } of clients) socket.io.reconnection(false);
+    const dropped = clients.map(({ socket }) => nextEvent<[string]>(socket, 'disconnect', 10_000));
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exited()).toBe(0);
+    for (const reason of await Promise.all(dropped)) expect(reason[0]).toMatch(/^transport (close|error)$/);
+    const output = gateway.output();
+    expect(output.match(/"msg":"draining"/g)).toHaveLength(2);
+    expect(output.match(/"code":0,"signal":null,"msg":"worker stopped"/g)).toHaveLength(2);
+    expect(output).toMatch(/"component":"workers","msg":"stopped"/);
+  });
+});
+
+describe('WORKERS without Redis', () => {
+  it('is refused with a config error naming REDIS_URL (the in-memory engine cannot span processes)', async () => {
+    const { REDIS_URL: _redis, ...env } = workersEnv();
+    const gateway = spawnGateway(env);
+    expect(await gateway.exited()).toBe(1);
+    expect(gateway.output()).toContain('WORKERS=2 needs the Redis engine (set REDIS_URL or REDIS_SENTINELS)');
+    expect(gateway.output()).not.toContain('worker ready');
+  });
+
+  it('refuses WORKERS=auto too, whatever the number of cores; WORKERS=1 (the default) needs no Redis', () => {
+    const base = { NODE_ENV: 'test' };
+    expect(() => loadConfig({ ...base, WORKERS: 'auto' })).toThrow(/WORKERS=auto needs the Redis engine/);
+    expect(loadConfig({ ...base, WORKERS: 'auto', REDIS_URL: 'redis://127.0.0.1:6379' }).workers).toBeGreaterThanOrEqual(1);
+    expect(loadConfig(base).workers).toBe(1);
+    expect(() => loadConfig({ ...base, WORKERS: '0' })).toThrow(/WORKERS/);
+  });
+});
