@@ -164,7 +164,7 @@ export const envSchema = z.object({
   MAX_BATCH_SIZE: integer(1, 10_000).prefault('100').describe('items per `POST /v1/batch`'),
   TOKEN_EXPIRY_GRACE_MS: integer(0, 600_000).prefault('5000').describe('how long a socket whose token expired may stay to send `auth:refresh`'),
   WORKERS: z.union([z.literal('auto'), integer(1, 1024)]).prefault('1')
-    .describe('gateway processes on this machine sharing PORT: a number, or `auto` = one per core; more than 1 needs the Redis engine (REDIS_URL)'),
+    .describe('gateway processes on this machine sharing PORT: a number, or `auto` = one per core; more than 1 needs the Redis engine (REDIS_URL or REDIS_SENTINELS)'),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).prefault('0').describe('time between `/readyz` turning 503 and the node closing its clients and listener'),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000).prefault('10000').describe('upper bound on the whole shutdown; past it the process exits with code 1'),
   METRICS: boolean.prefault('true').describe('count and serve Prometheus metrics (`GET /metrics` behind an API key); `false` = nothing is counted'),
