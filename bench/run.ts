@@ -29,6 +29,7 @@ import { REPO_ROOT, SERVER_SPECS, startServer, type RunningServer, type ServerSp
 import { singleServer } from './lib/system.js';
 import { formatAuthSummary, measureAuthService, type AuthResult } from './phases/auth.js';
 import { measureClusters } from './phases/cluster.js';
+import { batchScenario, measureBatch } from './phases/batch.js';
 import { FANOUT_USER, measureFanout } from './phases/fanout.js';
 import { MEMORY_NODE_FLAGS, measureMemory } from './phases/memory.js';
 import { measureTargeted, targetedUser } from './phases/targeted.js';
@@ -83,6 +84,11 @@ async function main(): Promise<void> {
       });
       rows.push(...auth.rows);
     }
+    if (config.phases.has('f') && !config.servers.includes('switchboard')) log('skipping (f): BENCH_SERVERS has no switchboard');
+    else if (config.phases.has('f')) {
+      const spec = SERVER_SPECS.find((s) => s.name === 'switchboard');
+      if (spec !== undefined) rows.push(...await guarded(spec, '(f)', pool, config.serverNodeFlags, (server) => batchPhase(server, pool, config, nextSeqBase)));
+    }
   } finally {
     await pool.stop();
   }
@@ -111,6 +117,17 @@ async function main(): Promise<void> {
   const resultsDir = join(REPO_ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, 'latest.md'), report);
+}
+
+/** (f) One room of `config.batch.roomSize` clients; the bursts as one batch, then one publish each. */
+async function batchPhase(server: RunningServer, pool: ClientPool, config: BenchConfig, nextSeqBase: () => number): Promise<Row[]> {
+  await connectOrThrow(server, pool, config, range(0, config.batch.roomSize, (i): ClientIdentity => ({ userId: FANOUT_USER, sessionId: `batch-${i}` })));
+  const rows: Row[] = [];
+  for (const mode of ['batch', 'one by one'] as const) {
+    log(`${server.spec.name}: ${batchScenario(config.batch.roomSize, config.batch.perBurst, mode)}`);
+    rows.push(await medianOf(config.repeats, () => measureBatch(server, pool, config, nextSeqBase(), mode), log));
+  }
+  return rows;
 }
 
 /**

@@ -4,11 +4,19 @@ import { SERVER_SPECS, type ServerName } from './servers.js';
 /**
  * The bench's scenarios: (a) fan-out, (b) targeted publishes, (c) memory per connection, (d) two
  * Switchboard nodes over Redis (cross-node fan-out and targeted publishes, per Socket.IO Redis adapter),
- * (e) Switchboard's auth service (login, refresh, handshake with and without TOKEN_STATE_CHECK).
+ * (e) Switchboard's auth service (login, refresh, handshake with and without TOKEN_STATE_CHECK), (f) bursts
+ * of messages to one room sent as one `POST /v1/batch` against one `POST /v1/publish` each.
  */
-export type Phase = 'a' | 'b' | 'c' | 'd' | 'e';
+export type Phase = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
 
-export const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c', 'd', 'e'];
+export const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c', 'd', 'e', 'f'];
+
+/** (f) Bursts of `perBurst` messages to a room of `roomSize` clients, a second apart. */
+export interface BatchSizes {
+  readonly roomSize: number;
+  readonly perBurst: number;
+  readonly bursts: number;
+}
 
 /** The two official Socket.IO Redis adapters Switchboard can use (its REDIS_ADAPTER). */
 export type RedisAdapterName = 'streams' | 'pubsub';
@@ -135,13 +143,15 @@ export interface BenchConfig {
   readonly drainTimeoutMs: number;
   /** (e) The auth service's request counts. */
   readonly auth: AuthSizes;
+  /** (f) The bursts sent as one batch, then one by one. */
+  readonly batch: BatchSizes;
   /** Extra `node` flags for the servers (BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=bench/results"). */
   readonly serverNodeFlags: readonly string[];
 }
 
 /**
  * Reads the environment knobs: BENCH_QUICK=1 (small smoke run), BENCH_SERVERS=plain,floor (a subset, in
- * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d,e), BENCH_NODE_FLAGS (flags for the server
+ * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d,e,f), BENCH_NODE_FLAGS (flags for the server
  * processes).
  */
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -168,6 +178,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     memoryConnections: quick ? 1000 : 10_000,
     settleMs: 2000,
     drainTimeoutMs: 3000,
+    batch: { roomSize: quick ? 200 : 2000, perBurst: 100, bursts: quick ? 2 : 5 },
     auth: {
       concurrency: 4,
       loginWarmup: quick ? 2 : 10,

@@ -55,3 +55,13 @@ function readClockTicks(): number {
     return 100;
   }
 }
+
+/**
+ * Write-class system calls (write, writev, sendmsg, …) a process has made so far: `syscw` of
+ * /proc/<pid>/io. Per delivered message it shows whether frames to one socket are coalesced.
+ */
+export function writeSyscalls(pid: number): number {
+  const match = /^syscw:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  if (match?.[1] === undefined) throw new Error(`no syscw for pid ${pid}`);
+  return Number(match[1]);
+}

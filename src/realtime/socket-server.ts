@@ -1,3 +1,4 @@
+import { coalesceWebSocketFrames } from './coalesced-frames.js';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
@@ -86,6 +87,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
     if (limit !== undefined) metrics?.rateLimit(limit).inc();
     callback(code, false);
   };
+  coalesceWebSocketFrames();
   const io: GatewayServer = new Server(httpServer, {
     // Without an engine adapter: Socket.IO's own, or with recovery ours (RecoveringAdapter: start offsets, close() stops its timer).
     ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: recoveringAdapterClass(deps.recoveryWindowMs) as unknown as AdapterConstructor } : {}),
