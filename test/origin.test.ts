@@ -119,6 +119,14 @@ describe('CORS_ORIGIN on the HTTP API', () => {
     });
     expect(preflight.status).toBe(403);
   });
+
+  it('answers a request without Origin (a backend) with Vary: Origin and no CORS headers', async () => {
+    const { url } = await startGateway({ CORS_ORIGIN: ALLOWED });
+    const backend = await api(url, '/v1/stats');
+    expect(backend.status).toBe(200);
+    expect(backend.headers.get('vary')).toBe('Origin');
+    expect([...backend.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
 });
 
 describe('CORS_ORIGIN: same-origin HTTP requests and readable polling refusals', () => {
