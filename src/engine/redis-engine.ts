@@ -27,7 +27,7 @@ export interface RedisEngineStores {
  * any node) — or its classic pub/sub adapter with REDIS_ADAPTER=pubsub — and active sessions, presence
  * and room history live in Redis under `prefix`, on the node's {@link RedisConnection}.
  *
- * While Redis is unreachable `isReady()` is false (`/readyz` 503, publishes 503 with Retry-After), and
+ * While Redis is unreachable or silent (a command timed out) `isReady()` is false (`/readyz` 503, publishes 503 with Retry-After), and
  * the adapter resumes the stream after.
  */
 export class RedisEngine implements Engine {
@@ -78,7 +78,7 @@ export class RedisEngine implements Engine {
   }
 
   isReady(): boolean {
-    return this.connection.isReady() && this.connection.adapterReady();
+    return this.connection.isReady() && this.connection.adapterReady() && this.connection.answering();
   }
 
   /**

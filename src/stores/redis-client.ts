@@ -16,7 +16,8 @@ export type RedisClientTuning = Pick<
  * Sentinels (in turn) for the master named `target.name` at every (re)connection and checks that what
  * answers is a master. A failover reaches a node as a lost connection — the master is gone, or the
  * Sentinels' reconfiguration of a demoted master closes its clients — and, should a connection to a
- * demoted master survive, as a `READONLY` reply, on which it reconnects.
+ * demoted master survive, as a `READONLY` reply, on which it reconnects and sends the command again; a
+ * master whose host went silent, through the Sentinels' `+switch-master` (`failoverDetector`).
  */
 export function openRedisClient(target: RedisTarget, tuning: RedisClientTuning): Redis {
   if (target.kind === 'server') return new Redis(target.url, tuning);
@@ -27,6 +28,11 @@ export function openRedisClient(target: RedisTarget, tuning: RedisClientTuning):
     role: 'master',
     sentinelPassword: target.sentinelPassword,
     password: target.password,
-    reconnectOnError: (error) => error.message.startsWith('READONLY'),
+    // A master that went silent (its host down, not its process) drops no connection: the Sentinels'
+    // +switch-master does (ioredis subscribes to it on each Sentinel and reconnects to the new master).
+    failoverDetector: true,
+    // A demoted master answers READONLY: reconnect (to the new master) and send the command again — the
+    // adapter's XADD too, whose failure nobody awaits (`true` would reconnect but fail the command).
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
   });
 }

@@ -14,6 +14,13 @@ const QUIT_TIMEOUT_MS = 1000;
 /** Longest wait between two reconnection attempts to Redis. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
+/**
+ * Commands in a row that got no answer within the command timeout before every connection is cut and
+ * made again: Redis (or its host) is silent while its TCP connections stay open — a frozen process, a
+ * host gone without resetting them, a Sentinel-failed master — so nothing else would ever reconnect.
+ */
+const SILENT_TIMEOUTS = 2;
+
 /** Where the connection reports its own commands (the metrics): how long each took, and each failure. */
 export interface RedisCommandMeter {
   readonly duration: { observe(seconds: number): void };
@@ -37,11 +44,15 @@ export class RedisConnection {
   private readonly adapterClients = new Set<Redis>();
   /** The scripts defined on the command connection, by command name. */
   private readonly scripts = new Map<string, string>();
+  /** Our commands that timed out since one was last answered. */
+  private timeoutsInARow = 0;
+  /** After connections were made again: checks they did not land on a silent server again. */
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly target: RedisTarget,
     private readonly nodeId: string,
-    logger: Logger,
+    private readonly logger: Logger,
     private readonly meter?: RedisCommandMeter,
   ) {
     this.client = openRedisClient(target, { ...this.common(), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
@@ -94,6 +105,11 @@ export class RedisConnection {
     return this.client.status === 'ready';
   }
 
+  /** False since one of our commands got no answer in time, until one does (or the connections are made again). */
+  answering(): boolean {
+    return this.timeoutsInARow === 0;
+  }
+
   /**
    * True while every open waiting connection is up too — the adapter's stream writer, reader and
    * subscriber. A node whose reader is not reading yet would not deliver what it publishes (the Streams
@@ -118,11 +134,13 @@ export class RedisConnection {
     const startedAt = this.meter === undefined ? 0 : performance.now();
     try {
       const result = await commands(this.client);
+      this.timeoutsInARow = 0;
       this.meter?.duration.observe((performance.now() - startedAt) / 1000);
       return result;
     } catch (error) {
       if (isGatewayError(error)) throw error;
       this.meter?.failures.inc();
+      if (error instanceof Error && error.message === 'Command timed out') this.onTimeout();
       throw new GatewayError('ENGINE_UNAVAILABLE', `${unavailable} (${error instanceof Error ? error.message : 'redis error'})`);
     }
   }
@@ -142,7 +160,31 @@ export class RedisConnection {
     }
   }
 
+  /** After {@link SILENT_TIMEOUTS} timeouts in a row: every connection is destroyed, so each reconnects (to the current master). */
+  private onTimeout(): void {
+    this.timeoutsInARow += 1;
+    if (this.timeoutsInARow < SILENT_TIMEOUTS) return;
+    this.timeoutsInARow = 0;
+    this.logger.warn({ timeouts: SILENT_TIMEOUTS }, 'redis not answering; connections made again');
+    this.connectAgain();
+  }
+
+  /**
+   * Destroys every connection (`disconnect()` would end() the socket and wait for a FIN a silent peer never
+   * sends), so each reconnects — with Sentinel, to the master the Sentinels name now. A connection that
+   * lands on the silent server again (the Sentinels had not switched yet) is stuck in its ready check,
+   * which nothing times out: it is made again until the command connection is ready.
+   */
+  private connectAgain(): void {
+    for (const client of [this.client, ...this.adapterClients]) streamOf(client)?.destroy();
+    clearTimeout(this.recheck);
+    this.recheck = setTimeout(() => {
+      if (this.client.status === 'connect') this.connectAgain();
+    }, 2 * COMMAND_TIMEOUT_MS).unref();
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.recheck);
     await Promise.all([...this.waiting, this.client].map(closeClient));
   }
 
@@ -152,6 +194,11 @@ export class RedisConnection {
       connectionName: `switchboard:${this.nodeId.slice(0, 8)}`,
     };
   }
+}
+
+/** The TCP (or TLS) socket under an ioredis client: a documented boundary, not in ioredis's types. */
+function streamOf(client: Redis): { destroy(): void } | undefined {
+  return (client as unknown as { stream?: { destroy(): void } }).stream;
 }
 
 /** QUIT (pending replies arrive first) within a bound; a client that is not connected is just dropped. */
