@@ -5,6 +5,7 @@ import { problemsOf } from './support/config.js';
 import { api, flush, signToken, TEST_API_KEY, TEST_JWT_SECRET } from './support/gateway.js';
 import { isAllowedAnswer, isSubscribed, refusalWindow, undelivered, publishNews, steadyRoomTraffic, stockNewsClient, wrongDeliveries, type NewsClient, type Published } from './support/news-traffic.js';
 import { CLUSTER_ENV, runCli, spawnGateway } from './support/process.js';
+import { startProxy } from './support/proxy.js';
 import { startRedisCluster, type TestRedisCluster } from './support/redis.js';
 import { unique } from './support/temp.js';
 import { sleep, waitFor } from './support/wait.js';
@@ -134,6 +135,34 @@ describe.each(['streams', 'sharded'] as const)('Redis Cluster: two nodes, the %s
       expect(node.output()).not.toMatch(/CROSSSLOT|non local key|same slot/i);
     }
   }, 60_000);
+});
+
+describe('Redis Cluster: connection-state recovery on another node (the streams adapter)', () => {
+  it('a client of a SIGKILLed node comes back on the survivor recovered, with what was published meanwhile, once', async () => {
+    const cluster = await startRedisCluster({ password: PASSWORD });
+    const { nodes, urls } = await twoNodes(cluster, `${unique('recovery')}:`, { RECOVERY_WINDOW_MS: '10000' });
+    const proxy = await startProxy(urls[0]!); // the load balancer, in front of node A for now
+    const client = await newsClient(proxy.url, 1);
+    await waitFor(() => isSubscribed(client), { what: 'the client in its room on node A' });
+    const ids = [(await publishNews(urls[1]!, { rooms: [client.room] })).id!];
+    await waitFor(() => client.news.length === 1, { what: 'the first message (so the client holds a recovery offset)' });
+
+    proxy.pointTo(null);
+    nodes[0]!.child.kill('SIGKILL');
+    await nodes[0]!.exited();
+    await waitFor(() => !client.socket.connected, { what: 'the client to notice' });
+    for (let n = 0; n < 3; n += 1) {
+      const published = await publishNews(urls[1]!, { rooms: [client.room] });
+      expect(published.status).toBe(200);
+      ids.push(published.id!);
+    }
+    proxy.pointTo(urls[1]!);
+    await waitFor(() => client.socket.connected, { timeoutMs: 10_000, what: 'the client back, on node B' });
+    ids.push((await publishNews(urls[1]!, { rooms: [client.room] })).id!);
+    await flush(urls[1]!, client.socket);
+    expect(client.connects).toEqual([false, true]);
+    expect(client.news).toEqual(ids);
+  }, 40_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------
