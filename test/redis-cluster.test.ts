@@ -6,7 +6,7 @@ import { api, flush, signToken, TEST_API_KEY, TEST_JWT_SECRET } from './support/
 import { isAllowedAnswer, isSubscribed, refusalWindow, undelivered, publishNews, steadyRoomTraffic, stockNewsClient, wrongDeliveries, type NewsClient, type Published } from './support/news-traffic.js';
 import { CLUSTER_ENV, runCli, spawnGateway } from './support/process.js';
 import { startProxy } from './support/proxy.js';
-import { startRedisCluster, type TestRedisCluster } from './support/redis.js';
+import { freePort, startRedisCluster, type TestRedisCluster } from './support/redis.js';
 import { unique } from './support/temp.js';
 import { sleep, waitFor } from './support/wait.js';
 
@@ -54,6 +54,23 @@ describe('Redis Cluster: configuration', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('engine:        Redis at Redis Cluster via 127.0.0.1:7000, 127.0.0.1:7001 (prefix switchboard:, streams adapter)');
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+  });
+});
+
+describe('Redis Cluster: no cluster node answers', () => {
+  it('the node starts, says where it looked (no password), refuses with 503 + Retry-After and keeps running', async () => {
+    const [first, second] = [await freePort(), await freePort()];
+    const node = spawnGateway({ ...BASE, REDIS_CLUSTER_NODES: `127.0.0.1:${first},127.0.0.1:${second}`, REDIS_PASS: PASSWORD });
+    const url = await node.listening();
+    expect(node.output()).toContain(`Redis is unreachable at Redis Cluster via 127.0.0.1:${first}, 127.0.0.1:${second} (REDIS_CLUSTER_NODES)`);
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    const refused = await api(url, '/v1/publish', { body: { event: 'news', rooms: ['news:0'] } });
+    expect({ status: refused.status, retryAfter: refused.headers.get('retry-after'), body: refused.body }).toMatchObject({
+      status: 503, retryAfter: '1', body: { error: { code: 'ENGINE_UNAVAILABLE' } },
+    });
+    expect(node.child.exitCode).toBeNull();
+    expect(node.output()).not.toContain(PASSWORD);
+    expect(node.output()).not.toContain('unhandled rejection');
   });
 });
 

@@ -69,7 +69,7 @@ export class RedisEngine implements Engine {
     this.adapter = (streams !== undefined
       ? recoveryWindowMs > 0 ? withGaplessRecovery(streams) : streams
       : config.adapter === 'sharded'
-        ? createShardedAdapter(adapterClient, connection.waitingClient(), { channelPrefix: `${config.prefix}sio` })
+        ? createShardedAdapter(adapterClient, connection.waitingClient(true), { channelPrefix: `${config.prefix}sio` })
         : createPubSubAdapter(adapterClient, connection.waitingClient(), { key: `${config.prefix}sio` })) as unknown as AdapterConstructor;
     ({ sessions: this.sessions, presence: this.presence, membership: this.membership, history: this.history } = stores);
   }

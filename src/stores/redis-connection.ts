@@ -61,10 +61,11 @@ export class RedisConnection {
    * adapters send commands they never await (e.g. the Streams adapter's SUBSCRIBE): when ioredis fails them
    * all at once (a refused password flushes its queue with the HELLO error, which carries the password in
    * `command.args`), each would be an unhandled rejection. Every command's failure is therefore handled here
-   * (callers that await still see it), and `duplicate()` gives another such connection.
+   * (callers that await still see it), and `duplicate()` gives another such connection. `shardedSubscriber`:
+   * it will SSUBSCRIBE (the sharded adapter's subscriber; see `RedisClientTuning`).
    */
-  waitingClient(): RedisClient {
-    const client = this.adapterClient();
+  waitingClient(shardedSubscriber = false): RedisClient {
+    const client = this.adapterClient(shardedSubscriber);
     this.waiting.push(client);
     return client;
   }
@@ -73,8 +74,8 @@ export class RedisConnection {
    * A waiting connection that its user closes: the adapters disconnect the duplicates they make (closing
    * the Streams adapter's reader under it would make its XREAD loop spin on a closed connection).
    */
-  private adapterClient(): RedisClient {
-    const client = openRedisClient(this.target, { ...this.common(), maxRetriesPerRequest: null, shardedSubscriber: true });
+  private adapterClient(shardedSubscriber: boolean): RedisClient {
+    const client = openRedisClient(this.target, { ...this.common(), maxRetriesPerRequest: null, shardedSubscriber });
     client.on('error', () => undefined); // reported once through the command connection
     this.adapterClients.add(client);
     client.once('end', () => this.adapterClients.delete(client)); // closed by its user: no reconnection follows
@@ -86,7 +87,7 @@ export class RedisConnection {
       if (sent instanceof Promise) sent.catch(() => undefined);
       return sent;
     };
-    commander.duplicate = () => this.adapterClient();
+    commander.duplicate = () => this.adapterClient(shardedSubscriber);
     return client;
   }
 
