@@ -186,16 +186,20 @@ describe('Redis Cluster: connection-state recovery on another node (the streams 
 
 const CLIENTS = 16;
 
-describe('Redis Cluster: a master killed under traffic, its replica promoted, two nodes', () => {
+/** The key (or sharded channel) whose master the failover kills: where the adapter's fan-out goes through. */
+const FAN_OUT_KEY = { streams: (prefix: string) => `${prefix}stream`, sharded: (prefix: string) => `${prefix}sio#/#news:0#` };
+
+describe.each(['streams', 'sharded'] as const)('Redis Cluster: a master killed under traffic, its replica promoted, two nodes, the %s adapter', (adapter) => {
   it('only 2xx or 503 + Retry-After (never a 500), every 2xx publish after the promotion delivered once, no password logged', async () => {
     const cluster = await startRedisCluster({ password: PASSWORD, replicas: true });
     const prefix = `${unique('failover')}:`;
-    const { nodes, urls } = await twoNodes(cluster, prefix);
+    const { nodes, urls } = await twoNodes(cluster, prefix, { REDIS_ADAPTER: adapter });
     const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, index) => newsClient(urls[index % 2]!, index)));
     await waitFor(() => clients.every(isSubscribed), { timeoutMs: 15_000, what: `every client in its room (${clients.filter(isSubscribed).length} are)` });
 
-    // The master of the adapter's stream: every node's fan-out goes through it.
-    const victim = await cluster.masterOf(`${prefix}stream`);
+    // The master of the adapter's stream (every node's fan-out goes through it), or of room news:0's channel.
+    const fanOutKey = FAN_OUT_KEY[adapter](prefix);
+    const victim = await cluster.masterOf(fanOutKey);
     const published: Published[] = [];
     const traffic = steadyRoomTraffic(urls, ROOMS, published);
     await sleep(1000);
@@ -205,7 +209,7 @@ describe('Redis Cluster: a master killed under traffic, its replica promoted, tw
     await waitFor(async () => {
       const survivors = cluster.nodes.filter((node) => node !== victim);
       const whole = (await Promise.all(survivors.map((node) => cluster.info(node).catch(() => new Map<string, string>())))).every((facts) => facts.get('cluster_state') === 'ok');
-      return whole && (await cluster.masterOf(`${prefix}stream`).catch(() => victim)) !== victim;
+      return whole && (await cluster.masterOf(fanOutKey).catch(() => victim)) !== victim;
     }, { timeoutMs: cluster.nodeTimeoutMs + 15_000, intervalMs: 100, what: 'a replica promoted in the killed master\'s place' });
     const promotedAt = Date.now();
     await sleep(3000);
@@ -233,7 +237,7 @@ describe('Redis Cluster: a master killed under traffic, its replica promoted, tw
       reconnected: clients.filter((c) => c.connects.length > 1).length,
       joinFailures: clients.flatMap((c) => c.joinFailures).slice(0, 10),
     };
-    console.log(`redis-cluster failover: ${JSON.stringify(story)}`);
+    console.log(`redis-cluster failover (${adapter}): ${JSON.stringify(story)}`);
 
     expect(badAnswers.slice(0, 10), JSON.stringify(story)).toEqual([]);
     expect(refusals.length, 'the switch was felt: some publishes were refused').toBeGreaterThan(0);
