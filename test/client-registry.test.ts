@@ -170,7 +170,7 @@ describe('RedisClientRegistry availability', () => {
   it('turns a Redis error into ENGINE_UNAVAILABLE', async () => {
     const prefix = `${unique('test')}:`;
     const clients = new RedisClientRegistry(await connectRedis(), prefix);
-    await redis.cli('SET', `${prefix}client:merchant-9`, 'not a hash');
+    await redis.cli('SET', `${prefix}{client:merchant-9}`, 'not a hash');
 
     await expect(clients.get('merchant-9')).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryAfterS: 1 });
     await expect(clients.subscribe('merchant-9', 'payment.created')).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE' });

@@ -3,10 +3,10 @@ import { api, connectAs, nextEvent, startGateway } from './support/gateway.js';
 import { startRedis } from './support/redis.js';
 import { sleep } from './support/wait.js';
 
-describe('REDIS_ADAPTER=pubsub', () => {
-  it('fans out across nodes with the classic pub/sub adapter too', async () => {
+describe.each(['pubsub', 'sharded'])('REDIS_ADAPTER=%s', (adapter) => {
+  it('fans out across nodes with this adapter too', async () => {
     const redis = await startRedis();
-    const env = { REDIS_URL: redis.url, REDIS_ADAPTER: 'pubsub', REDIS_DATA_PREFIX: 'pubsub-test:' };
+    const env = { REDIS_URL: redis.url, REDIS_ADAPTER: adapter, REDIS_DATA_PREFIX: `${adapter}-test:` };
     const [a, b] = [await startGateway(env), await startGateway(env)];
     const socket = await connectAs(a.url, 'kim', 's1');
     const received = nextEvent(socket, 'note');

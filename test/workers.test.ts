@@ -196,7 +196,7 @@ describe('WORKERS without Redis', () => {
     const { REDIS_URL: _redis, ...env } = workersEnv();
     const gateway = spawnGateway(env);
     expect(await gateway.exited()).toBe(1);
-    expect(gateway.output()).toContain('WORKERS=2 needs the Redis engine (set REDIS_URL or REDIS_SENTINELS)');
+    expect(gateway.output()).toContain('WORKERS=2 needs the Redis engine (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)');
     expect(gateway.output()).not.toContain('worker ready');
   });
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../stores/redis-client.js';
 import type { Logger } from 'pino';
 import type { ClientRegistry } from '../stores/client-registry.js';
 import { LazyClientRegistry } from '../stores/lazy-client-registry.js';
@@ -28,7 +28,7 @@ export interface SharedState {
   /** The auth service's failed-login counters. */
   loginThrottle(limits: ThrottleLimits): LoginThrottle;
   /** The Redis command client counters shared by the nodes use (the HTTP rate limit); `undefined` on one node. */
-  readonly redis: Redis | undefined;
+  readonly redis: RedisClient | undefined;
   close(): Promise<void>;
 }
 

@@ -183,11 +183,22 @@ const RULES: readonly Rule[] = [
     }
   }),
 
-  // Redis: one way to find it — a URL, the split form, or the Sentinels that name the master.
+  // Redis: one way to find it — a URL, the split form, the Sentinels that name the master, or a cluster's nodes.
   rule(['REDIS_SENTINELS', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT'], (env, problem) => {
     if (env.REDIS_SENTINELS === undefined) return;
     const others = (['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT'] as const).filter((name) => env[name] !== undefined);
     if (others.length > 0) problem(`REDIS_SENTINELS and ${others.join(', ')} are exclusive: with Sentinel the master's address comes from the Sentinels (its password from REDIS_PASS)`);
+  }),
+  rule(['REDIS_CLUSTER_NODES', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SENTINELS'], (env, problem) => {
+    if (env.REDIS_CLUSTER_NODES === undefined) return;
+    const others = (['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SENTINELS'] as const).filter((name) => env[name] !== undefined);
+    if (others.length > 0) problem(`REDIS_CLUSTER_NODES and ${others.join(', ')} are exclusive: a Redis Cluster is reached through its nodes (their password from REDIS_PASS)`);
+  }),
+  // On a cluster, keys are hash-tagged (`{…}`) so that what one command or script touches shares a slot.
+  rule(['REDIS_CLUSTER_NODES', 'REDIS_ADAPTER', 'REDIS_DATA_PREFIX'], (env, problem) => {
+    if (env.REDIS_CLUSTER_NODES === undefined) return;
+    if (env.REDIS_ADAPTER === 'pubsub') problem('REDIS_ADAPTER=pubsub does not scale on a Redis Cluster (every PUBLISH goes to every cluster node): use streams (the default) or sharded');
+    if (/[{}]/.test(env.REDIS_DATA_PREFIX)) problem('REDIS_DATA_PREFIX must not contain { or } with REDIS_CLUSTER_NODES: braces choose the hash slot of every key');
   }),
   rule(['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'], (env, problem) => {
     if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined) problem('REDIS_SENTINEL_NAME (the master\'s name the Sentinels monitor) is required with REDIS_SENTINELS');
@@ -209,9 +220,10 @@ const RULES: readonly Rule[] = [
   }),
 
   // Several worker processes are nodes of one cluster: only the Redis engine shares state between processes.
-  rule(['WORKERS', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SENTINELS'], (env, problem) => {
-    if (env.WORKERS !== 1 && env.REDIS_URL === undefined && env.REDIS_HOST === undefined && env.REDIS_PORT === undefined && env.REDIS_SENTINELS === undefined) {
-      problem(`WORKERS=${env.WORKERS} needs the Redis engine (set REDIS_URL or REDIS_SENTINELS): each worker is its own process, and the in-memory engine cannot share rooms, presence, sessions or recovery between processes`);
+  rule(['WORKERS', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'], (env, problem) => {
+    const redis = [env.REDIS_URL, env.REDIS_HOST, env.REDIS_PORT, env.REDIS_SENTINELS, env.REDIS_CLUSTER_NODES].some((value) => value !== undefined);
+    if (env.WORKERS !== 1 && !redis) {
+      problem(`WORKERS=${env.WORKERS} needs the Redis engine (set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): each worker is its own process, and the in-memory engine cannot share rooms, presence, sessions or recovery between processes`);
     }
   }),
 

@@ -167,7 +167,7 @@ function toConfig(parsed: Env) {
 
 /**
  * Where the Redis engine finds Redis: REDIS_SENTINELS (the master they name, its password REDIS_PASS or
- * REDIS_AUTH_PASSWORD), else REDIS_URL, else the seeds' split form REDIS_HOST / REDIS_PORT / REDIS_PASS
+ * REDIS_AUTH_PASSWORD), else REDIS_CLUSTER_NODES (a Redis Cluster, same password), else REDIS_URL, else the seeds' split form REDIS_HOST / REDIS_PORT / REDIS_PASS
  * (or REDIS_AUTH_PASSWORD). The rules refuse two of these at once.
  */
 function redisConfig(env: Env): { target: RedisTarget; prefix: string; adapter: Env['REDIS_ADAPTER'] } | undefined {
@@ -179,6 +179,7 @@ function redisConfig(env: Env): { target: RedisTarget; prefix: string; adapter: 
       ...common,
     };
   }
+  if (env.REDIS_CLUSTER_NODES !== undefined) return { target: { kind: 'cluster', nodes: env.REDIS_CLUSTER_NODES, password }, ...common };
   if (env.REDIS_URL !== undefined) return { target: { kind: 'server', url: env.REDIS_URL }, ...common };
   if (env.REDIS_HOST === undefined && env.REDIS_PORT === undefined) return undefined;
   const url = new URL('redis://localhost');

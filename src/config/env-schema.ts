@@ -45,13 +45,16 @@ const origins = text
     }
   });
 
-/** REDIS_SENTINELS: `host:port` entries (a host name, an IPv4 address or a bracketed IPv6 address), at least one. */
-const sentinelList = commaList
+/**
+ * REDIS_SENTINELS, REDIS_CLUSTER_NODES: `host:port` entries (a host name, an IPv4 address or a bracketed
+ * IPv6 address), at least one; `what` names an entry in the messages.
+ */
+const hostPortList = (what: string, example: string) => commaList
   .superRefine((entries, ctx) => {
-    if (entries.length === 0) ctx.addIssue('list at least one Sentinel as host:port');
+    if (entries.length === 0) ctx.addIssue(`list at least one ${what} as host:port`);
     for (const entry of entries) {
       const port = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(entry)?.[1];
-      if (port === undefined || Number(port) < 1 || Number(port) > 65535) ctx.addIssue(`"${entry}" is not host:port (e.g. 10.0.0.5:26379)`);
+      if (port === undefined || Number(port) < 1 || Number(port) > 65535) ctx.addIssue(`"${entry}" is not host:port (e.g. ${example})`);
     }
   })
   .transform((entries) => entries.map((entry) => {
@@ -164,7 +167,7 @@ export const envSchema = z.object({
   MAX_BATCH_SIZE: integer(1, 10_000).prefault('100').describe('items per `POST /v1/batch`'),
   TOKEN_EXPIRY_GRACE_MS: integer(0, 600_000).prefault('5000').describe('how long a socket whose token expired may stay to send `auth:refresh`'),
   WORKERS: z.union([z.literal('auto'), integer(1, 1024)]).prefault('1')
-    .describe('gateway processes on this machine sharing PORT: a number, or `auto` = one per core; more than 1 needs the Redis engine (REDIS_URL or REDIS_SENTINELS)'),
+    .describe('gateway processes on this machine sharing PORT: a number, or `auto` = one per core; more than 1 needs the Redis engine (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)'),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).prefault('0').describe('time between `/readyz` turning 503 and the node closing its clients and listener'),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000).prefault('10000').describe('upper bound on the whole shutdown; past it the process exits with code 1'),
   METRICS: boolean.prefault('true').describe('count and serve Prometheus metrics (`GET /metrics` behind an API key); `false` = nothing is counted'),
@@ -227,16 +230,17 @@ export const envSchema = z.object({
   ADMIN_UI: boolean.prefault('true').describe('serve the admin dashboard at `/admin` (signed in with an API key or an admin token)'),
   ADMIN_SESSION_TTL_S: integer(60, 86_400).prefault('900').describe('lifetime of an admin dashboard session (never past the signing-in token\'s `exp`)'),
 
-  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional().describe('use the Redis engine (several nodes as one); unset (and no REDIS_SENTINELS) = the in-memory engine'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional().describe('use the Redis engine (several nodes as one); unset (and no REDIS_SENTINELS or REDIS_CLUSTER_NODES) = the in-memory engine'),
   REDIS_HOST: text.optional().describe('seeds\' split form, when REDIS_URL is unset'),
   REDIS_PORT: integer(1, 65535).optional().describe('seeds\' split form (6379 when only REDIS_HOST is set)'),
   REDIS_PASS: text.optional().describe('seeds\' split form (seed 003\'s name); with REDIS_SENTINELS, the master\'s password').meta({ secret: true }),
   REDIS_AUTH_PASSWORD: text.optional().describe('seeds\' split form (seed 001\'s name), used when REDIS_PASS is unset (also with REDIS_SENTINELS)').meta({ secret: true }),
-  REDIS_SENTINELS: sentinelList.optional().describe('Redis Sentinel instead of REDIS_URL: `host:port` of each Sentinel, comma-separated; they name the master and announce a failover (the master\'s password: REDIS_PASS)'),
+  REDIS_SENTINELS: hostPortList('Sentinel', '10.0.0.5:26379').optional().describe('Redis Sentinel instead of REDIS_URL: `host:port` of each Sentinel, comma-separated; they name the master and announce a failover (the master\'s password: REDIS_PASS)'),
   REDIS_SENTINEL_NAME: text.optional().describe('the master\'s name as the Sentinels monitor it (`sentinel monitor <name> …`); required with REDIS_SENTINELS'),
+  REDIS_CLUSTER_NODES: hostPortList('cluster node', '10.0.0.5:6379').optional().describe('Redis Cluster instead of REDIS_URL: `host:port` of some of its nodes (the others are discovered), comma-separated; their password: REDIS_PASS'),
   REDIS_SENTINEL_PASSWORD: text.optional().describe('password of the Sentinels themselves (their `requirepass`), when they have one').meta({ secret: true }),
   REDIS_DATA_PREFIX: text.max(100).prefault('switchboard:').describe('prefix of every Redis key and channel'),
-  REDIS_ADAPTER: z.enum(['streams', 'pubsub']).prefault('streams').describe('fan-out between nodes: `streams` (Redis Streams) or `pubsub`'),
+  REDIS_ADAPTER: z.enum(['streams', 'pubsub', 'sharded']).prefault('streams').describe('fan-out between nodes: `streams` (Redis Streams), `pubsub` or `sharded` (sharded pub/sub, Redis 7); not `pubsub` with REDIS_CLUSTER_NODES'),
   RECOVERY_WINDOW_MS: integer(0, 86_400_000).prefault('120000').describe('how long a dropped client can come back and get what it missed; 0 = off'),
   PRESENCE_HEARTBEAT_MS: integer(100, 600_000).prefault('5000').describe('how often a node refreshes its presence; silent for twice this = gone'),
   HISTORY_SIZE: integer(0, 10_000).prefault('100').describe('messages kept per room for history reads; 0 = off'),

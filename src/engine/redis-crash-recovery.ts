@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../stores/redis-client.js';
 import type { GatewayNamespace, GatewaySocket } from '../protocol/socket-types.js';
 
 /** Why a socket left for good: Socket.IO keeps no recovery session for these, and neither do we. */
@@ -20,7 +20,7 @@ export class CrashRecovery {
   private flushing: NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly sessionKeyPrefix: string,
     private readonly windowMs: number,
   ) {}

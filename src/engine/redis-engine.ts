@@ -1,4 +1,4 @@
-import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
+import { createAdapter as createPubSubAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/config.js';
@@ -24,7 +24,8 @@ export interface RedisEngineStores {
 /**
  * The Redis engine: several gateway nodes as one. Fan-out goes through Socket.IO's official Redis
  * Streams adapter (which also keeps what connection-state recovery needs, so a client can come back to
- * any node) — or its classic pub/sub adapter with REDIS_ADAPTER=pubsub — and active sessions, presence
+ * any node) — or its classic pub/sub adapter with REDIS_ADAPTER=pubsub, or its sharded pub/sub adapter
+ * (SPUBLISH/SSUBSCRIBE, a channel per room, Redis 7) with REDIS_ADAPTER=sharded — and active sessions, presence
  * and room history live in Redis under `prefix`, on the node's {@link RedisConnection}.
  *
  * While Redis is unreachable or silent (a command timed out) `isReady()` is false (`/readyz` 503, publishes 503 with Retry-After), and
@@ -65,9 +66,11 @@ export class RedisEngine implements Engine {
       : undefined;
     // Both adapter factories are typed `(nsp: any) => Adapter` upstream; Socket.IO takes them as adapters.
     // With recovery on, a recovered client gets what it missed exactly once (see gapless-recovery.ts).
-    this.adapter = (streams === undefined
-      ? createPubSubAdapter(adapterClient, connection.waitingClient(), { key: `${config.prefix}sio` })
-      : recoveryWindowMs > 0 ? withGaplessRecovery(streams) : streams) as unknown as AdapterConstructor;
+    this.adapter = (streams !== undefined
+      ? recoveryWindowMs > 0 ? withGaplessRecovery(streams) : streams
+      : config.adapter === 'sharded'
+        ? createShardedAdapter(adapterClient, connection.waitingClient(true), { channelPrefix: `${config.prefix}sio` })
+        : createPubSubAdapter(adapterClient, connection.waitingClient(), { key: `${config.prefix}sio` })) as unknown as AdapterConstructor;
     ({ sessions: this.sessions, presence: this.presence, membership: this.membership, history: this.history } = stores);
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../stores/redis-client.js';
 import { GatewayError } from '../protocol/errors.js';
 import type { ClientAddressOf } from '../runtime/client-address.js';
 import type { Tally } from '../runtime/metric-series.js';
@@ -10,7 +10,7 @@ export interface HttpRateLimitOptions {
   /** Requests per second per credential (else per client address); 0 = no limit. */
   readonly perSecond: number;
   /** Shares the counters between nodes (the Redis engine's command client); `undefined` = this node's memory. */
-  readonly redis: Redis | undefined;
+  readonly redis: RedisClient | undefined;
   /** Prefix of the Redis keys (REDIS_DATA_PREFIX). */
   readonly prefix: string;
   readonly clientAddress: ClientAddressOf;

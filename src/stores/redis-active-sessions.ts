@@ -1,5 +1,6 @@
 import type { ActiveSessionStore } from './active-sessions.js';
 import type { RedisConnection } from './redis-connection.js';
+import { RedisKeys } from './redis-keys.js';
 
 const UNAVAILABLE = 'Active sessions are unavailable';
 
@@ -9,24 +10,24 @@ const UNAVAILABLE = 'Active sessions are unavailable';
  * While Redis is unreachable or failing every call fails at once with ENGINE_UNAVAILABLE instead of queueing.
  */
 export class RedisActiveSessions implements ActiveSessionStore {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly connection: RedisConnection,
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.keys = new RedisKeys(prefix);
+  }
 
   async activeSession(userId: string): Promise<string | undefined> {
-    return this.connection.run(UNAVAILABLE, async (client) => (await client.get(this.key(userId))) ?? undefined);
+    return this.connection.run(UNAVAILABLE, async (client) => (await client.get(this.keys.activeSession(userId))) ?? undefined);
   }
 
   async setActiveSession(userId: string, sessionId: string): Promise<void> {
-    await this.connection.run(UNAVAILABLE, (client) => client.set(this.key(userId), sessionId));
+    await this.connection.run(UNAVAILABLE, (client) => client.set(this.keys.activeSession(userId), sessionId));
   }
 
   async claimSession(userId: string, sessionId: string): Promise<string | undefined> {
-    return this.connection.run(UNAVAILABLE, async (client) => (await client.set(this.key(userId), sessionId, 'GET')) ?? undefined);
-  }
-
-  private key(userId: string): string {
-    return `${this.prefix}active-session:${userId}`;
+    return this.connection.run(UNAVAILABLE, async (client) => (await client.set(this.keys.activeSession(userId), sessionId, 'GET')) ?? undefined);
   }
 }

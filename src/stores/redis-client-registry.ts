@@ -1,6 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import type { ClientRecord, ClientRegistry } from './client-registry.js';
 import type { RedisConnection } from './redis-connection.js';
+import { RedisKeys } from './redis-keys.js';
 import { LuaScript } from './redis-scripts.js';
 
 /**
@@ -22,23 +23,27 @@ return {redis.call('HGETALL', KEYS[1]), redis.call('SMEMBERS', KEYS[2])}
 const UNAVAILABLE = 'The client registry is unavailable';
 
 /**
- * The client registry in Redis, shared by every node: hash `{prefix}client:{clientId}` (fields
- * `updatedAt`, always there, and `name`, when given) and set `{prefix}client-subscriptions:{clientId}`.
+ * The client registry in Redis, shared by every node: hash `{client:clientId}` (fields `updatedAt`,
+ * always there, and `name`, when given) and set `{client:clientId}:subscriptions`, in one hash slot
+ * (see RedisKeys).
  * `put` and `remove` are MULTI transactions, subscribe/unsubscribe one Lua script. While Redis is
  * unreachable or failing every call fails at once with ENGINE_UNAVAILABLE. `close()` leaves the connection,
  * which the composition root owns and shares, open.
  */
 export class RedisClientRegistry implements ClientRegistry {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly connection: RedisConnection,
-    private readonly prefix: string,
+    prefix: string,
   ) {
+    this.keys = new RedisKeys(prefix);
     connection.registerScripts(CHANGE_SUBSCRIPTION);
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
     return this.connection.run(UNAVAILABLE, async (client) => {
-      const [fields, members] = await this.transaction(client.multi().hgetall(this.hashKey(clientId)).smembers(this.setKey(clientId)));
+      const [fields, members] = await this.transaction(client.multi().hgetall(this.keys.client(clientId)).smembers(this.keys.clientSubscriptions(clientId)));
       const hash = fields as Record<string, string>;
       if (hash.updatedAt === undefined) return undefined;
       return { clientId, name: hash.name, subscriptions: (members as string[]).sort() };
@@ -48,8 +53,8 @@ export class RedisClientRegistry implements ClientRegistry {
   async put(record: ClientRecord): Promise<void> {
     const { clientId, name, subscriptions } = record;
     await this.connection.run(UNAVAILABLE, async (client) => {
-      const hash = this.hashKey(clientId);
-      const set = this.setKey(clientId);
+      const hash = this.keys.client(clientId);
+      const set = this.keys.clientSubscriptions(clientId);
       const multi = client.multi().del(hash, set).hset(hash, { updatedAt: Date.now(), ...(name === undefined ? {} : { name }) });
       if (subscriptions.length > 0) multi.sadd(set, ...subscriptions);
       await this.transaction(multi);
@@ -58,7 +63,7 @@ export class RedisClientRegistry implements ClientRegistry {
 
   async remove(clientId: string): Promise<boolean> {
     // The set never outlives the hash (put writes both, the script adds only to a registered client).
-    return this.connection.run(UNAVAILABLE, async (client) => (await client.del(this.hashKey(clientId), this.setKey(clientId))) > 0);
+    return this.connection.run(UNAVAILABLE, async (client) => (await client.del(this.keys.client(clientId), this.keys.clientSubscriptions(clientId))) > 0);
   }
 
   async subscribe(clientId: string, eventName: string): Promise<ClientRecord | undefined> {
@@ -73,7 +78,7 @@ export class RedisClientRegistry implements ClientRegistry {
 
   private async changeSubscription(clientId: string, eventName: string, change: 'add' | 'remove'): Promise<ClientRecord | undefined> {
     return this.connection.run(UNAVAILABLE, async (client) => {
-      const reply = await CHANGE_SUBSCRIPTION.run(client, [this.hashKey(clientId), this.setKey(clientId)], [eventName, change, Date.now()]);
+      const reply = await CHANGE_SUBSCRIPTION.run(client, [this.keys.client(clientId), this.keys.clientSubscriptions(clientId)], [eventName, change, Date.now()]);
       if (reply === null) return undefined;
       const [flatHash, members] = reply;
       const nameIndex = flatHash.findIndex((value, index) => index % 2 === 0 && value === 'name');
@@ -89,13 +94,5 @@ export class RedisClientRegistry implements ClientRegistry {
       if (error !== null) throw error;
       return reply;
     });
-  }
-
-  private hashKey(clientId: string): string {
-    return `${this.prefix}client:${clientId}`;
-  }
-
-  private setKey(clientId: string): string {
-    return `${this.prefix}client-subscriptions:${clientId}`;
   }
 }

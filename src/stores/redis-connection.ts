@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisTarget } from '../config/redis-target.js';
 import { GatewayError, isGatewayError } from '../protocol/errors.js';
-import { openRedisClient, type RedisClientTuning } from './redis-client.js';
+import { openRedisClient, type RedisClient, type RedisClientTuning } from './redis-client.js';
 import type { ScriptSource } from './redis-scripts.js';
 
 /** Upper bound on one of our own Redis commands (sessions, presence, history, registry, throttle). */
@@ -28,8 +27,8 @@ export interface RedisCommandMeter {
 }
 
 /**
- * One node's connections to Redis (one server, or the master the Sentinels name — all opened by
- * `openRedisClient`), shared by every Redis store: the command connection (our own commands
+ * One node's connections to Redis (one server, the master the Sentinels name, or a cluster — all opened by
+ * `openRedis`), shared by every Redis store: the command connection (our own commands
  * fail fast while Redis is away, so no request hangs) and, on demand, connections that wait for Redis
  * instead (the Socket.IO adapter's stream writer, reader and subscriber, which resume after an outage).
  * An unreachable Redis never crashes the node: the clients retry with backoff and one line per outage is logged.
@@ -38,10 +37,10 @@ export interface RedisCommandMeter {
  * with a {@link RedisCommandMeter}, each `run` is timed (when it succeeds) or counted as failed.
  */
 export class RedisConnection {
-  readonly client: Redis;
-  private readonly waiting: Redis[] = [];
+  readonly client: RedisClient;
+  private readonly waiting: RedisClient[] = [];
   /** Every waiting connection still open: the ones made here and the duplicates the adapters made of them. */
-  private readonly adapterClients = new Set<Redis>();
+  private readonly adapterClients = new Set<RedisClient>();
   /** The scripts defined on the command connection, by command name. */
   private readonly scripts = new Map<string, string>();
   /** Our commands that timed out since one was last answered. */
@@ -73,10 +72,11 @@ export class RedisConnection {
    * adapters send commands they never await (e.g. the Streams adapter's SUBSCRIBE): when ioredis fails them
    * all at once (a refused password flushes its queue with the HELLO error, which carries the password in
    * `command.args`), each would be an unhandled rejection. Every command's failure is therefore handled here
-   * (callers that await still see it), and `duplicate()` gives another such connection.
+   * (callers that await still see it), and `duplicate()` gives another such connection. `shardedSubscriber`:
+   * it will SSUBSCRIBE (the sharded adapter's subscriber; see `RedisClientTuning`).
    */
-  waitingClient(): Redis {
-    const client = this.adapterClient();
+  waitingClient(shardedSubscriber = false): RedisClient {
+    const client = this.adapterClient(shardedSubscriber);
     this.waiting.push(client);
     return client;
   }
@@ -85,18 +85,20 @@ export class RedisConnection {
    * A waiting connection that its user closes: the adapters disconnect the duplicates they make (closing
    * the Streams adapter's reader under it would make its XREAD loop spin on a closed connection).
    */
-  private adapterClient(): Redis {
-    const client = openRedisClient(this.target, { ...this.common(), maxRetriesPerRequest: null });
+  private adapterClient(shardedSubscriber: boolean): RedisClient {
+    const client = openRedisClient(this.target, { ...this.common(), maxRetriesPerRequest: null, shardedSubscriber });
     client.on('error', () => undefined); // reported once through the command connection
     this.adapterClients.add(client);
     client.once('end', () => this.adapterClients.delete(client)); // closed by its user: no reconnection follows
-    const sendCommand = client.sendCommand.bind(client);
-    client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    // Both client classes have these; their declared signatures differ per class.
+    const commander = client as unknown as { sendCommand(...args: unknown[]): unknown; duplicate(): RedisClient };
+    const sendCommand = commander.sendCommand.bind(client);
+    commander.sendCommand = (...args: unknown[]) => {
       const sent = sendCommand(...args);
       if (sent instanceof Promise) sent.catch(() => undefined);
       return sent;
     };
-    client.duplicate = () => this.adapterClient();
+    commander.duplicate = () => this.adapterClient(shardedSubscriber);
     return client;
   }
 
@@ -126,7 +128,7 @@ export class RedisConnection {
    * of `commands` (an error reply, no answer within the command timeout, the connection lost) as
    * `{unavailable} ({cause})` — never an internal error. A refusal `commands` throws itself passes as it is.
    */
-  async run<T>(unavailable: string, commands: (client: Redis) => Promise<T>): Promise<T> {
+  async run<T>(unavailable: string, commands: (client: RedisClient) => Promise<T>): Promise<T> {
     if (!this.isReady()) {
       this.meter?.failures.inc();
       throw new GatewayError('ENGINE_UNAVAILABLE');
@@ -147,8 +149,7 @@ export class RedisConnection {
 
   /**
    * Defines Lua scripts on the command connection (ioredis `defineCommand`), once each however many stores
-   * register them; pipelines and transactions made afterwards can run them too. Two different scripts
-   * under one name are a bug and throw.
+   * register them. Two different scripts under one name are a bug and throw.
    */
   registerScripts(...scripts: readonly ScriptSource[]): void {
     for (const { name, numberOfKeys, lua } of scripts) {
@@ -196,13 +197,13 @@ export class RedisConnection {
   }
 }
 
-/** The TCP (or TLS) socket under an ioredis client: a documented boundary, not in ioredis's types. */
-function streamOf(client: Redis): { destroy(): void } | undefined {
+/** The TCP (or TLS) socket under a one-server or Sentinel client (none for a Cluster, which reconnects its own nodes): a documented boundary, not in ioredis's types. */
+function streamOf(client: RedisClient): { destroy(): void } | undefined {
   return (client as unknown as { stream?: { destroy(): void } }).stream;
 }
 
 /** QUIT (pending replies arrive first) within a bound; a client that is not connected is just dropped. */
-async function closeClient(client: Redis): Promise<void> {
+async function closeClient(client: RedisClient): Promise<void> {
   if (client.status !== 'ready') {
     client.disconnect();
     return;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../protocol/errors.js';
 import { pageOf, type HistoryMessage, type HistoryPage, type HistoryPosition, type HistoryStore } from './history.js';
 import type { RedisConnection } from './redis-connection.js';
+import { RedisKeys } from './redis-keys.js';
 import { LuaScript } from './redis-scripts.js';
 
 /**
@@ -27,30 +28,35 @@ return {offset, epoch}
 const UNAVAILABLE = 'Room history is unavailable';
 
 /**
- * Room history in Redis, shared by every node: `{prefix}history:{room}:meta` and `…:messages`. While Redis
- * is unreachable or failing every call fails at once with ENGINE_UNAVAILABLE.
+ * Room history in Redis, shared by every node: `{history:room}:meta` and `…:messages` (one room's keys in
+ * one hash slot, rooms spread over the slots; see RedisKeys). While Redis is unreachable or failing every
+ * call fails at once with ENGINE_UNAVAILABLE.
  */
 export class RedisHistory implements HistoryStore {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly connection: RedisConnection,
-    private readonly prefix: string,
+    prefix: string,
     private readonly size: number,
     private readonly ttlMs: number,
   ) {
+    this.keys = new RedisKeys(prefix);
     connection.registerScripts(APPEND);
   }
 
+  /** One script per room, sent together (each room's keys live in their own slot). */
   async append(rooms: readonly string[], message: Omit<HistoryMessage, 'offset'>): Promise<Record<string, HistoryPosition>> {
     return this.connection.run(UNAVAILABLE, async (client) => {
       const json = JSON.stringify(message);
-      const pipeline = client.pipeline();
-      for (const room of rooms) APPEND.queue(pipeline, [this.metaKey(room), this.messagesKey(room)], [randomUUID(), json, this.size, this.ttlMs]);
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await Promise.all(rooms.map((room) =>
+        APPEND.run(client, [this.keys.historyMeta(room), this.keys.historyMessages(room)], [randomUUID(), json, this.size, this.ttlMs])
+          .catch(() => undefined)));
       const positions: Record<string, HistoryPosition> = {};
       rooms.forEach((room, index) => {
-        const [error, reply] = replies[index] ?? [new Error('no reply'), null];
-        if (error !== null) throw new GatewayError('ENGINE_UNAVAILABLE', 'Room history could not be written');
-        const [offset, epoch] = reply as [number, string];
+        const reply = replies[index];
+        if (reply === undefined) throw new GatewayError('ENGINE_UNAVAILABLE', 'Room history could not be written');
+        const [offset, epoch] = reply;
         positions[room] = { epoch, offset };
       });
       return positions;
@@ -60,8 +66,8 @@ export class RedisHistory implements HistoryStore {
   async read(room: string, since: number | undefined, epoch: string | undefined): Promise<HistoryPage> {
     return this.connection.run(UNAVAILABLE, async (client) => {
       const [[, meta], [, members]] = (await client.multi()
-        .hgetall(this.metaKey(room))
-        .zrange(this.messagesKey(room), '0', '-1')
+        .hgetall(this.keys.historyMeta(room))
+        .zrange(this.keys.historyMessages(room), '0', '-1')
         .exec()) as [[Error | null, Record<string, string>], [Error | null, string[]]];
       if (meta.epoch === undefined || meta.offset === undefined) return pageOf(room, undefined, since, epoch);
       const messages = members.map((member) => {
@@ -70,13 +76,5 @@ export class RedisHistory implements HistoryStore {
       });
       return pageOf(room, { epoch: meta.epoch, offset: Number(meta.offset), messages }, since, epoch);
     });
-  }
-
-  private metaKey(room: string): string {
-    return `${this.prefix}history:${room}:meta`;
-  }
-
-  private messagesKey(room: string): string {
-    return `${this.prefix}history:${room}:messages`;
   }
 }

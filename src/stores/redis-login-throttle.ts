@@ -1,5 +1,6 @@
 import type { LoginThrottle, ThrottleLimits } from './login-throttle.js';
 import type { RedisConnection } from './redis-connection.js';
+import { RedisKeys } from './redis-keys.js';
 import { LuaScript } from './redis-scripts.js';
 
 /**
@@ -30,37 +31,36 @@ return 0`);
 const UNAVAILABLE = 'The login throttle is unavailable';
 
 /**
- * The login throttle shared by every node: one counter per key (`{prefix}login-failures:{key}`) that
- * expires with its window. While Redis is unreachable or failing logins are refused (ENGINE_UNAVAILABLE,
+ * The login throttle shared by every node: one counter per key (`{login-failures}:{key}`, all in one hash
+ * slot, as one attempt counts several keys atomically; see RedisKeys) that expires with its window. While Redis is unreachable or failing logins are refused (ENGINE_UNAVAILABLE,
  * which the auth routes answer as 503 AUTH_UNAVAILABLE) rather than let through unthrottled.
  */
 export class RedisLoginThrottle implements LoginThrottle {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly connection: RedisConnection,
-    private readonly prefix: string,
+    prefix: string,
     private readonly limits: ThrottleLimits,
   ) {
+    this.keys = new RedisKeys(prefix);
     connection.registerScripts(TAKE, FORGIVE);
   }
 
   async take(keys: readonly string[]): Promise<number> {
     const waitMs = await this.connection.run(UNAVAILABLE, (client) =>
-      TAKE.run(client, keys.map((key) => this.key(key)), [this.limits.maxFailures, this.limits.windowMs]));
+      TAKE.run(client, keys.map((key) => this.keys.loginFailures(key)), [this.limits.maxFailures, this.limits.windowMs]));
     return Math.ceil(Number(waitMs) / 1000);
   }
 
   async forgive(keys: readonly string[]): Promise<void> {
-    await this.connection.run(UNAVAILABLE, (client) => FORGIVE.run(client, keys.map((key) => this.key(key)), []));
+    await this.connection.run(UNAVAILABLE, (client) => FORGIVE.run(client, keys.map((key) => this.keys.loginFailures(key)), []));
   }
 
   async reset(key: string): Promise<void> {
-    await this.connection.run(UNAVAILABLE, (client) => client.del(this.key(key)));
+    await this.connection.run(UNAVAILABLE, (client) => client.del(this.keys.loginFailures(key)));
   }
 
   /** The connection belongs to the composition root, which closes it. */
   async close(): Promise<void> {}
-
-  private key(key: string): string {
-    return `${this.prefix}login-failures:${key}`;
-  }
 }

@@ -3,7 +3,8 @@ import { type GatewayNamespace } from '../protocol/socket-types.js';
 import { userRoom } from '../protocol/own-rooms.js';
 import type { ConnectionInfo, NodeConnections, PresenceReader, PresenceStats, RoomInfo, UserPresence } from './presence.js';
 import type { RedisConnection } from './redis-connection.js';
-import { FORGET_NODE } from './redis-membership.js';
+import { RedisKeys } from './redis-keys.js';
+import { countOutNode } from './redis-membership.js';
 
 const UNAVAILABLE = 'Presence is unavailable';
 
@@ -19,10 +20,10 @@ interface PresenceEntry extends ConnectionInfo {
 
 /**
  * Cluster-wide presence in Redis. Each node keeps a hash of its own sockets
- * (`{prefix}presence:node:{nodeId}`: socket id → user, session, connected-at, rooms) and beats in a
- * sorted set (`{prefix}presence:nodes`, score = last beat). Readers only trust nodes that beat within
+ * (`{presence}:node:{nodeId}`: socket id → user, session, connected-at, rooms) and beats in a
+ * sorted set (`{presence}:nodes`, score = last beat), all in one hash slot (see RedisKeys). Readers only trust nodes that beat within
  * 2× the heartbeat, so a node killed with SIGKILL drops out of every answer within that time; its hash
- * expires after 3× the heartbeat, and its entry in `presence:nodes` stays until a surviving node counts out
+ * expires after 3× the heartbeat, and its entry in `{presence}:nodes` stays until a surviving node counts out
  * its room members (RedisMembership). Writes follow the namespace's connections and the adapter's
  * `join-room`/`leave-room` events and are batched; after Redis comes back (possibly empty) the node writes all its sockets again.
  *
@@ -31,6 +32,7 @@ interface PresenceEntry extends ConnectionInfo {
  * catch up when it is back.
  */
 export class RedisPresence implements PresenceReader {
+  private readonly keys: RedisKeys;
   private readonly nodesKey: string;
   private readonly dirty = new Set<string>();
   private namespace: GatewayNamespace | undefined;
@@ -39,13 +41,13 @@ export class RedisPresence implements PresenceReader {
 
   constructor(
     private readonly connection: RedisConnection,
-    private readonly prefix: string,
+    prefix: string,
     private readonly nodeId: string,
     private readonly heartbeatMs: number,
     private readonly logger: Logger,
   ) {
-    this.nodesKey = `${prefix}presence:nodes`;
-    connection.registerScripts(FORGET_NODE);
+    this.keys = new RedisKeys(prefix);
+    this.nodesKey = this.keys.presenceNodes();
   }
 
   /** Starts following the namespace's rooms and beating. */
@@ -63,13 +65,15 @@ export class RedisPresence implements PresenceReader {
     if (this.connection.isReady()) this.resync();
   }
 
-  /** Stops beating and removes this node's entries (a graceful stop leaves nothing behind). */
+  /**
+   * Stops beating and removes this node's entries and room member counts (a graceful stop leaves nothing
+   * behind; nobody is announced from here).
+   */
   async stop(): Promise<void> {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.flushTimer);
     if (!this.connection.isReady()) return;
-    const multi = this.connection.client.multi().zrem(this.nodesKey, this.nodeId).del(this.nodeKey(this.nodeId));
-    await FORGET_NODE.queue(multi, [], [this.prefix, this.nodeId]).exec();
+    await countOutNode(this.connection, this.keys, this.nodeId);
   }
 
   async rooms(prefix = '', limit = 1000): Promise<RoomInfo[]> {
@@ -171,17 +175,26 @@ export class RedisPresence implements PresenceReader {
     }
   }
 
-  /** Marks this node alive and keeps its hash from expiring. */
+  /**
+   * Marks this node alive and keeps its hash from expiring. A hash that is gone while the node has sockets
+   * (it expired while the beats failed, e.g. its cluster slot had no master for a while, without the
+   * connection being lost) is written again.
+   */
   private async beat(): Promise<void> {
     if (!this.connection.isReady()) return;
     try {
-      await this.connection.client.pipeline().zadd(this.nodesKey, Date.now(), this.nodeId).pexpire(this.nodeKey(this.nodeId), 3 * this.heartbeatMs).exec();
+      const replies = await this.connection.client.pipeline().zadd(this.nodesKey, Date.now(), this.nodeId).pexpire(this.nodeKey(this.nodeId), 3 * this.heartbeatMs).exec();
+      const [error, kept] = replies?.[1] ?? [null, 1];
+      if (error === null && kept === 0 && (this.namespace?.sockets.size ?? 0) > 0) {
+        for (const socketId of this.namespace?.sockets.keys() ?? []) this.dirty.add(socketId);
+        await this.flush();
+      }
     } catch (error) {
       this.logger.warn({ err: error }, 'presence heartbeat failed');
     }
   }
 
   private nodeKey(nodeId: string): string {
-    return `${this.prefix}presence:node:${nodeId}`;
+    return this.keys.presenceNode(nodeId);
   }
 }

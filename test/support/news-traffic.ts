@@ -1,8 +1,9 @@
 import type { Socket } from 'socket.io-client';
 import { openClient, TEST_API_KEY } from './gateway.js';
+import { waitFor } from './wait.js';
 
 /**
- * The failure drills' traffic (issue 11's outages, Redis Sentinel failovers): stock socket.io-client v4
+ * The failure drills' traffic (issue 11's outages, Redis Sentinel and Cluster failovers): stock socket.io-client v4
  * clients in `news:{n}` rooms, and a backend publishing `news` events to the rooms through several nodes
  * all along, every answer recorded.
  */
@@ -121,4 +122,45 @@ export function steadyRoomTraffic(urls: readonly string[], rooms: number, publis
       await Promise.all([...pending]);
     },
   };
+}
+
+/** Whether an answer is 2xx, or a catalog refusal (503 with Retry-After and a catalog code): the two a drill allows. */
+export function isAllowedAnswer(p: Published, catalogCodes: ReadonlySet<string>): boolean {
+  return (p.status >= 200 && p.status < 300) || (p.status === 503 && p.retryAfter !== null && p.code !== undefined && catalogCodes.has(p.code));
+}
+
+/** The ids of `from` that `client` must have received: to its room, since it has been in the room without a break. */
+export function requiredNews(client: NewsClient, from: readonly Published[]): string[] {
+  return from.filter((p) => p.room === client.room && client.subscribedSince !== undefined && p.sentAt >= client.subscribedSince).map((p) => p.id!);
+}
+
+/**
+ * Waits (up to 5 s) for every client to have what it must of `mustArrive`, then answers each client that
+ * lacks some of it (`lost`), got a message twice (`duplicated`), or got one that was never accepted for
+ * its room (`unexpected`, against every `accepted` publish).
+ */
+export async function wrongDeliveries(clients: readonly NewsClient[], accepted: readonly Published[], mustArrive: readonly Published[]) {
+  const complete = (client: NewsClient) => requiredNews(client, mustArrive).every((id) => client.news.includes(id));
+  await waitFor(() => clients.every(complete), { timeoutMs: 5000 }).catch(() => undefined); // what is missing is answered
+  return clients.flatMap((client) => {
+    const allowed = new Set(accepted.filter((p) => p.room === client.room).map((p) => p.id));
+    const lost = requiredNews(client, mustArrive).filter((id) => !client.news.includes(id));
+    const duplicated = client.news.filter((id, at) => client.news.indexOf(id) !== at);
+    const unexpected = client.news.filter((id) => !allowed.has(id));
+    return lost.length + duplicated.length + unexpected.length === 0 ? [] : [{ user: client.user, lost, duplicated, unexpected }];
+  });
+}
+
+/** How many publishes were refused, and from when to when, in ms after `since` (e.g. a kill). */
+export function refusalWindow(refusals: readonly Published[], since: number) {
+  return {
+    refusals: refusals.length,
+    refusedFromMs: refusals.length === 0 ? null : Math.min(...refusals.map((p) => p.sentAt)) - since,
+    refusedUntilMs: refusals.length === 0 ? null : Math.max(...refusals.map((p) => p.sentAt)) - since,
+  };
+}
+
+/** The publishes of `from` that some client in their room since before them never received. */
+export function undelivered(from: readonly Published[], clients: readonly NewsClient[]): Published[] {
+  return from.filter((p) => clients.some((client) => client.room === p.room && client.subscribedSince! <= p.sentAt && !client.news.includes(p.id!)));
 }

@@ -54,6 +54,12 @@ export interface StartRedisOptions {
   configFile?: string;
   /** More command-line options after ours (e.g. `--replicaof 127.0.0.1 6380`, `--sentinel`). */
   args?: readonly string[];
+  /**
+   * Start a Redis Cluster node (`--cluster-enabled yes`, its `nodes.conf` in its own directory) that calls
+   * a peer failed after `nodeTimeoutMs`; its cluster bus gets a free port of its own (`--cluster-port`:
+   * the default, port + 10000, may not exist).
+   */
+  cluster?: { readonly nodeTimeoutMs: number };
 }
 
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
@@ -103,6 +109,10 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       '--daemonize', 'no', '--protected-mode', 'no', '--loglevel', 'warning',
     ];
     if (password !== undefined) args.push('--requirepass', password);
+    if (options.cluster !== undefined) {
+      args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(options.cluster.nodeTimeoutMs));
+      args.push('--cluster-port', String(await pickPort()));
+    }
     args.push(...(options.args ?? []));
     const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(proc);
@@ -272,6 +282,83 @@ export async function startSentinelGroup(options: StartSentinelGroupOptions = {}
         if (answer?.[1] !== undefined) return Number(answer[1]);
       }
       throw new Error('no Sentinel answered');
+    },
+  };
+}
+
+/**
+ * A Redis Cluster a test started for itself: three masters, each with one replica when asked, on free
+ * ports, all slots assigned; everything is killed after the current test.
+ */
+export interface TestRedisCluster {
+  readonly nodes: readonly TestRedis[];
+  /** `127.0.0.1:{port},…` of every node (REDIS_CLUSTER_NODES). */
+  readonly nodeList: string;
+  /** How long a node waits for a silent peer before it calls it failed (`cluster-node-timeout`). */
+  readonly nodeTimeoutMs: number;
+  /** The node that serves `key`'s slot as master now, as the first node that answers says. */
+  masterOf(key: string): Promise<TestRedis>;
+  /** The `CLUSTER INFO` fields of `node`. */
+  info(node: TestRedis): Promise<Map<string, string>>;
+}
+
+export interface StartRedisClusterOptions {
+  /** One replica per master (6 nodes; needed for a failover). Default false (3 masters). */
+  replicas?: boolean;
+  /** Every node's password (`requirepass`, and `masterauth` for the replicas). */
+  password?: string;
+  /** `cluster-node-timeout` (default 1000). */
+  nodeTimeoutMs?: number;
+}
+
+/**
+ * Starts the nodes (`redis-server --cluster-enabled yes`), joins them with `redis-cli --cluster create`
+ * (slots spread over the masters, `--cluster-replicas 1` with replicas) and resolves once every node says
+ * `cluster_state:ok` and knows every other node, and every replica is in sync with its master.
+ */
+export async function startRedisCluster(options: StartRedisClusterOptions = {}): Promise<TestRedisCluster> {
+  const { password, replicas = false, nodeTimeoutMs = 1000 } = options;
+  const auth = password === undefined ? [] : ['--masterauth', password];
+  const nodes = await Promise.all(Array.from({ length: replicas ? 6 : 3 }, () =>
+    startRedis({ password, cluster: { nodeTimeoutMs }, args: ['--repl-diskless-sync-delay', '0', ...auth] })));
+  const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+  await new Promise<void>((resolve, reject) => {
+    const args = ['--cluster', 'create', ...addresses, '--cluster-replicas', replicas ? '1' : '0', '--cluster-yes'];
+    execFile(REDIS_CLI, [...(password === undefined ? [] : ['-a', password, '--no-auth-warning']), ...args], { timeout: 30_000 }, (error, stdout, stderr) =>
+      (error === null ? resolve() : reject(new Error(`redis-cli --cluster create failed: ${error.message}\n${stdout}${stderr}`))));
+  });
+  const info = async (node: TestRedis): Promise<Map<string, string>> =>
+    new Map((await node.cli('CLUSTER', 'INFO')).map((line) => line.trim().split(':') as [string, string]));
+  await waitFor(async () => (await Promise.all(nodes.map(info))).every((facts) =>
+    facts.get('cluster_state') === 'ok' && facts.get('cluster_known_nodes') === String(nodes.length)), {
+    timeoutMs: 20_000, intervalMs: 100, what: 'every cluster node to say cluster_state:ok and know every other node',
+  });
+  await waitFor(async () => (await Promise.all(nodes.map((node) => node.cli('INFO', 'replication')))).every((lines) =>
+    lines.some((line) => line.trim() === 'role:master' || line.trim() === 'master_link_status:up')), {
+    timeoutMs: 20_000, intervalMs: 100, what: 'every replica in sync with its master',
+  });
+  return {
+    nodes,
+    nodeList: addresses.join(','),
+    nodeTimeoutMs,
+    info,
+    async masterOf(key) {
+      for (const node of nodes) {
+        const slot = Number((await node.cli('CLUSTER', 'KEYSLOT', key).catch(() => []))[0]);
+        const lines = await node.cli('CLUSTER', 'NODES').catch(() => []);
+        for (const line of lines) {
+          const [, address, flags, , , , , state, ...ranges] = line.trim().split(' ');
+          if (address === undefined || flags === undefined || !flags.split(',').includes('master') || flags.includes('fail') || state !== 'connected') continue;
+          const serves = ranges.some((range) => {
+            const [from, to = from] = range.split('-').map(Number);
+            return from !== undefined && to !== undefined && slot >= from && slot <= to;
+          });
+          const port = Number(address.split('@')[0]?.split(':')[1]);
+          const master = nodes.find((candidate) => candidate.port === port);
+          if (serves && master !== undefined) return master;
+        }
+      }
+      throw new Error(`no node named the master of ${key}`);
     },
   };
 }
