@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { api, flush, nextEvent, openClient, recordEvents, signToken, TEST_API_KEY } from './support/gateway.js';
 import { deliveries, publish, roomSize } from './support/cluster-checks.js';
-import { CLUSTER_ENV, spawnGateway, spawnSharedGateway, type SharedGatewayProcess } from './support/process.js';
+import { CLUSTER_ENV, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 import { unique } from './support/temp.js';
 import { waitFor } from './support/wait.js';
@@ -39,6 +40,12 @@ async function connectionsPerNode(url: string): Promise<Map<string, number>> {
 /** The process ids of the workers the primary reported ready, in order. */
 function readyWorkerPids(output: string): number[] {
   return [...output.matchAll(/"pid":(\d+),"msg":"worker ready"/g)].map((match) => Number(match[1]));
+}
+
+/** The process ids of the primary's children (its workers, starting or not). */
+function workerPids(gateway: GatewayProcess): number[] {
+  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(gateway.child.pid)], { encoding: 'utf8' }).stdout;
+  return out.split('\n').map((line) => Number(line.trim())).filter((pid) => pid > 0);
 }
 
 /** A stock client of a fresh user over `transport` only, reconnecting after `reconnectionDelay`; resolves once connected. */
@@ -171,6 +178,36 @@ describe('WORKERS=2: a worker dies', () => {
     expect([...after.keys()].filter((node) => !before.has(node))).toHaveLength(1);
     expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
   }, 60_000);
+});
+
+describe('WORKERS=2: a replacement starting', () => {
+  it('gets no new connection while it starts: requests go to the live worker, which has clients, not to the replacement that has none', async () => {
+    const gateway = spawnGateway(workersEnv());
+    const url = await gateway.listening(20_000);
+    for (let i = 0; i < 2; i++) await connectUser(url, 'websocket');
+    const nodes = await waitFor(async () => {
+      const counts = await connectionsPerNode(url);
+      expect([...counts.values()]).toEqual([1, 1]);
+      return new Set(counts.keys());
+    });
+    const [victim] = readyWorkerPids(gateway.output());
+    process.kill(victim!, 'SIGKILL');
+    await waitFor(() => gateway.output().includes('"msg":"worker exited, starting another"'), { what: 'the primary to see the worker die' });
+    // The replacement, held stopped before it attaches: whatever the primary gave it would wait there. Every
+    // request is answered by the survivor (a node of before) that has clients, none by the replacement that has none.
+    const replacement = await waitFor(() => workerPids(gateway).find((pid) => !readyWorkerPids(gateway.output()).includes(pid)) ?? false, { what: 'the replacement to be forked' });
+    process.kill(replacement, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 4; i++) {
+        const stats = await fetch(`${url}/v1/stats`, { headers: { authorization: `Bearer ${TEST_API_KEY}` }, signal: AbortSignal.timeout(5000) });
+        expect(stats.status).toBe(200);
+        expect(nodes.has(((await stats.json()) as { node: { id: string } }).node.id)).toBe(true);
+      }
+    } finally {
+      process.kill(replacement, 'SIGCONT');
+    }
+    await waitFor(() => readyWorkerPids(gateway.output()).length === 3, { timeoutMs: 15_000, what: 'the replacement to be ready' });
+  }, 30_000);
 });
 
 describe('WORKERS=2: stopping', () => {

@@ -14,6 +14,14 @@ import { isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from '.
 const COLLECT_TIMEOUT_MS = 5000;
 /** A replacement that died before it was ready is started again after this pause, not in a tight loop. */
 const RESTART_PAUSE_MS = 1000;
+/**
+ * What a worker counts as in sticky's least-connection choice (its `clientsCount`) until it is ready, on top
+ * of its clients: a starting worker gets a new connection only when every worker is starting. Exact in a
+ * double (unlike `MAX_SAFE_INTEGER`), so the clients it counts meanwhile are kept when it is taken off.
+ */
+const STARTING_WEIGHT = 1_000_000_000;
+/** The longest a connection waits in the primary for its worker to attach; past it, it is closed. */
+const HOLD_LIMIT_MS = 10_000;
 
 export interface WorkerPoolOptions {
   readonly workers: number;
@@ -107,6 +115,7 @@ export class WorkerPool {
 
   private fork(): void {
     const worker = cluster.fork({ ...this.options.env, [WORKER_ENV]: '1' });
+    stickyCount(worker).clientsCount = STARTING_WEIGHT;
     this.members.set(worker.id, { worker, attached: false, ready: false, ...handOver(worker) });
   }
 
@@ -122,6 +131,7 @@ export class WorkerPool {
         break;
       case 'switchboard:ready':
         member.ready = true;
+        stickyCount(worker).clientsCount = (stickyCount(worker).clientsCount ?? STARTING_WEIGHT) - STARTING_WEIGHT;
         this.authUrl ??= message.authUrl;
         this.metricsUrl ??= message.metricsUrl;
         this.log.info({ worker: worker.id, pid: worker.process.pid }, 'worker ready');
@@ -202,27 +212,65 @@ export class WorkerPool {
  * - It holds what is sent to a worker until the worker has attached. sticky hands connections to any
  *   worker in `cluster.workers`, which a replacement joins as soon as it is forked, long before its
  *   gateway is built: a message sent then would arrive before anyone in the worker listens, and be lost
- *   with its connection. The primary keeps them (the sockets stay open, unread) and sends them in order.
+ *   with its connection. The primary keeps them (the sockets stay open, unread) and sends them in order;
+ *   one still held after HOLD_LIMIT_MS is dropped (sticky closes its connection). A starting worker gets new
+ *   connections only when every worker is starting (STARTING_WEIGHT), so little waits here.
  */
 function handOver(worker: Worker): Pick<Member, 'release' | 'discard'> {
   const send = worker.send;
-  let held: unknown[][] | undefined = [];
+  let held: { readonly sent: Sent; readonly timer: NodeJS.Timeout }[] | undefined = [];
+  const drop = (sent: Sent) => sent.callback?.(new Error('the worker did not take the connection'));
   worker.send = ((...args: unknown[]) => {
-    stopReading(args[1]);
+    const sent = sentOf(args);
+    stopReading(sent.handle);
     if (held === undefined) return Reflect.apply(send, worker, args) as boolean;
-    held.push(args);
+    const queue = held;
+    const entry = {
+      sent,
+      timer: setTimeout(() => {
+        queue.splice(queue.indexOf(entry), 1);
+        drop(sent);
+      }, HOLD_LIMIT_MS),
+    };
+    queue.push(entry);
     return true;
   }) as Worker['send'];
   return {
     release() {
       const queued = held ?? [];
       held = undefined;
-      for (const args of queued) Reflect.apply(send, worker, args);
+      for (const { sent, timer } of queued) {
+        clearTimeout(timer);
+        Reflect.apply(send, worker, [sent.message, sent.handle, sent.options, sent.callback]);
+      }
     },
     discard() {
-      for (const [, handle] of held?.splice(0) ?? []) if (handle instanceof Socket) handle.destroy();
+      for (const { sent, timer } of held?.splice(0) ?? []) {
+        clearTimeout(timer);
+        drop(sent);
+      }
     },
   };
+}
+
+/** One `worker.send` call, its arguments named (`send(message, handle?, options?, callback?)`, as Node shifts them). */
+interface Sent {
+  readonly message: unknown;
+  readonly handle: unknown;
+  readonly options: object | undefined;
+  /** sticky's: given an error, it destroys the connection the message is about (handed over or relayed). */
+  readonly callback: ((error: Error | null) => void) | undefined;
+}
+
+function sentOf([message, ...rest]: unknown[]): Sent {
+  const callback = rest.find((arg): arg is Sent['callback'] => typeof arg === 'function');
+  const [handle, options] = rest.filter((arg) => typeof arg !== 'function');
+  return { message, handle, options: typeof options === 'object' && options !== null ? options : undefined, callback };
+}
+
+/** The property sticky's least-connection choice reads on a worker (it counts the Engine.IO sessions bound to it). */
+function stickyCount(worker: Worker): { clientsCount?: number } {
+  return worker as Worker & { clientsCount?: number };
 }
 
 /** Stops the primary's reads of a socket being handed to a worker (Node's `readStop` on its handle; it keeps counting it as reading, so never restarts). */
