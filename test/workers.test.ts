@@ -42,10 +42,10 @@ function readyWorkerPids(output: string): number[] {
   return [...output.matchAll(/"pid":(\d+),"msg":"worker ready"/g)].map((match) => Number(match[1]));
 }
 
-/** The process ids of the primary's children (its workers, starting or not). */
+/** The process ids of the primary's Node.js children: its workers, starting or not (not tsx's esbuild service). */
 function workerPids(gateway: GatewayProcess): number[] {
-  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(gateway.child.pid)], { encoding: 'utf8' }).stdout;
-  return out.split('\n').map((line) => Number(line.trim())).filter((pid) => pid > 0);
+  const out = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(gateway.child.pid)], { encoding: 'utf8' }).stdout;
+  return out.split('\n').map((line) => line.trim().split(/\s+/)).filter(([, command]) => command === 'node').map(([pid]) => Number(pid));
 }
 
 /** A stock client of a fresh user over `transport` only, reconnecting after `reconnectionDelay`; resolves once connected. */
@@ -208,6 +208,24 @@ describe('WORKERS=2: a replacement starting', () => {
     }
     await waitFor(() => readyWorkerPids(gateway.output()).length === 3, { timeoutMs: 15_000, what: 'the replacement to be ready' });
   }, 30_000);
+});
+
+describe('WORKERS=2: workers die holding connections', () => {
+  it('closes a connection handed to a worker that died before it took it (the client is not left hanging), and starts both again', async () => {
+    const gateway = spawnGateway(workersEnv());
+    const url = await gateway.listening(20_000);
+    const workers = workerPids(gateway);
+    expect(workers).toHaveLength(2);
+    // Stopped, the workers take nothing: a GET (handed over whole) is sent to one of them and never taken.
+    for (const pid of workers) process.kill(pid, 'SIGSTOP');
+    const probe = fetch(`${url}/readyz`, { signal: AbortSignal.timeout(8000) });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const pid of workers) process.kill(pid, 'SIGKILL');
+    // Closed when its worker died (fetch fails at once), not left open in the primary until the client gives up.
+    await expect(probe).rejects.toThrow(/fetch failed/);
+    await waitFor(() => readyWorkerPids(gateway.output()).length === 4, { timeoutMs: 20_000, what: 'two new workers' });
+    expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
+  }, 40_000);
 });
 
 describe('WORKERS=2: stopping', () => {

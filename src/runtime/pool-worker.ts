@@ -1,7 +1,7 @@
 import { setupWorker } from '@socket.io/sticky';
 import type { Server } from 'socket.io';
 import type { Metrics, MetricsExposition } from './metrics.js';
-import { isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+import { handOffOf, isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 
 /** How long a scrape waits for the primary to gather every worker's series. */
 const SCRAPE_TIMEOUT_MS = 10_000;
@@ -29,6 +29,11 @@ export class PoolWorker {
   constructor() {
     process.on('message', (message: unknown) => {
       if (isSwitchboardMessage<PrimaryMessage>(message)) this.receive(message);
+      // A connection handed over (sticky injects it into the gateway): this process has its own descriptor
+      // now, so the primary may close its copy. Acknowledged also when Node could not pass the socket (the
+      // client went away meanwhile): the primary's copy is then the last one, and closing it is right.
+      const handOff = handOffOf(message);
+      if (handOff !== undefined) send({ type: 'switchboard:got', id: handOff });
     });
     // The primary is gone (killed): nobody hands this worker connections any more.
     process.once('disconnect', () => this.stop());

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import { localUrl } from './local-url.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { WORKER_ENV } from './pool-worker.js';
-import { isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+import { isSwitchboardMessage, type PrimaryMessage, type StickyHandOff, type WorkerMessage } from './worker-messages.js';
 
 /** How long the primary waits for one worker's metrics before scraping without them. */
 const COLLECT_TIMEOUT_MS = 5000;
@@ -39,7 +39,9 @@ interface Member {
   ready: boolean;
   /** Sends what was held for it while it started (see {@link handOver}). */
   release(): void;
-  /** Drops what was held for it (it died before it attached). */
+  /** The worker has the connection handed over with this id: the primary's copy of the socket is closed. */
+  acknowledged(handOff: number): void;
+  /** Drops what was held for it and closes the connections it did not acknowledge (it died). */
   discard(): void;
 }
 
@@ -143,6 +145,9 @@ export class WorkerPool {
           (error: unknown) => tell(worker, { type: 'switchboard:scraped', id: message.id, error: String(error) }),
         );
         break;
+      case 'switchboard:got':
+        member.acknowledged(message.id);
+        break;
       case 'switchboard:snapshot':
         this.collects.get(message.id)?.(message.metrics);
         break;
@@ -203,12 +208,19 @@ export class WorkerPool {
   }
 }
 
+/** The id of the next connection handed to a worker (unique in the primary). */
+let nextHandOff = 0;
+
 /**
- * Wraps what sticky sends a worker, for two things sticky does not do itself:
+ * Wraps what sticky sends a worker, for what sticky does not do itself:
  * - It stops reading a socket in the primary the moment the socket is sent. Node closes the primary's copy
  *   only once the worker has acknowledged it, and discards whatever it reads there until then: a WebSocket
  *   client sending its first frame right after the upgrade's answer lost it when the primary was slow to
  *   get the acknowledgement (seen under load: the CONNECT packet lost, the client never connected).
+ * - It sends a socket with `keepOpen` and a hand-off id, and keeps its copy (unread) until the worker
+ *   acknowledges that id (`switchboard:got`, see PoolWorker). Without it, a worker that died after the socket
+ *   was sent but before Node's own acknowledgement left the connection open in the primary, never closed:
+ *   the client hung. Now the worker's exit closes every connection it had not acknowledged.
  * - It holds what is sent to a worker until the worker has attached. sticky hands connections to any
  *   worker in `cluster.workers`, which a replacement joins as soon as it is forked, long before its
  *   gateway is built: a message sent then would arrive before anyone in the worker listens, and be lost
@@ -216,14 +228,16 @@ export class WorkerPool {
  *   one still held after HOLD_LIMIT_MS is dropped (sticky closes its connection). A starting worker gets new
  *   connections only when every worker is starting (STARTING_WEIGHT), so little waits here.
  */
-function handOver(worker: Worker): Pick<Member, 'release' | 'discard'> {
+function handOver(worker: Worker): Pick<Member, 'release' | 'acknowledged' | 'discard'> {
   const send = worker.send;
   let held: { readonly sent: Sent; readonly timer: NodeJS.Timeout }[] | undefined = [];
+  const unacknowledged = new Map<number, Socket>();
   const drop = (sent: Sent) => sent.callback?.(new Error('the worker did not take the connection'));
+  const deliver = (sent: Sent) => Reflect.apply(send, worker, [sent.message, sent.handle, sent.options, sent.callback]) as boolean;
   worker.send = ((...args: unknown[]) => {
-    const sent = sentOf(args);
+    const sent = keptOpen(sentOf(args), unacknowledged);
     stopReading(sent.handle);
-    if (held === undefined) return Reflect.apply(send, worker, args) as boolean;
+    if (held === undefined) return deliver(sent);
     const queue = held;
     const entry = {
       sent,
@@ -241,16 +255,32 @@ function handOver(worker: Worker): Pick<Member, 'release' | 'discard'> {
       held = undefined;
       for (const { sent, timer } of queued) {
         clearTimeout(timer);
-        Reflect.apply(send, worker, [sent.message, sent.handle, sent.options, sent.callback]);
+        deliver(sent);
       }
+    },
+    acknowledged(handOff) {
+      unacknowledged.get(handOff)?.destroy();
+      unacknowledged.delete(handOff);
     },
     discard() {
       for (const { sent, timer } of held?.splice(0) ?? []) {
         clearTimeout(timer);
         drop(sent);
       }
+      for (const socket of unacknowledged.values()) socket.destroy();
+      unacknowledged.clear();
     },
   };
+}
+
+/** A socket's hand-over sent with `keepOpen` and a hand-off id, its socket kept in `unacknowledged` until it closes. */
+function keptOpen(sent: Sent, unacknowledged: Map<number, Socket>): Sent {
+  const { message, handle } = sent;
+  if (!(handle instanceof Socket) || typeof message !== 'object' || message === null || !('type' in message) || message.type !== 'sticky:connection') return sent;
+  const handOff = nextHandOff++;
+  unacknowledged.set(handOff, handle);
+  handle.once('close', () => unacknowledged.delete(handOff));
+  return { ...sent, message: { ...message, type: 'sticky:connection', handOff } satisfies StickyHandOff, options: { ...sent.options, keepOpen: true } };
 }
 
 /** One `worker.send` call, its arguments named (`send(message, handle?, options?, callback?)`, as Node shifts them). */
