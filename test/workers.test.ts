@@ -211,21 +211,45 @@ describe('WORKERS=2: a replacement starting', () => {
 });
 
 describe('WORKERS=2: workers die holding connections', () => {
-  it('closes a connection handed to a worker that died before it took it (the client is not left hanging), and starts both again', async () => {
+  it('closes a connection handed to a worker that died before it took it, and one whose request (with a body) it was relayed and did not answer; starts both again', async () => {
     const gateway = spawnGateway(workersEnv());
     const url = await gateway.listening(20_000);
     const workers = workerPids(gateway);
     expect(workers).toHaveLength(2);
-    // Stopped, the workers take nothing: a GET (handed over whole) is sent to one of them and never taken.
+    // Stopped, the workers take nothing: a GET (handed over whole) is sent to one of them and never taken; a
+    // publish (its body relayed by the primary, which keeps the connection) is never answered.
     for (const pid of workers) process.kill(pid, 'SIGSTOP');
     const probe = fetch(`${url}/readyz`, { signal: AbortSignal.timeout(8000) });
+    const published = fetch(`${url}/v1/publish`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'news', data: 1, broadcast: true }), signal: AbortSignal.timeout(8000),
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const pid of workers) process.kill(pid, 'SIGKILL');
-    // Closed when its worker died (fetch fails at once), not left open in the primary until the client gives up.
-    await expect(probe).rejects.toThrow(/fetch failed/);
+    // Closed when their worker died (fetch fails at once), not left open in the primary until the client gives up.
+    for (const outcome of await Promise.allSettled([probe, published])) expect(outcome).toMatchObject({ status: 'rejected', reason: { message: 'fetch failed' } });
     await waitFor(() => readyWorkerPids(gateway.output()).length === 4, { timeoutMs: 20_000, what: 'two new workers' });
     expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
   }, 40_000);
+});
+
+describe('WORKERS=2: a worker stops answering', () => {
+  it('closes a relayed request (with a body) after HTTP_REQUEST_TIMEOUT_MS idle in the primary, so its client is not left hanging', async () => {
+    const gateway = spawnGateway({ ...workersEnv(), HTTP_REQUEST_TIMEOUT_MS: '1000' });
+    const url = await gateway.listening(20_000);
+    const workers = workerPids(gateway);
+    for (const pid of workers) process.kill(pid, 'SIGSTOP');
+    try {
+      const published = fetch(`${url}/v1/publish`, {
+        method: 'POST', headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ event: 'news', data: 1, broadcast: true }), signal: AbortSignal.timeout(8000),
+      });
+      await expect(published).rejects.toThrow(/fetch failed/);
+    } finally {
+      for (const pid of workers) process.kill(pid, 'SIGCONT');
+    }
+    expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
+  }, 30_000);
 });
 
 describe('WORKERS=2: stopping', () => {

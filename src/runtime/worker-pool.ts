@@ -30,6 +30,12 @@ export interface WorkerPoolOptions {
   /** Added to every worker's environment (the development secrets this run generated, so all workers share them). */
   readonly env: Readonly<Record<string, string>>;
   readonly logger: Logger;
+  /**
+   * How long a connection may stay idle in the primary (HTTP_REQUEST_TIMEOUT_MS) before it is closed: one
+   * whose request sticky relays (it has a body) and whose worker stopped answering; one handed over waits
+   * at most that long for the worker's acknowledgement (closing the primary's copy only).
+   */
+  readonly idleTimeoutMs: number;
 }
 
 /** What the primary knows of one worker. */
@@ -41,7 +47,9 @@ interface Member {
   release(): void;
   /** The worker has the connection handed over with this id: the primary's copy of the socket is closed. */
   acknowledged(handOff: number): void;
-  /** Drops what was held for it and closes the connections it did not acknowledge (it died). */
+  /** The worker answered (or dropped) the relayed request of this sticky connection id. */
+  relayEnded(connectionId: string): void;
+  /** Drops what was held for it and closes the connections it did not acknowledge or whose relayed request it did not answer (it died). */
   discard(): void;
 }
 
@@ -54,7 +62,11 @@ interface Member {
  */
 export class WorkerPool {
   private readonly members = new Map<number, Member>();
-  /** PORT's listener. It never parses a request (sticky takes each connection's bytes), so Node's request timers stay off: the workers time their requests. */
+  /**
+   * PORT's listener. It never parses a request (sticky takes each connection's bytes), so Node's request
+   * timers stay off: the workers time their requests, and an idle timeout (`idleTimeoutMs`) closes a relayed
+   * connection whose worker stopped answering.
+   */
   private readonly server: Server = createServer({ requestTimeout: 0, headersTimeout: 0 });
   private readonly log: Logger;
   private listening: number | undefined;
@@ -74,8 +86,10 @@ export class WorkerPool {
     // sticky passes each request's first bytes as a Buffer, which the default (JSON) IPC would not keep.
     cluster.setupPrimary({ serialization: 'advanced' });
     setupMaster(this.server, { loadBalancingMethod: 'least-connection' });
+    this.server.on('connection', (socket: Socket) => socket.setTimeout(options.idleTimeoutMs, () => socket.destroy()));
     cluster.on('message', (worker, message: unknown) => {
       if (isSwitchboardMessage<WorkerMessage>(message)) this.receive(worker, message);
+      else if (isRelayEnd(message)) this.members.get(worker.id)?.relayEnded(message.connectionId);
     });
     cluster.on('exit', (worker, code, signal) => this.exited(worker, code, signal));
   }
@@ -228,15 +242,18 @@ let nextHandOff = 0;
  *   one still held after HOLD_LIMIT_MS is dropped (sticky closes its connection). A starting worker gets new
  *   connections only when every worker is starting (STARTING_WEIGHT), so little waits here.
  */
-function handOver(worker: Worker): Pick<Member, 'release' | 'acknowledged' | 'discard'> {
+function handOver(worker: Worker): Pick<Member, 'release' | 'acknowledged' | 'relayEnded' | 'discard'> {
   const send = worker.send;
   let held: { readonly sent: Sent; readonly timer: NodeJS.Timeout }[] | undefined = [];
   const unacknowledged = new Map<number, Socket>();
+  /** sticky's callback of each request relayed to this worker and not answered yet, by sticky connection id. */
+  const relayed = new Map<string, Sent['callback']>();
   const drop = (sent: Sent) => sent.callback?.(new Error('the worker did not take the connection'));
   const deliver = (sent: Sent) => Reflect.apply(send, worker, [sent.message, sent.handle, sent.options, sent.callback]) as boolean;
   worker.send = ((...args: unknown[]) => {
     const sent = keptOpen(sentOf(args), unacknowledged);
     stopReading(sent.handle);
+    followRelay(sent, relayed);
     if (held === undefined) return deliver(sent);
     const queue = held;
     const entry = {
@@ -262,6 +279,9 @@ function handOver(worker: Worker): Pick<Member, 'release' | 'acknowledged' | 'di
       unacknowledged.get(handOff)?.destroy();
       unacknowledged.delete(handOff);
     },
+    relayEnded(connectionId) {
+      relayed.delete(connectionId);
+    },
     discard() {
       for (const { sent, timer } of held?.splice(0) ?? []) {
         clearTimeout(timer);
@@ -269,6 +289,8 @@ function handOver(worker: Worker): Pick<Member, 'release' | 'acknowledged' | 'di
       }
       for (const socket of unacknowledged.values()) socket.destroy();
       unacknowledged.clear();
+      for (const callback of relayed.values()) callback?.(new Error('the worker died'));
+      relayed.clear();
     },
   };
 }
@@ -281,6 +303,23 @@ function keptOpen(sent: Sent, unacknowledged: Map<number, Socket>): Sent {
   unacknowledged.set(handOff, handle);
   handle.once('close', () => unacknowledged.delete(handOff));
   return { ...sent, message: { ...message, type: 'sticky:connection', handOff } satisfies StickyHandOff, options: { ...sent.options, keepOpen: true } };
+}
+
+/**
+ * Keeps sticky's callback of a request it relays (`sticky:http-chunk-start`: the primary keeps the socket and
+ * relays its bytes) until the worker answers it or the client goes (`sticky:abort`): given an error, the
+ * callback closes the client's connection, which is what the worker's exit does with those still open.
+ */
+function followRelay({ message, callback }: Sent, relayed: Map<string, Sent['callback']>): void {
+  if (typeof message !== 'object' || message === null || !('connectionId' in message) || typeof message.connectionId !== 'string' || !('type' in message)) return;
+  if (message.type === 'sticky:http-chunk-start') relayed.set(message.connectionId, callback);
+  else if (message.type === 'sticky:abort') relayed.delete(message.connectionId);
+}
+
+/** A worker's end of a relayed request's answer (sticky's `sticky:http-response-end` or `-destroy`). */
+function isRelayEnd(message: unknown): message is { readonly type: string; readonly connectionId: string } {
+  return typeof message === 'object' && message !== null && 'type' in message && (message.type === 'sticky:http-response-end' || message.type === 'sticky:http-response-destroy')
+    && 'connectionId' in message && typeof message.connectionId === 'string';
 }
 
 /** One `worker.send` call, its arguments named (`send(message, handle?, options?, callback?)`, as Node shifts them). */
