@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
+import { FIRST_RESTART_PAUSE_MS, MAX_RESTART_PAUSE_MS, restartPause, STABLE_AFTER_MS } from '../src/runtime/restart-backoff.js';
 import { api, flush, nextEvent, openClient, recordEvents, signToken, TEST_API_KEY } from './support/gateway.js';
 import { deliveries, publish, roomSize } from './support/cluster-checks.js';
 import { CLUSTER_ENV, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
@@ -267,6 +268,18 @@ describe('WORKERS=2: stopping', () => {
     expect(output.match(/"msg":"draining"/g)).toHaveLength(2);
     expect(output.match(/"code":0,"signal":null,"msg":"worker stopped"/g)).toHaveLength(2);
     expect(output).toMatch(/"component":"workers","msg":"stopped"/);
+  });
+});
+
+describe('WORKERS: replacing a worker that keeps dying', () => {
+  it('pauses 1 s, doubling up to 30 s while each replacement dies again soon, and 1 s again after one that stayed ready a minute', () => {
+    const pauses: number[] = [];
+    let previous = 0;
+    for (let death = 0; death < 7; death++) pauses.push((previous = restartPause(previous, death === 3 ? 5000 : 0)));
+    expect(pauses).toEqual([FIRST_RESTART_PAUSE_MS, 2000, 4000, 8000, 16_000, MAX_RESTART_PAUSE_MS, MAX_RESTART_PAUSE_MS]);
+    expect(restartPause(MAX_RESTART_PAUSE_MS, STABLE_AFTER_MS - 1)).toBe(MAX_RESTART_PAUSE_MS);
+    expect(restartPause(MAX_RESTART_PAUSE_MS, STABLE_AFTER_MS)).toBe(FIRST_RESTART_PAUSE_MS);
+    expect(restartPause(0, 3_600_000)).toBe(FIRST_RESTART_PAUSE_MS);
   });
 });
 

@@ -8,12 +8,11 @@ import type { Config } from '../config/config.js';
 import { localUrl } from './local-url.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { WORKER_ENV } from './pool-worker.js';
+import { restartPause } from './restart-backoff.js';
 import { isSwitchboardMessage, type PrimaryMessage, type StickyHandOff, type WorkerMessage } from './worker-messages.js';
 
 /** How long the primary waits for one worker's metrics before scraping without them. */
 const COLLECT_TIMEOUT_MS = 5000;
-/** A replacement that died before it was ready is started again after this pause, not in a tight loop. */
-const RESTART_PAUSE_MS = 1000;
 /**
  * What a worker counts as in sticky's least-connection choice (its `clientsCount`) until it is ready, on top
  * of its clients: a starting worker gets a new connection only when every worker is starting. Exact in a
@@ -43,6 +42,10 @@ interface Member {
   readonly worker: Worker;
   attached: boolean;
   ready: boolean;
+  /** When it reported ready (`Date.now()`). */
+  readyAt: number | undefined;
+  /** The pause before it was started, in place of a worker that died (0 for one of the first). */
+  readonly restartPauseMs: number;
   /** Sends what was held for it while it started (see {@link handOver}). */
   release(): void;
   /** The worker has the connection handed over with this id: the primary's copy of the socket is closed. */
@@ -129,10 +132,10 @@ export class WorkerPool {
     for (const { worker } of this.members.values()) worker.process.kill('SIGKILL');
   }
 
-  private fork(): void {
+  private fork(restartPauseMs = 0): void {
     const worker = cluster.fork({ ...this.options.env, [WORKER_ENV]: '1' });
     stickyCount(worker).clientsCount = STARTING_WEIGHT;
-    this.members.set(worker.id, { worker, attached: false, ready: false, ...handOver(worker) });
+    this.members.set(worker.id, { worker, attached: false, ready: false, readyAt: undefined, restartPauseMs, ...handOver(worker) });
   }
 
   private receive(worker: Worker, message: WorkerMessage): void {
@@ -147,6 +150,7 @@ export class WorkerPool {
         break;
       case 'switchboard:ready':
         member.ready = true;
+        member.readyAt = Date.now();
         stickyCount(worker).clientsCount = (stickyCount(worker).clientsCount ?? STARTING_WEIGHT) - STARTING_WEIGHT;
         this.authUrl ??= message.authUrl;
         this.metricsUrl ??= message.metricsUrl;
@@ -190,10 +194,11 @@ export class WorkerPool {
       this.startFailed(new Error(`worker ${worker.process.pid ?? '?'} exited during start (${signal ?? `code ${code ?? '?'}`})`));
       return;
     }
-    this.log.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited, starting another');
+    const pauseMs = restartPause(member?.restartPauseMs ?? 0, member?.readyAt === undefined ? 0 : Date.now() - member.readyAt);
+    this.log.warn({ worker: worker.id, pid: worker.process.pid, pauseMs, code, signal }, 'worker exited, starting another');
     setTimeout(() => {
-      if (!this.stopping) this.fork();
-    }, member?.ready === true ? 0 : RESTART_PAUSE_MS);
+      if (!this.stopping) this.fork(pauseMs);
+    }, pauseMs);
   }
 
   /** Every ready worker's series, aggregated (each keeps its `node` label, so nothing is summed across workers). */
