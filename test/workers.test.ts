@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
@@ -281,6 +282,32 @@ describe('WORKERS: replacing a worker that keeps dying', () => {
     expect(restartPause(MAX_RESTART_PAUSE_MS, STABLE_AFTER_MS)).toBe(FIRST_RESTART_PAUSE_MS);
     expect(restartPause(0, 3_600_000)).toBe(FIRST_RESTART_PAUSE_MS);
   });
+});
+
+describe('WORKERS=2: stopping with a request in flight', () => {
+  it('stops accepting once the drain starts, and a worker answers the request it has in flight before it exits', async () => {
+    const gateway = spawnGateway(workersEnv());
+    const url = await gateway.listening(20_000);
+    // A publish whose body is half sent: the primary relays it to a worker, which waits for the rest.
+    const body = JSON.stringify({ event: 'news', data: 'in flight', broadcast: true });
+    const raw = connect(Number(new URL(url).port), '127.0.0.1');
+    let answer = '';
+    raw.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+    raw.write(`POST /v1/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    gateway.child.kill('SIGTERM');
+    await waitFor(() => gateway.output().includes('"requests":1,"msg":"waiting for the requests in flight"'), { what: 'a worker to wait for the publish' });
+    // The primary no longer accepts (the drain started), while the worker still waits for the publish.
+    await waitFor(() => gateway.output().includes('"msg":"stopped accepting connections"'), { what: 'the primary to stop accepting' });
+    await expect(fetch(`${url}/readyz`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+    raw.write(body.slice(10));
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await gateway.exited()).toBe(0);
+  }, 30_000);
 });
 
 describe('WORKERS without Redis', () => {

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:http';
-import { Socket, type AddressInfo } from 'node:net';
+import { Server as NetServer, Socket, type AddressInfo } from 'node:net';
 import { setupMaster } from '@socket.io/sticky';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
@@ -35,6 +35,8 @@ export interface WorkerPoolOptions {
    * at most that long for the worker's acknowledgement (closing the primary's copy only).
    */
   readonly idleTimeoutMs: number;
+  /** SHUTDOWN_DELAY_MS: the primary stops listening once it has passed, as the workers start closing. */
+  readonly shutdownDelayMs: number;
 }
 
 /** What the primary knows of one worker. */
@@ -119,12 +121,25 @@ export class WorkerPool {
     this.stopping = true;
     const exited = new Promise<void>((resolve) => (this.allExited = resolve));
     for (const { worker } of this.members.values()) tell(worker, { type: 'switchboard:shutdown' });
+    // While `/readyz` answers 503 (SHUTDOWN_DELAY_MS) the primary still accepts; then, as the workers close
+    // their clients, it stops: clients reconnecting and new connections go to another machine, not to a
+    // draining worker. Connections already accepted are still served.
+    const stopAccepting = setTimeout(() => this.stopAccepting(), this.options.shutdownDelayMs);
     if (this.members.size > 0) await exited;
+    clearTimeout(stopAccepting);
+    this.stopAccepting();
     // Nothing is served without workers; connections still open (a client's keep-alive) go with the process.
-    this.server.close();
     this.server.closeAllConnections();
     this.log.info('stopped');
     if (this.exitedBadly) throw new Error('a worker did not stop cleanly');
+  }
+
+  private stopAccepting(): void {
+    if (!this.server.listening) return;
+    // net's close, not http's: that one also closes the connections it sees idle, which is every one here
+    // (this server parses no request), a relayed request waiting for its answer too.
+    NetServer.prototype.close.call(this.server);
+    this.log.info('stopped accepting connections');
   }
 
   /** SIGKILLs the workers still running (the shutdown timed out). */
