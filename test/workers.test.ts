@@ -27,13 +27,14 @@ afterAll(async () => {
 
 const workersEnv = () => ({ ...CLUSTER_ENV, WORKERS: '2', REDIS_URL: redis.url, REDIS_DATA_PREFIX: `${unique('workers')}:`, PUBLIC_ROOMS: '*' });
 
-/** Open sockets per node id (one per worker), summed over transports and namespaces, from `/metrics`. */
-async function connectionsPerNode(url: string): Promise<Map<string, number>> {
+/** Open sockets per node id (one per worker), summed over namespaces and transports (or of one `transport`), from `/metrics`. */
+async function connectionsPerNode(url: string, transport?: 'polling' | 'websocket'): Promise<Map<string, number>> {
   const { status, text } = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } }).then(async (r) => ({ status: r.status, text: await r.text() }));
   expect(status).toBe(200);
   const perNode = new Map<string, number>();
   for (const [, labels = '', value = '0'] of text.matchAll(/^switchboard_connections\{([^}]*)\} (\d+)$/gm)) {
     const node = /node="([^"]+)"/.exec(labels)?.[1] ?? '?';
+    if (transport !== undefined && !labels.includes(`transport="${transport}"`)) continue;
     perNode.set(node, (perNode.get(node) ?? 0) + Number(value));
   }
   return perNode;
@@ -92,9 +93,11 @@ describe('WORKERS=2 on one Redis', () => {
     await watcher.socket.emitWithAck('room/join-room', 'standup');
     const presence = recordEvents(watcher.socket);
     const clients: { socket: Socket; user: string }[] = [];
-    for (const transport of ['polling', 'websocket', 'polling', 'websocket', 'polling', 'websocket'] as const) clients.push(await connectUser(url, transport));
+    for (const transport of ['websocket', 'polling', 'websocket', 'polling', 'websocket', 'polling'] as const) clients.push(await connectUser(url, transport));
+    const sessions = clients.map(({ socket }) => socket.io.engine.id);
+    const drops: string[] = [];
+    for (const { socket } of clients) for (const event of ['disconnect', 'connect_error'] as const) socket.on(event, () => drops.push(event));
     for (const { socket } of clients) expect(await socket.emitWithAck('room/join-room', 'standup')).toMatchObject({ ok: true });
-    for (const { socket } of clients.filter((_, i) => i % 2 === 0)) expect(socket.io.engine.transport.name).toBe('polling');
 
     // Both workers hold sockets (so the watcher's room has members on the other worker), 7 in all.
     const perNode = await waitFor(async () => {
@@ -104,6 +107,15 @@ describe('WORKERS=2 on one Redis', () => {
     });
     expect(perNode.size).toBe(2);
     expect([...perNode.values()].every((count) => count > 0)).toBe(true);
+    // The long-polling sessions (least-connection put them with the watcher) are on the worker with more
+    // sockets, where a request without `sid` would not go: their requests reached it by `sid`, each client
+    // still on its first Engine.IO session, never dropped.
+    const polling = await connectionsPerNode(url, 'polling');
+    const [pollingNode, otherNode] = [...perNode.keys()].sort((a, b) => (polling.get(b) ?? 0) - (polling.get(a) ?? 0));
+    expect(polling.get(pollingNode!)).toBe(3);
+    expect(perNode.get(pollingNode!)).toBeGreaterThan(perNode.get(otherNode!) ?? 0);
+    expect(clients.map(({ socket }) => socket.io.engine.id)).toEqual(sessions);
+    expect(drops).toEqual([]);
 
     // Presence across workers: the watcher sees every member join, and every worker counts the room whole.
     await waitFor(() => expect(presence.filter((e) => e.event === 'room/user-connected').map((e) => (e.args[0] as { userId: string }).userId).sort())
@@ -134,7 +146,12 @@ describe('WORKERS=2 on one Redis', () => {
     }
     const signOut = await fetch(`${url}/admin/api/session`, { method: 'DELETE', headers: { cookie, origin: url } });
     expect(signOut.status).toBe(204);
-    expect((await fetch(`${url}/admin/api/session`, { headers: { cookie } })).status).not.toBe(200);
+    // Signed out on the worker holding the session (else it would still be there, and pinned): refused on
+    // both workers now, as the one with the fewest connections changes with each client connected.
+    for (let i = 0; i < 4; i++) {
+      await connectUser(url, 'websocket');
+      expect((await fetch(`${url}/admin/api/session`, { headers: { cookie } })).status).toBe(401);
+    }
   });
 });
 
@@ -152,7 +169,8 @@ describe('WORKERS=2: a worker dies', () => {
       return counts;
     });
     const got = clients.map(({ socket }) => deliveries(socket, 'news'));
-    const drops = clients.map(({ socket }) => recordEvents(socket));
+    const connectErrors: unknown[] = [];
+    for (const { socket } of clients) socket.on('connect_error', (error) => connectErrors.push(error));
     const disconnects = clients.map(() => 0);
     clients.forEach(({ socket }, i) => socket.on('disconnect', () => (disconnects[i] = (disconnects[i] ?? 0) + 1)));
     await publish(url, { event: 'news', data: 0, broadcast: true });
@@ -171,7 +189,7 @@ describe('WORKERS=2: a worker dies', () => {
     await flush(url, ...clients.map((c) => c.socket));
     for (const g of got) expect(g.map((d) => d.data)).toEqual([0, 1, 2, 3]);
     for (const { socket } of dropped) expect(socket.recovered).toBe(true);
-    expect(drops.flat().filter((e) => e.event === 'connect_error')).toEqual([]);
+    expect(connectErrors).toEqual([]);
 
     // A new worker took the dead one's place: two nodes again, one of them new.
     await waitFor(() => readyWorkerPids(gateway.output()).length === 3, { timeoutMs: 10_000, what: 'a replacement worker' });
