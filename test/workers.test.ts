@@ -1,14 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket as NetSocket } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { FIRST_RESTART_PAUSE_MS, MAX_RESTART_PAUSE_MS, restartPause, STABLE_AFTER_MS } from '../src/runtime/restart-backoff.js';
+import { stopReading } from '../src/runtime/worker-pool.js';
 import { api, flush, nextEvent, openClient, recordEvents, signToken, TEST_API_KEY } from './support/gateway.js';
 import { deliveries, publish, roomSize } from './support/cluster-checks.js';
 import { CLUSTER_ENV, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 import { unique } from './support/temp.js';
+import { onCleanup } from './support/cleanup.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -326,6 +328,22 @@ describe('WORKERS=2: stopping with a request in flight', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(await gateway.exited()).toBe(0);
   }, 30_000);
+});
+
+describe('WORKERS: handing a socket over', () => {
+  it("stops the primary's reads of a socket at once with the internal this Node.js has (`_handle.readStop`); refuses what is not a live socket", async () => {
+    const server = createServer();
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const accepted = new Promise<NetSocket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    onCleanup(() => void client.destroy());
+    const socket = await accepted;
+    expect(stopReading(socket)).toBe(true);
+    socket.destroy();
+    expect(stopReading(socket)).toBe(false);
+    expect(stopReading(undefined)).toBe(false);
+  });
 });
 
 describe('WORKERS without Redis', () => {

@@ -150,7 +150,7 @@ export class WorkerPool {
   private fork(restartPauseMs = 0): void {
     const worker = cluster.fork({ ...this.options.env, [WORKER_ENV]: '1' });
     stickyCount(worker).clientsCount = STARTING_WEIGHT;
-    this.members.set(worker.id, { worker, attached: false, ready: false, readyAt: undefined, restartPauseMs, ...handOver(worker) });
+    this.members.set(worker.id, { worker, attached: false, ready: false, readyAt: undefined, restartPauseMs, ...handOver(worker, this.log) });
   }
 
   private receive(worker: Worker, message: WorkerMessage): void {
@@ -244,6 +244,8 @@ export class WorkerPool {
 
 /** The id of the next connection handed to a worker (unique in the primary). */
 let nextHandOff = 0;
+/** Whether the primary warned that it cannot stop reading a socket (see {@link stopReading}); once is enough. */
+let warnedUnstoppable = false;
 
 /**
  * Wraps what sticky sends a worker, for what sticky does not do itself:
@@ -262,7 +264,7 @@ let nextHandOff = 0;
  *   one still held after HOLD_LIMIT_MS is dropped (sticky closes its connection). A starting worker gets new
  *   connections only when every worker is starting (STARTING_WEIGHT), so little waits here.
  */
-function handOver(worker: Worker): Pick<Member, 'release' | 'acknowledged' | 'relayEnded' | 'discard'> {
+function handOver(worker: Worker, log: Logger): Pick<Member, 'release' | 'acknowledged' | 'relayEnded' | 'discard'> {
   const send = worker.send;
   let held: { readonly sent: Sent; readonly timer: NodeJS.Timeout }[] | undefined = [];
   const unacknowledged = new Map<number, Socket>();
@@ -272,7 +274,10 @@ function handOver(worker: Worker): Pick<Member, 'release' | 'acknowledged' | 're
   const deliver = (sent: Sent) => Reflect.apply(send, worker, [sent.message, sent.handle, sent.options, sent.callback]) as boolean;
   worker.send = ((...args: unknown[]) => {
     const sent = keptOpen(sentOf(args), unacknowledged);
-    stopReading(sent.handle);
+    if (sent.handle instanceof Socket && !sent.handle.destroyed && !stopReading(sent.handle) && !warnedUnstoppable) {
+      warnedUnstoppable = true;
+      log.warn('cannot stop reading a socket handed to a worker (Node.js internals changed): its first bytes after the hand-over may be lost');
+    }
     followRelay(sent, relayed);
     if (held === undefined) return deliver(sent);
     const queue = held;
@@ -362,9 +367,18 @@ function stickyCount(worker: Worker): { clientsCount?: number } {
   return worker as Worker & { clientsCount?: number };
 }
 
-/** Stops the primary's reads of a socket being handed to a worker (Node's `readStop` on its handle; it keeps counting it as reading, so never restarts). */
-function stopReading(handle: unknown): void {
-  if (handle instanceof Socket) (handle as unknown as { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
+/**
+ * Stops the primary's reads of a socket being handed to a worker; false when it could not (not a socket, or
+ * already closed, or a Node.js without the internal). Node has no public way to stop a socket's reads at
+ * once (`pause()` only stops emitting what is still read), so this calls `readStop()` on the socket's
+ * internal `_handle` (the libuv stream; there on Node 20, checked by test/workers.test.ts). The socket
+ * keeps counting itself as reading, so it never starts again.
+ */
+export function stopReading(handle: unknown): boolean {
+  if (!(handle instanceof Socket)) return false;
+  const internal = (handle as unknown as { _handle?: { readStop?: unknown } | null })._handle;
+  if (internal === null || internal === undefined || typeof internal.readStop !== 'function') return false;
+  return internal.readStop() === 0;
 }
 
 function tell(worker: Worker, message: PrimaryMessage): void {
