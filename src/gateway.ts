@@ -278,6 +278,11 @@ export async function createGateway(config: Config, logger: Logger, options: Gat
     bufferCap?.stop();
     adminDashboard?.close();
     await app.close();
+    const inFlight = worker?.inFlight();
+    if (inFlight !== undefined && inFlight.count > 0) {
+      log.info({ requests: inFlight.count }, 'waiting for the requests in flight');
+      await inFlight.done;
+    }
     await metricsListener?.close();
     await authService?.close();
     await roomPresence.close();

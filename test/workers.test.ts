@@ -1,11 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Socket as NetSocket } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
+import { FIRST_RESTART_PAUSE_MS, MAX_RESTART_PAUSE_MS, restartPause, STABLE_AFTER_MS } from '../src/runtime/restart-backoff.js';
+import { stopReading } from '../src/runtime/worker-pool.js';
 import { api, flush, nextEvent, openClient, recordEvents, signToken, TEST_API_KEY } from './support/gateway.js';
 import { deliveries, publish, roomSize } from './support/cluster-checks.js';
-import { CLUSTER_ENV, spawnGateway, spawnSharedGateway, type SharedGatewayProcess } from './support/process.js';
+import { CLUSTER_ENV, spawnGateway, spawnSharedGateway, type GatewayProcess, type SharedGatewayProcess } from './support/process.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 import { unique } from './support/temp.js';
+import { onCleanup } from './support/cleanup.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -24,13 +29,14 @@ afterAll(async () => {
 
 const workersEnv = () => ({ ...CLUSTER_ENV, WORKERS: '2', REDIS_URL: redis.url, REDIS_DATA_PREFIX: `${unique('workers')}:`, PUBLIC_ROOMS: '*' });
 
-/** Open sockets per node id (one per worker), summed over transports and namespaces, from `/metrics`. */
-async function connectionsPerNode(url: string): Promise<Map<string, number>> {
+/** Open sockets per node id (one per worker), summed over namespaces and transports (or of one `transport`), from `/metrics`. */
+async function connectionsPerNode(url: string, transport?: 'polling' | 'websocket'): Promise<Map<string, number>> {
   const { status, text } = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } }).then(async (r) => ({ status: r.status, text: await r.text() }));
   expect(status).toBe(200);
   const perNode = new Map<string, number>();
   for (const [, labels = '', value = '0'] of text.matchAll(/^switchboard_connections\{([^}]*)\} (\d+)$/gm)) {
     const node = /node="([^"]+)"/.exec(labels)?.[1] ?? '?';
+    if (transport !== undefined && !labels.includes(`transport="${transport}"`)) continue;
     perNode.set(node, (perNode.get(node) ?? 0) + Number(value));
   }
   return perNode;
@@ -39,6 +45,12 @@ async function connectionsPerNode(url: string): Promise<Map<string, number>> {
 /** The process ids of the workers the primary reported ready, in order. */
 function readyWorkerPids(output: string): number[] {
   return [...output.matchAll(/"pid":(\d+),"msg":"worker ready"/g)].map((match) => Number(match[1]));
+}
+
+/** The process ids of the primary's Node.js children: its workers, starting or not (not tsx's esbuild service). */
+function workerPids(gateway: GatewayProcess): number[] {
+  const out = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(gateway.child.pid)], { encoding: 'utf8' }).stdout;
+  return out.split('\n').map((line) => line.trim().split(/\s+/)).filter(([, command]) => command === 'node').map(([pid]) => Number(pid));
 }
 
 /** A stock client of a fresh user over `transport` only, reconnecting after `reconnectionDelay`; resolves once connected. */
@@ -83,9 +95,11 @@ describe('WORKERS=2 on one Redis', () => {
     await watcher.socket.emitWithAck('room/join-room', 'standup');
     const presence = recordEvents(watcher.socket);
     const clients: { socket: Socket; user: string }[] = [];
-    for (const transport of ['polling', 'websocket', 'polling', 'websocket', 'polling', 'websocket'] as const) clients.push(await connectUser(url, transport));
+    for (const transport of ['websocket', 'polling', 'websocket', 'polling', 'websocket', 'polling'] as const) clients.push(await connectUser(url, transport));
+    const sessions = clients.map(({ socket }) => socket.io.engine.id);
+    const drops: string[] = [];
+    for (const { socket } of clients) for (const event of ['disconnect', 'connect_error'] as const) socket.on(event, () => drops.push(event));
     for (const { socket } of clients) expect(await socket.emitWithAck('room/join-room', 'standup')).toMatchObject({ ok: true });
-    for (const { socket } of clients.filter((_, i) => i % 2 === 0)) expect(socket.io.engine.transport.name).toBe('polling');
 
     // Both workers hold sockets (so the watcher's room has members on the other worker), 7 in all.
     const perNode = await waitFor(async () => {
@@ -95,6 +109,15 @@ describe('WORKERS=2 on one Redis', () => {
     });
     expect(perNode.size).toBe(2);
     expect([...perNode.values()].every((count) => count > 0)).toBe(true);
+    // The long-polling sessions (least-connection put them with the watcher) are on the worker with more
+    // sockets, where a request without `sid` would not go: their requests reached it by `sid`, each client
+    // still on its first Engine.IO session, never dropped.
+    const polling = await connectionsPerNode(url, 'polling');
+    const [pollingNode, otherNode] = [...perNode.keys()].sort((a, b) => (polling.get(b) ?? 0) - (polling.get(a) ?? 0));
+    expect(polling.get(pollingNode!)).toBe(3);
+    expect(perNode.get(pollingNode!)).toBeGreaterThan(perNode.get(otherNode!) ?? 0);
+    expect(clients.map(({ socket }) => socket.io.engine.id)).toEqual(sessions);
+    expect(drops).toEqual([]);
 
     // Presence across workers: the watcher sees every member join, and every worker counts the room whole.
     await waitFor(() => expect(presence.filter((e) => e.event === 'room/user-connected').map((e) => (e.args[0] as { userId: string }).userId).sort())
@@ -125,7 +148,12 @@ describe('WORKERS=2 on one Redis', () => {
     }
     const signOut = await fetch(`${url}/admin/api/session`, { method: 'DELETE', headers: { cookie, origin: url } });
     expect(signOut.status).toBe(204);
-    expect((await fetch(`${url}/admin/api/session`, { headers: { cookie } })).status).not.toBe(200);
+    // Signed out on the worker holding the session (else it would still be there, and pinned): refused on
+    // both workers now, as the one with the fewest connections changes with each client connected.
+    for (let i = 0; i < 4; i++) {
+      await connectUser(url, 'websocket');
+      expect((await fetch(`${url}/admin/api/session`, { headers: { cookie } })).status).toBe(401);
+    }
   });
 });
 
@@ -143,7 +171,8 @@ describe('WORKERS=2: a worker dies', () => {
       return counts;
     });
     const got = clients.map(({ socket }) => deliveries(socket, 'news'));
-    const drops = clients.map(({ socket }) => recordEvents(socket));
+    const connectErrors: unknown[] = [];
+    for (const { socket } of clients) socket.on('connect_error', (error) => connectErrors.push(error));
     const disconnects = clients.map(() => 0);
     clients.forEach(({ socket }, i) => socket.on('disconnect', () => (disconnects[i] = (disconnects[i] ?? 0) + 1)));
     await publish(url, { event: 'news', data: 0, broadcast: true });
@@ -162,7 +191,7 @@ describe('WORKERS=2: a worker dies', () => {
     await flush(url, ...clients.map((c) => c.socket));
     for (const g of got) expect(g.map((d) => d.data)).toEqual([0, 1, 2, 3]);
     for (const { socket } of dropped) expect(socket.recovered).toBe(true);
-    expect(drops.flat().filter((e) => e.event === 'connect_error')).toEqual([]);
+    expect(connectErrors).toEqual([]);
 
     // A new worker took the dead one's place: two nodes again, one of them new.
     await waitFor(() => readyWorkerPids(gateway.output()).length === 3, { timeoutMs: 10_000, what: 'a replacement worker' });
@@ -171,6 +200,78 @@ describe('WORKERS=2: a worker dies', () => {
     expect([...after.keys()].filter((node) => !before.has(node))).toHaveLength(1);
     expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
   }, 60_000);
+});
+
+describe('WORKERS=2: a replacement starting', () => {
+  it('gets no new connection while it starts: requests go to the live worker, which has clients, not to the replacement that has none', async () => {
+    const gateway = spawnGateway(workersEnv());
+    const url = await gateway.listening(20_000);
+    for (let i = 0; i < 2; i++) await connectUser(url, 'websocket');
+    const nodes = await waitFor(async () => {
+      const counts = await connectionsPerNode(url);
+      expect([...counts.values()]).toEqual([1, 1]);
+      return new Set(counts.keys());
+    });
+    const [victim] = readyWorkerPids(gateway.output());
+    process.kill(victim!, 'SIGKILL');
+    await waitFor(() => gateway.output().includes('"msg":"worker exited, starting another"'), { what: 'the primary to see the worker die' });
+    // The replacement, held stopped before it attaches: whatever the primary gave it would wait there. Every
+    // request is answered by the survivor (a node of before) that has clients, none by the replacement that has none.
+    const replacement = await waitFor(() => workerPids(gateway).find((pid) => !readyWorkerPids(gateway.output()).includes(pid)) ?? false, { what: 'the replacement to be forked' });
+    process.kill(replacement, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 4; i++) {
+        const stats = await fetch(`${url}/v1/stats`, { headers: { authorization: `Bearer ${TEST_API_KEY}` }, signal: AbortSignal.timeout(5000) });
+        expect(stats.status).toBe(200);
+        expect(nodes.has(((await stats.json()) as { node: { id: string } }).node.id)).toBe(true);
+      }
+    } finally {
+      process.kill(replacement, 'SIGCONT');
+    }
+    await waitFor(() => readyWorkerPids(gateway.output()).length === 3, { timeoutMs: 15_000, what: 'the replacement to be ready' });
+  }, 30_000);
+});
+
+describe('WORKERS=2: workers die holding connections', () => {
+  it('closes a connection handed to a worker that died before it took it, and one whose request (with a body) it was relayed and did not answer; starts both again', async () => {
+    const gateway = spawnGateway(workersEnv());
+    const url = await gateway.listening(20_000);
+    const workers = workerPids(gateway);
+    expect(workers).toHaveLength(2);
+    // Stopped, the workers take nothing: a GET (handed over whole) is sent to one of them and never taken; a
+    // publish (its body relayed by the primary, which keeps the connection) is never answered.
+    for (const pid of workers) process.kill(pid, 'SIGSTOP');
+    const probe = fetch(`${url}/readyz`, { signal: AbortSignal.timeout(8000) });
+    const published = fetch(`${url}/v1/publish`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'news', data: 1, broadcast: true }), signal: AbortSignal.timeout(8000),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const pid of workers) process.kill(pid, 'SIGKILL');
+    // Closed when their worker died (fetch fails at once), not left open in the primary until the client gives up.
+    for (const outcome of await Promise.allSettled([probe, published])) expect(outcome).toMatchObject({ status: 'rejected', reason: { message: 'fetch failed' } });
+    await waitFor(() => readyWorkerPids(gateway.output()).length === 4, { timeoutMs: 20_000, what: 'two new workers' });
+    expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
+  }, 40_000);
+});
+
+describe('WORKERS=2: a worker stops answering', () => {
+  it('closes a relayed request (with a body) after HTTP_REQUEST_TIMEOUT_MS idle in the primary, so its client is not left hanging', async () => {
+    const gateway = spawnGateway({ ...workersEnv(), HTTP_REQUEST_TIMEOUT_MS: '1000' });
+    const url = await gateway.listening(20_000);
+    const workers = workerPids(gateway);
+    for (const pid of workers) process.kill(pid, 'SIGSTOP');
+    try {
+      const published = fetch(`${url}/v1/publish`, {
+        method: 'POST', headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ event: 'news', data: 1, broadcast: true }), signal: AbortSignal.timeout(8000),
+      });
+      await expect(published).rejects.toThrow(/fetch failed/);
+    } finally {
+      for (const pid of workers) process.kill(pid, 'SIGCONT');
+    }
+    expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
+  }, 30_000);
 });
 
 describe('WORKERS=2: stopping', () => {
@@ -188,6 +289,60 @@ describe('WORKERS=2: stopping', () => {
     expect(output.match(/"msg":"draining"/g)).toHaveLength(2);
     expect(output.match(/"code":0,"signal":null,"msg":"worker stopped"/g)).toHaveLength(2);
     expect(output).toMatch(/"component":"workers","msg":"stopped"/);
+  });
+});
+
+describe('WORKERS: replacing a worker that keeps dying', () => {
+  it('pauses 1 s, doubling up to 30 s while each replacement dies again soon, and 1 s again after one that stayed ready a minute', () => {
+    const pauses: number[] = [];
+    let previous = 0;
+    for (let death = 0; death < 7; death++) pauses.push((previous = restartPause(previous, death === 3 ? 5000 : 0)));
+    expect(pauses).toEqual([FIRST_RESTART_PAUSE_MS, 2000, 4000, 8000, 16_000, MAX_RESTART_PAUSE_MS, MAX_RESTART_PAUSE_MS]);
+    expect(restartPause(MAX_RESTART_PAUSE_MS, STABLE_AFTER_MS - 1)).toBe(MAX_RESTART_PAUSE_MS);
+    expect(restartPause(MAX_RESTART_PAUSE_MS, STABLE_AFTER_MS)).toBe(FIRST_RESTART_PAUSE_MS);
+    expect(restartPause(0, 3_600_000)).toBe(FIRST_RESTART_PAUSE_MS);
+  });
+});
+
+describe('WORKERS=2: stopping with a request in flight', () => {
+  it('stops accepting once the drain starts, and a worker answers the request it has in flight before it exits', async () => {
+    const gateway = spawnGateway(workersEnv());
+    const url = await gateway.listening(20_000);
+    // A publish whose body is half sent: the primary relays it to a worker, which waits for the rest.
+    const body = JSON.stringify({ event: 'news', data: 'in flight', broadcast: true });
+    const raw = connect(Number(new URL(url).port), '127.0.0.1');
+    let answer = '';
+    raw.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+    raw.write(`POST /v1/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    gateway.child.kill('SIGTERM');
+    await waitFor(() => gateway.output().includes('"requests":1,"msg":"waiting for the requests in flight"'), { what: 'a worker to wait for the publish' });
+    // The primary no longer accepts (the drain started), while the worker still waits for the publish.
+    await waitFor(() => gateway.output().includes('"msg":"stopped accepting connections"'), { what: 'the primary to stop accepting' });
+    await expect(fetch(`${url}/readyz`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+    raw.write(body.slice(10));
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await gateway.exited()).toBe(0);
+  }, 30_000);
+});
+
+describe('WORKERS: handing a socket over', () => {
+  it("stops the primary's reads of a socket at once with the internal this Node.js has (`_handle.readStop`); refuses what is not a live socket", async () => {
+    const server = createServer();
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const accepted = new Promise<NetSocket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    onCleanup(() => void client.destroy());
+    const socket = await accepted;
+    expect(stopReading(socket)).toBe(true);
+    socket.destroy();
+    expect(stopReading(socket)).toBe(false);
+    expect(stopReading(undefined)).toBe(false);
   });
 });
 

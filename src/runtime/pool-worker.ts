@@ -1,7 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setupWorker } from '@socket.io/sticky';
 import type { Server } from 'socket.io';
 import type { Metrics, MetricsExposition } from './metrics.js';
-import { isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+import { handOffOf, isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 
 /** How long a scrape waits for the primary to gather every worker's series. */
 const SCRAPE_TIMEOUT_MS = 10_000;
@@ -25,10 +26,17 @@ export class PoolWorker {
   private port: ((port: number) => void) | undefined;
   private shutdown: (() => void) | undefined;
   private shutdownAsked = false;
+  /** The answers of the requests in flight (see {@link inFlight}). */
+  private readonly answers = new Set<ServerResponse>();
 
   constructor() {
     process.on('message', (message: unknown) => {
       if (isSwitchboardMessage<PrimaryMessage>(message)) this.receive(message);
+      // A connection handed over (sticky injects it into the gateway): this process has its own descriptor
+      // now, so the primary may close its copy. Acknowledged also when Node could not pass the socket (the
+      // client went away meanwhile): the primary's copy is then the last one, and closing it is right.
+      const handOff = handOffOf(message);
+      if (handOff !== undefined) send({ type: 'switchboard:got', id: handOff });
     });
     // The primary is gone (killed): nobody hands this worker connections any more.
     process.once('disconnect', () => this.stop());
@@ -37,6 +45,12 @@ export class PoolWorker {
   /** Takes the connections the primary hands over; resolves with the port the primary listens on. */
   attach(io: Server): Promise<number> {
     setupWorker(io);
+    io.httpServer.on('request', (_request: IncomingMessage, answer: ServerResponse) => {
+      this.answers.add(answer);
+      const done = () => this.answers.delete(answer);
+      answer.once('finish', done);
+      answer.once('close', done);
+    });
     const port = new Promise<number>((resolve) => (this.port = resolve));
     send({ type: 'switchboard:attached' });
     return port;
@@ -53,6 +67,21 @@ export class PoolWorker {
 
   unpin(sessionId: string): void {
     send({ type: 'sticky:disconnection', data: sessionId.slice(0, STICKY_ID_LENGTH) });
+  }
+
+  /**
+   * The HTTP requests in flight on the connections handed in, and a promise of their answers. This worker
+   * never listened, so closing its HTTP server does not wait for them (Fastify's close waits for its
+   * listener's connections): the gateway's shutdown waits here, bounded by SHUTDOWN_TIMEOUT_MS like the rest.
+   * WebSocket connections are not requests in flight (the Engine.IO server closes them before).
+   */
+  inFlight(): { readonly count: number; readonly done: Promise<void> } {
+    const open = [...this.answers];
+    const done = Promise.all(open.map((answer) => new Promise<void>((resolve) => {
+      answer.once('finish', () => resolve());
+      answer.once('close', () => resolve());
+    }))).then(() => undefined);
+    return { count: open.length, done };
   }
 
   /** Tells the primary this worker is ready. */

@@ -22,9 +22,26 @@ export type WorkerMessage =
   | { readonly type: 'switchboard:ready'; readonly authUrl: string | undefined; readonly metricsUrl: string | undefined }
   /** A scrape arrived at this worker: the primary gathers every worker's series. */
   | { readonly type: 'switchboard:scrape'; readonly id: number }
+  /** This worker has the connection the primary handed over with this id (see {@link StickyHandOff}): the primary closes its copy. */
+  | { readonly type: 'switchboard:got'; readonly id: number }
   | { readonly type: 'switchboard:snapshot'; readonly id: number; readonly metrics: MetricsSnapshot };
 
 /** Whether an IPC message is one of Switchboard's (and not sticky's, prom-client's or another library's). */
 export function isSwitchboardMessage<M extends { readonly type: string }>(message: unknown): message is M {
   return typeof message === 'object' && message !== null && 'type' in message && typeof message.type === 'string' && message.type.startsWith('switchboard:');
+}
+
+/**
+ * sticky's message handing a connection to a worker, with the id the primary adds: it keeps its copy of the
+ * socket open until the worker answers `switchboard:got` with that id, and closes it if the worker dies first.
+ */
+export interface StickyHandOff {
+  readonly type: 'sticky:connection';
+  readonly handOff: number;
+}
+
+/** The hand-off id of a message, when it is sticky's hand-over of a connection with one. */
+export function handOffOf(message: unknown): number | undefined {
+  if (typeof message !== 'object' || message === null || !('type' in message) || message.type !== 'sticky:connection') return undefined;
+  return 'handOff' in message && typeof message.handOff === 'number' ? message.handOff : undefined;
 }

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:http';
-import { Socket, type AddressInfo } from 'node:net';
+import { Server as NetServer, Socket, type AddressInfo } from 'node:net';
 import { setupMaster } from '@socket.io/sticky';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
@@ -8,12 +8,19 @@ import type { Config } from '../config/config.js';
 import { localUrl } from './local-url.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { WORKER_ENV } from './pool-worker.js';
-import { isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+import { restartPause } from './restart-backoff.js';
+import { isSwitchboardMessage, type PrimaryMessage, type StickyHandOff, type WorkerMessage } from './worker-messages.js';
 
 /** How long the primary waits for one worker's metrics before scraping without them. */
 const COLLECT_TIMEOUT_MS = 5000;
-/** A replacement that died before it was ready is started again after this pause, not in a tight loop. */
-const RESTART_PAUSE_MS = 1000;
+/**
+ * What a worker counts as in sticky's least-connection choice (its `clientsCount`) until it is ready, on top
+ * of its clients: a starting worker gets a new connection only when every worker is starting. Exact in a
+ * double (unlike `MAX_SAFE_INTEGER`), so the clients it counts meanwhile are kept when it is taken off.
+ */
+const STARTING_WEIGHT = 1_000_000_000;
+/** The longest a connection waits in the primary for its worker to attach; past it, it is closed. */
+const HOLD_LIMIT_MS = 10_000;
 
 export interface WorkerPoolOptions {
   readonly workers: number;
@@ -22,6 +29,14 @@ export interface WorkerPoolOptions {
   /** Added to every worker's environment (the development secrets this run generated, so all workers share them). */
   readonly env: Readonly<Record<string, string>>;
   readonly logger: Logger;
+  /**
+   * How long a connection may stay idle in the primary (HTTP_REQUEST_TIMEOUT_MS) before it is closed: one
+   * whose request sticky relays (it has a body) and whose worker stopped answering; one handed over waits
+   * at most that long for the worker's acknowledgement (closing the primary's copy only).
+   */
+  readonly idleTimeoutMs: number;
+  /** SHUTDOWN_DELAY_MS: the primary stops listening once it has passed, as the workers start closing. */
+  readonly shutdownDelayMs: number;
 }
 
 /** What the primary knows of one worker. */
@@ -29,9 +44,17 @@ interface Member {
   readonly worker: Worker;
   attached: boolean;
   ready: boolean;
+  /** When it reported ready (`Date.now()`). */
+  readyAt: number | undefined;
+  /** The pause before it was started, in place of a worker that died (0 for one of the first). */
+  readonly restartPauseMs: number;
   /** Sends what was held for it while it started (see {@link handOver}). */
   release(): void;
-  /** Drops what was held for it (it died before it attached). */
+  /** The worker has the connection handed over with this id: the primary's copy of the socket is closed. */
+  acknowledged(handOff: number): void;
+  /** The worker answered (or dropped) the relayed request of this sticky connection id. */
+  relayEnded(connectionId: string): void;
+  /** Drops what was held for it and closes the connections it did not acknowledge or whose relayed request it did not answer (it died). */
   discard(): void;
 }
 
@@ -44,7 +67,11 @@ interface Member {
  */
 export class WorkerPool {
   private readonly members = new Map<number, Member>();
-  /** PORT's listener. It never parses a request (sticky takes each connection's bytes), so Node's request timers stay off: the workers time their requests. */
+  /**
+   * PORT's listener. It never parses a request (sticky takes each connection's bytes), so Node's request
+   * timers stay off: the workers time their requests, and an idle timeout (`idleTimeoutMs`) closes a relayed
+   * connection whose worker stopped answering.
+   */
   private readonly server: Server = createServer({ requestTimeout: 0, headersTimeout: 0 });
   private readonly log: Logger;
   private listening: number | undefined;
@@ -64,8 +91,10 @@ export class WorkerPool {
     // sticky passes each request's first bytes as a Buffer, which the default (JSON) IPC would not keep.
     cluster.setupPrimary({ serialization: 'advanced' });
     setupMaster(this.server, { loadBalancingMethod: 'least-connection' });
+    this.server.on('connection', (socket: Socket) => socket.setTimeout(options.idleTimeoutMs, () => socket.destroy()));
     cluster.on('message', (worker, message: unknown) => {
       if (isSwitchboardMessage<WorkerMessage>(message)) this.receive(worker, message);
+      else if (isRelayEnd(message)) this.members.get(worker.id)?.relayEnded(message.connectionId);
     });
     cluster.on('exit', (worker, code, signal) => this.exited(worker, code, signal));
   }
@@ -92,12 +121,25 @@ export class WorkerPool {
     this.stopping = true;
     const exited = new Promise<void>((resolve) => (this.allExited = resolve));
     for (const { worker } of this.members.values()) tell(worker, { type: 'switchboard:shutdown' });
+    // While `/readyz` answers 503 (SHUTDOWN_DELAY_MS) the primary still accepts; then, as the workers close
+    // their clients, it stops: clients reconnecting and new connections go to another machine, not to a
+    // draining worker. Connections already accepted are still served.
+    const stopAccepting = setTimeout(() => this.stopAccepting(), this.options.shutdownDelayMs);
     if (this.members.size > 0) await exited;
+    clearTimeout(stopAccepting);
+    this.stopAccepting();
     // Nothing is served without workers; connections still open (a client's keep-alive) go with the process.
-    this.server.close();
     this.server.closeAllConnections();
     this.log.info('stopped');
     if (this.exitedBadly) throw new Error('a worker did not stop cleanly');
+  }
+
+  private stopAccepting(): void {
+    if (!this.server.listening) return;
+    // net's close, not http's: that one also closes the connections it sees idle, which is every one here
+    // (this server parses no request), a relayed request waiting for its answer too.
+    NetServer.prototype.close.call(this.server);
+    this.log.info('stopped accepting connections');
   }
 
   /** SIGKILLs the workers still running (the shutdown timed out). */
@@ -105,9 +147,10 @@ export class WorkerPool {
     for (const { worker } of this.members.values()) worker.process.kill('SIGKILL');
   }
 
-  private fork(): void {
+  private fork(restartPauseMs = 0): void {
     const worker = cluster.fork({ ...this.options.env, [WORKER_ENV]: '1' });
-    this.members.set(worker.id, { worker, attached: false, ready: false, ...handOver(worker) });
+    stickyCount(worker).clientsCount = STARTING_WEIGHT;
+    this.members.set(worker.id, { worker, attached: false, ready: false, readyAt: undefined, restartPauseMs, ...handOver(worker, this.log) });
   }
 
   private receive(worker: Worker, message: WorkerMessage): void {
@@ -122,6 +165,8 @@ export class WorkerPool {
         break;
       case 'switchboard:ready':
         member.ready = true;
+        member.readyAt = Date.now();
+        stickyCount(worker).clientsCount = (stickyCount(worker).clientsCount ?? STARTING_WEIGHT) - STARTING_WEIGHT;
         this.authUrl ??= message.authUrl;
         this.metricsUrl ??= message.metricsUrl;
         this.log.info({ worker: worker.id, pid: worker.process.pid }, 'worker ready');
@@ -132,6 +177,9 @@ export class WorkerPool {
           (exposition) => tell(worker, { type: 'switchboard:scraped', id: message.id, exposition }),
           (error: unknown) => tell(worker, { type: 'switchboard:scraped', id: message.id, error: String(error) }),
         );
+        break;
+      case 'switchboard:got':
+        member.acknowledged(message.id);
         break;
       case 'switchboard:snapshot':
         this.collects.get(message.id)?.(message.metrics);
@@ -161,10 +209,11 @@ export class WorkerPool {
       this.startFailed(new Error(`worker ${worker.process.pid ?? '?'} exited during start (${signal ?? `code ${code ?? '?'}`})`));
       return;
     }
-    this.log.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited, starting another');
+    const pauseMs = restartPause(member?.restartPauseMs ?? 0, member?.readyAt === undefined ? 0 : Date.now() - member.readyAt);
+    this.log.warn({ worker: worker.id, pid: worker.process.pid, pauseMs, code, signal }, 'worker exited, starting another');
     setTimeout(() => {
-      if (!this.stopping) this.fork();
-    }, member?.ready === true ? 0 : RESTART_PAUSE_MS);
+      if (!this.stopping) this.fork(pauseMs);
+    }, pauseMs);
   }
 
   /** Every ready worker's series, aggregated (each keeps its `node` label, so nothing is summed across workers). */
@@ -193,41 +242,143 @@ export class WorkerPool {
   }
 }
 
+/** The id of the next connection handed to a worker (unique in the primary). */
+let nextHandOff = 0;
+/** Whether the primary warned that it cannot stop reading a socket (see {@link stopReading}); once is enough. */
+let warnedUnstoppable = false;
+
 /**
- * Wraps what sticky sends a worker, for two things sticky does not do itself:
+ * Wraps what sticky sends a worker, for what sticky does not do itself:
  * - It stops reading a socket in the primary the moment the socket is sent. Node closes the primary's copy
  *   only once the worker has acknowledged it, and discards whatever it reads there until then: a WebSocket
  *   client sending its first frame right after the upgrade's answer lost it when the primary was slow to
  *   get the acknowledgement (seen under load: the CONNECT packet lost, the client never connected).
+ * - It sends a socket with `keepOpen` and a hand-off id, and keeps its copy (unread) until the worker
+ *   acknowledges that id (`switchboard:got`, see PoolWorker). Without it, a worker that died after the socket
+ *   was sent but before Node's own acknowledgement left the connection open in the primary, never closed:
+ *   the client hung. Now the worker's exit closes every connection it had not acknowledged.
  * - It holds what is sent to a worker until the worker has attached. sticky hands connections to any
  *   worker in `cluster.workers`, which a replacement joins as soon as it is forked, long before its
  *   gateway is built: a message sent then would arrive before anyone in the worker listens, and be lost
- *   with its connection. The primary keeps them (the sockets stay open, unread) and sends them in order.
+ *   with its connection. The primary keeps them (the sockets stay open, unread) and sends them in order;
+ *   one still held after HOLD_LIMIT_MS is dropped (sticky closes its connection). A starting worker gets new
+ *   connections only when every worker is starting (STARTING_WEIGHT), so little waits here.
  */
-function handOver(worker: Worker): Pick<Member, 'release' | 'discard'> {
+function handOver(worker: Worker, log: Logger): Pick<Member, 'release' | 'acknowledged' | 'relayEnded' | 'discard'> {
   const send = worker.send;
-  let held: unknown[][] | undefined = [];
+  let held: { readonly sent: Sent; readonly timer: NodeJS.Timeout }[] | undefined = [];
+  const unacknowledged = new Map<number, Socket>();
+  /** sticky's callback of each request relayed to this worker and not answered yet, by sticky connection id. */
+  const relayed = new Map<string, Sent['callback']>();
+  const drop = (sent: Sent) => sent.callback?.(new Error('the worker did not take the connection'));
+  const deliver = (sent: Sent) => Reflect.apply(send, worker, [sent.message, sent.handle, sent.options, sent.callback]) as boolean;
   worker.send = ((...args: unknown[]) => {
-    stopReading(args[1]);
-    if (held === undefined) return Reflect.apply(send, worker, args) as boolean;
-    held.push(args);
+    const sent = keptOpen(sentOf(args), unacknowledged);
+    if (sent.handle instanceof Socket && !sent.handle.destroyed && !stopReading(sent.handle) && !warnedUnstoppable) {
+      warnedUnstoppable = true;
+      log.warn('cannot stop reading a socket handed to a worker (Node.js internals changed): its first bytes after the hand-over may be lost');
+    }
+    followRelay(sent, relayed);
+    if (held === undefined) return deliver(sent);
+    const queue = held;
+    const entry = {
+      sent,
+      timer: setTimeout(() => {
+        queue.splice(queue.indexOf(entry), 1);
+        drop(sent);
+      }, HOLD_LIMIT_MS),
+    };
+    queue.push(entry);
     return true;
   }) as Worker['send'];
   return {
     release() {
       const queued = held ?? [];
       held = undefined;
-      for (const args of queued) Reflect.apply(send, worker, args);
+      for (const { sent, timer } of queued) {
+        clearTimeout(timer);
+        deliver(sent);
+      }
+    },
+    acknowledged(handOff) {
+      unacknowledged.get(handOff)?.destroy();
+      unacknowledged.delete(handOff);
+    },
+    relayEnded(connectionId) {
+      relayed.delete(connectionId);
     },
     discard() {
-      for (const [, handle] of held?.splice(0) ?? []) if (handle instanceof Socket) handle.destroy();
+      for (const { sent, timer } of held?.splice(0) ?? []) {
+        clearTimeout(timer);
+        drop(sent);
+      }
+      for (const socket of unacknowledged.values()) socket.destroy();
+      unacknowledged.clear();
+      for (const callback of relayed.values()) callback?.(new Error('the worker died'));
+      relayed.clear();
     },
   };
 }
 
-/** Stops the primary's reads of a socket being handed to a worker (Node's `readStop` on its handle; it keeps counting it as reading, so never restarts). */
-function stopReading(handle: unknown): void {
-  if (handle instanceof Socket) (handle as unknown as { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
+/** A socket's hand-over sent with `keepOpen` and a hand-off id, its socket kept in `unacknowledged` until it closes. */
+function keptOpen(sent: Sent, unacknowledged: Map<number, Socket>): Sent {
+  const { message, handle } = sent;
+  if (!(handle instanceof Socket) || typeof message !== 'object' || message === null || !('type' in message) || message.type !== 'sticky:connection') return sent;
+  const handOff = nextHandOff++;
+  unacknowledged.set(handOff, handle);
+  handle.once('close', () => unacknowledged.delete(handOff));
+  return { ...sent, message: { ...message, type: 'sticky:connection', handOff } satisfies StickyHandOff, options: { ...sent.options, keepOpen: true } };
+}
+
+/**
+ * Keeps sticky's callback of a request it relays (`sticky:http-chunk-start`: the primary keeps the socket and
+ * relays its bytes) until the worker answers it or the client goes (`sticky:abort`): given an error, the
+ * callback closes the client's connection, which is what the worker's exit does with those still open.
+ */
+function followRelay({ message, callback }: Sent, relayed: Map<string, Sent['callback']>): void {
+  if (typeof message !== 'object' || message === null || !('connectionId' in message) || typeof message.connectionId !== 'string' || !('type' in message)) return;
+  if (message.type === 'sticky:http-chunk-start') relayed.set(message.connectionId, callback);
+  else if (message.type === 'sticky:abort') relayed.delete(message.connectionId);
+}
+
+/** A worker's end of a relayed request's answer (sticky's `sticky:http-response-end` or `-destroy`). */
+function isRelayEnd(message: unknown): message is { readonly type: string; readonly connectionId: string } {
+  return typeof message === 'object' && message !== null && 'type' in message && (message.type === 'sticky:http-response-end' || message.type === 'sticky:http-response-destroy')
+    && 'connectionId' in message && typeof message.connectionId === 'string';
+}
+
+/** One `worker.send` call, its arguments named (`send(message, handle?, options?, callback?)`, as Node shifts them). */
+interface Sent {
+  readonly message: unknown;
+  readonly handle: unknown;
+  readonly options: object | undefined;
+  /** sticky's: given an error, it destroys the connection the message is about (handed over or relayed). */
+  readonly callback: ((error: Error | null) => void) | undefined;
+}
+
+function sentOf([message, ...rest]: unknown[]): Sent {
+  const callback = rest.find((arg): arg is Sent['callback'] => typeof arg === 'function');
+  const [handle, options] = rest.filter((arg) => typeof arg !== 'function');
+  return { message, handle, options: typeof options === 'object' && options !== null ? options : undefined, callback };
+}
+
+/** The property sticky's least-connection choice reads on a worker (it counts the Engine.IO sessions bound to it). */
+function stickyCount(worker: Worker): { clientsCount?: number } {
+  return worker as Worker & { clientsCount?: number };
+}
+
+/**
+ * Stops the primary's reads of a socket being handed to a worker; false when it could not (not a socket, or
+ * already closed, or a Node.js without the internal). Node has no public way to stop a socket's reads at
+ * once (`pause()` only stops emitting what is still read), so this calls `readStop()` on the socket's
+ * internal `_handle` (the libuv stream; there on Node 20, checked by test/workers.test.ts). The socket
+ * keeps counting itself as reading, so it never starts again.
+ */
+export function stopReading(handle: unknown): boolean {
+  if (!(handle instanceof Socket)) return false;
+  const internal = (handle as unknown as { _handle?: { readStop?: unknown } | null })._handle;
+  if (internal === null || internal === undefined || typeof internal.readStop !== 'function') return false;
+  return internal.readStop() === 0;
 }
 
 function tell(worker: Worker, message: PrimaryMessage): void {
