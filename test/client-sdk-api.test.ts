@@ -3,7 +3,7 @@ import { createClient, EventDataClientInstance, SwitchboardError, type Client, t
 import { api, signToken, startGateway } from './support/gateway.js';
 import { onCleanup } from './support/cleanup.js';
 import { startReceiver } from './support/http-receiver.js';
-import { startProxy } from './support/proxy.js';
+import { startProxy, type SwitchProxy } from './support/proxy.js';
 import { sleep, waitFor } from './support/wait.js';
 
 /** A client of user `userId` (session `{userId}-s`) with quick reconnects, closed after the test. */
@@ -20,6 +20,13 @@ function statesOf(client: Client): ClientState[] {
 }
 
 const connected = (client: Client) => waitFor(() => client.socket.connected, { what: 'the client to connect' });
+
+/** Cuts the client's connection and keeps it away (the proxy refuses new ones) until `proxy.pointTo(url)`. */
+async function cutOff(proxy: SwitchProxy, client: Client): Promise<void> {
+  proxy.dropConnections();
+  proxy.pointTo(null);
+  await waitFor(() => !client.socket.connected, { what: 'the cut' });
+}
 
 describe('client SDK calls', () => {
   it('presence lists the users in a room; send relays a client event the others get with its sender', async () => {
@@ -68,9 +75,7 @@ describe('client SDK calls', () => {
     await api(url, '/v1/publish', { body: { event: 'order', data: 1, rooms: ['orders:42'] } });
     await waitFor(() => seen.length === 1, { what: 'the first message' });
 
-    proxy.dropConnections();
-    proxy.pointTo(null);
-    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    await cutOff(proxy, client);
     for (const data of [2, 3]) await api(url, '/v1/publish', { body: { event: 'order', data, rooms: ['orders:42'] } });
     proxy.pointTo(url);
     await waitFor(() => seen.length === 3, { what: 'what was published while away' });
@@ -99,9 +104,7 @@ describe('client SDK calls', () => {
     await connected(client);
     await api(url, '/v1/publish', { body: { event: 'profile:update', data: 1, users: ['erin'] } });
     await waitFor(() => updates.length === 1, { what: 'the live update' });
-    proxy.dropConnections();
-    proxy.pointTo(null);
-    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    await cutOff(proxy, client);
     for (const data of [2, 3]) await api(url, '/v1/publish', { body: { event: 'profile:update', data, users: ['erin'] } });
     proxy.pointTo(url);
     await waitFor(() => updates.length === 3, { what: 'the updates sent while away' });
@@ -117,9 +120,7 @@ describe('client SDK calls', () => {
     const seen = new Map<string, unknown[]>([['chat:old', []], ['chat:new', []]]);
     const subscriptions = [...seen.keys()].map((room) => client.subscribe(room, (data) => void seen.get(room)?.push(data)));
     await Promise.all(subscriptions.map((subscription) => subscription.ready));
-    proxy.dropConnections();
-    proxy.pointTo(null);
-    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    await cutOff(proxy, client);
     for (const room of seen.keys()) for (const data of [1, 2, 3]) await api(url, '/v1/publish', { body: { event: 'note', data, rooms: [room] } });
     proxy.pointTo(url);
     await waitFor(() => [...seen.values()].every((list) => list.length === 3), { what: 'what was published while away' });
@@ -137,9 +138,7 @@ describe('client SDK calls', () => {
     client.socket.onAnyOutgoing((event: string) => void asked.push(event));
     await connected(client);
     await waitFor(() => asked.filter((event) => event === 'history').length >= 2, { what: 'the own rooms (user:, session:) positioned' });
-    proxy.dropConnections();
-    proxy.pointTo(null);
-    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    await cutOff(proxy, client);
     for (const data of [1, 2]) await api(url, '/v1/publish', { body: { event: 'profile:update', data, users: ['kim'] } });
     proxy.pointTo(url);
     await waitFor(() => updates.length === 2, { what: 'the updates sent while away' });
@@ -154,9 +153,7 @@ describe('client SDK calls', () => {
     const client = clientOf(proxy.url, 'lou');
     const subscription = client.subscribe('chat:leave-me', () => undefined);
     await subscription.ready;
-    proxy.dropConnections();
-    proxy.pointTo(null);
-    await waitFor(() => !client.socket.connected, { what: 'the cut' });
+    await cutOff(proxy, client);
     subscription.unsubscribe();
     proxy.pointTo(url);
     await connected(client);
