@@ -113,6 +113,13 @@ export function createClient(options: ClientOptions): Client {
     }),
   });
 
+  /** Closed, or refused for good: nothing reconnects any more. */
+  const stopped = (): boolean => state.state === 'closed' || state.state === 'refused';
+  function cancelRetry(): void {
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    retryTimer = undefined;
+  }
+
   function emitLocal(event: string, ...args: unknown[]): void {
     for (const handler of listeners.get(event) ?? []) (handler as (...a: unknown[]) => void)(...args);
   }
@@ -132,7 +139,7 @@ export function createClient(options: ClientOptions): Client {
   /** An acked request; transient refusals are retried after their `retryAfterS`, final ones thrown. */
   async function request<T>(event: string, payload: unknown): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      if (state.state === 'closed' || state.state === 'refused') throw new Error(`the client is ${state.state}`);
+      if (stopped()) throw new Error(`the client is ${state.state}`);
       try {
         return answerOrThrow<T>(await socket.timeout(requestTimeoutMs).emitWithAck(event, payload));
       } catch (error) {
@@ -144,19 +151,17 @@ export function createClient(options: ClientOptions): Client {
 
   /** Reconnects after a backoff (with jitter) when socket.io-client would not: refusals it takes as final, failed getToken. */
   function retryLater(atLeastMs = 0): void {
-    if (state.state === 'closed' || state.state === 'refused' || !reconnection) return;
+    if (stopped() || !reconnection) return;
     socket.disconnect();
-    if (retryTimer !== undefined) clearTimeout(retryTimer);
-    retryTimer = undefined;
+    cancelRetry();
     if (isOffline()) return; // `online` reconnects
     const delayMs = jitter(Math.max(atLeastMs, Math.min(maxDelayMs, minDelayMs * 2 ** retries++)));
     retryTimer = setTimeout(() => { retryTimer = undefined; socket.connect(); }, delayMs);
   }
 
   function reconnectNow(): void {
-    if (state.state === 'closed' || state.state === 'refused' || isOffline() || socket.connected) return;
-    if (retryTimer !== undefined) clearTimeout(retryTimer);
-    retryTimer = undefined;
+    if (stopped() || isOffline() || socket.connected) return;
+    cancelRetry();
     socket.disconnect();
     socket.connect();
   }
@@ -302,7 +307,7 @@ export function createClient(options: ClientOptions): Client {
     if (!recovered || ownRooms === undefined) void followOwnRooms();
   });
   socket.on('disconnect', (reason) => {
-    if (state.state === 'closed' || state.state === 'refused') return;
+    if (stopped()) return;
     setState({ state: 'reconnecting' });
     if (isOffline()) setTimeout(pauseWhileOffline); // once socket.io-client has scheduled its attempt
     // The gateway closed the connection itself (token expired past its grace, an operator's disconnect):
@@ -333,17 +338,16 @@ export function createClient(options: ClientOptions): Client {
   // the Manager's attempts (`reconnection(false)` would not: it leaves a pending one, and turned back on it
   // no longer reconnects a connection that lived through the offline spell).
   function pauseWhileOffline(): void {
-    if (retryTimer !== undefined) clearTimeout(retryTimer);
-    retryTimer = undefined;
+    cancelRetry();
     if (!socket.connected) socket.disconnect();
   }
   const stopWatching = watchConnectivity(pauseWhileOffline, reconnectNow);
 
   function stop(next: ClientState): void {
-    if (state.state === 'closed' || state.state === 'refused') return;
+    if (stopped()) return;
     tokens.stop();
     stopWatching();
-    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    cancelRetry();
     for (const timer of laterTimers) clearTimeout(timer);
     laterTimers.clear();
     state = next; // before close(): its 'disconnect' must not read as a reconnect
