@@ -199,3 +199,14 @@ describe('seed 001: ALLOW_REQUEST_DOMAINS', () => {
     await connectClient(url, token, { extraHeaders: { origin: 'https://www.foo.com' } });
   });
 });
+
+describe('rooms: the rooms a socket is in', () => {
+  it('answers its own rooms and the joined ones, also to an ack sent without a payload (emitWithAck("rooms"))', async () => {
+    const { url } = await startGateway({ PUBLIC_ROOMS: '*' });
+    const socket = await connectClient(url, await signToken({ user_id: 'rita', session_id: 'rita-phone', roles: ['editor'] }));
+    await socket.emitWithAck('room/join-room', 'chat:lobby');
+    const expected = { own: ['user:rita', 'session:rita-phone', 'role:editor'], joined: ['chat:lobby'] };
+    expect(await socket.timeout(3000).emitWithAck('rooms')).toEqual(expected);
+    expect(await socket.timeout(3000).emitWithAck('rooms', null)).toEqual(expected);
+  });
+});

@@ -52,7 +52,9 @@ export function refusalAnswer(socket: GatewaySocket, payload: unknown, refusal: 
 export function acknowledgedListener(logger: Logger, run: SocketEventHandler, events: AnswerEvents = {}): SocketListener {
   const listener = function (this: GatewaySocket, outcomes: Outcomes | undefined, payload?: unknown, ack?: unknown) {
     const socket = this;
-    const answer = typeof ack === 'function' ? (ack as (reply: unknown) => void) : undefined;
+    // An event sent without a payload (`emitWithAck('rooms')`) has its ack where the payload would be.
+    const callback = typeof ack === 'function' ? ack : typeof payload === 'function' ? payload : undefined;
+    const answer = callback as ((reply: unknown) => void) | undefined;
     const input = typeof payload === 'function' ? undefined : payload;
     run(socket, input).then(
       (reply) => {
