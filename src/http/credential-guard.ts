@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier.js';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { PERMISSIONS, hasPermission } from '../auth/permissions.js';
@@ -28,7 +28,11 @@ export type CredentialHolder =
  * access tokens, session still active. 401 `API_KEY_INVALID` otherwise; the token's own refusals as they are.
  */
 export async function verifyCredential(apiKeys: ApiKeyVerifier, userTokens: AuthStrategy | undefined, presented: string): Promise<CredentialHolder> {
-  if (apiKeys.verify(presented)) return { via: 'api-key' };
+  return apiKeys.verify(presented) ? { via: 'api-key' } : verifyUserToken(userTokens, presented);
+}
+
+/** The user-token half of {@link verifyCredential}, for a credential that is not one of the API keys. */
+async function verifyUserToken(userTokens: AuthStrategy | undefined, presented: string): Promise<CredentialHolder> {
   if (userTokens === undefined || !JWT_SHAPE.test(presented)) throw new GatewayError('API_KEY_INVALID');
   const identity = await userTokens.authenticate({ token: presented });
   return { via: 'token', userId: identity.userId, permissions: identity.permissions ?? [], expiresAt: identity.expiresAt };
@@ -53,10 +57,14 @@ export function assertPermitted(holder: CredentialHolder, permission: string): v
  * without it is 403 FORBIDDEN; anything else 401.
  */
 export function credentialGuard(apiKeys: ApiKeyVerifier, userTokens: AuthStrategy | undefined) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  // A callback hook, not an async one: an API key (the backends' every request) is admitted without a promise.
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const presented = presentedKey(request);
-    if (presented === undefined) throw new GatewayError('API_KEY_MISSING');
-    assertPermitted(await verifyCredential(apiKeys, userTokens, presented), routePermission(request));
+    if (presented === undefined) return done(new GatewayError('API_KEY_MISSING'));
+    if (apiKeys.verify(presented)) return done();
+    verifyUserToken(userTokens, presented)
+      .then((holder) => assertPermitted(holder, routePermission(request)))
+      .then(() => done(), (error: unknown) => done(error instanceof Error ? error : new Error(String(error))));
   };
 }
 

@@ -77,11 +77,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  app.addHook('onRequest', async (request) => {
-    if (lifecycle.phase === 'closing' || lifecycle.phase === 'stopped') throw new GatewayError('SHUTTING_DOWN');
-    if (request.headers.host === undefined && request.raw.httpVersionMinor >= 1) {
-      throw new GatewayError('MALFORMED_REQUEST', 'An HTTP/1.1 request must have a Host header');
-    }
+  // A callback hook (an async one costs a promise per request, on the publish path too).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (lifecycle.phase === 'closing' || lifecycle.phase === 'stopped') done(new GatewayError('SHUTTING_DOWN'));
+    else if (request.headers.host === undefined && request.raw.httpVersionMinor >= 1) {
+      done(new GatewayError('MALFORMED_REQUEST', 'An HTTP/1.1 request must have a Host header'));
+    } else done();
   });
   const NO_ORIGIN = { origin: false };
   const corsOptions = { origin: true, methods: ['GET', 'POST', 'DELETE'], allowedHeaders: ['content-type', 'authorization', 'x-api-key'], strictPreflight: false, maxAge: 600 };
