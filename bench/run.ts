@@ -5,10 +5,12 @@
  *
  * Per server: one process for (a) fan-out to a growing room and (b) targeted publishes, then a fresh
  * process for (c) memory per connection with bare `ws` clients and another with browser headers. Then (d):
- * two Switchboard processes on a redis-server of the bench's own, once per Socket.IO Redis adapter, with
- * the clients on one node and the publishes sent to the other. Then (e): Switchboard's auth service (login,
- * refresh, handshakes with and without TOKEN_STATE_CHECK) on fresh processes of its own.
- * Knobs (BENCH_QUICK, BENCH_SERVERS, BENCH_PHASES, BENCH_NODE_FLAGS): see lib/config.ts and bench/README.md.
+ * two Switchboard processes on Redis deployments of the bench's own (one server, Sentinel, Cluster), once
+ * per Socket.IO Redis adapter, with the clients on one node and the publishes sent to the other. Then (e):
+ * Switchboard's auth service (login, refresh, handshakes with and without TOKEN_STATE_CHECK) on fresh
+ * processes of its own.
+ * Knobs (BENCH_QUICK, BENCH_SERVERS, BENCH_PHASES, BENCH_REDIS, BENCH_NODE_FLAGS): see lib/config.ts and
+ * bench/README.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';

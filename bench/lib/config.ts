@@ -3,7 +3,7 @@ import { SERVER_SPECS, type ServerName } from './servers.js';
 
 /**
  * The bench's scenarios: (a) fan-out, (b) targeted publishes, (c) memory per connection, (d) two
- * Switchboard nodes over Redis (cross-node fan-out and targeted publishes, per Socket.IO Redis adapter),
+ * Switchboard nodes over Redis (cross-node fan-out and targeted publishes, per Redis topology and adapter),
  * (e) Switchboard's auth service (login, refresh, handshake with and without TOKEN_STATE_CHECK), (f) bursts
  * of messages to one room sent as one `POST /v1/batch` against one `POST /v1/publish` each.
  */
@@ -18,10 +18,33 @@ export interface BatchSizes {
   readonly bursts: number;
 }
 
-/** The two official Socket.IO Redis adapters Switchboard can use (its REDIS_ADAPTER). */
-export type RedisAdapterName = 'streams' | 'pubsub';
+/** The Socket.IO Redis adapters Switchboard can use (its REDIS_ADAPTER). */
+export type RedisAdapterName = 'streams' | 'pubsub' | 'sharded';
 
-export const REDIS_ADAPTERS: readonly RedisAdapterName[] = ['streams', 'pubsub'];
+/**
+ * The Redis deployments (d) can run on: one redis-server; a master, a replica and three Sentinels; a Redis
+ * Cluster of three masters (lib/redis-topology.ts).
+ */
+export type RedisTopologyName = 'single' | 'sentinel' | 'cluster';
+
+/**
+ * Per topology, the adapters BENCH_REDIS may ask for (Switchboard refuses `pubsub` on a cluster) and those
+ * a bare topology name (and the default) measures.
+ */
+const TOPOLOGY_ADAPTERS: Record<RedisTopologyName, { allowed: readonly RedisAdapterName[]; measured: readonly RedisAdapterName[] }> = {
+  single: { allowed: ['streams', 'pubsub', 'sharded'], measured: ['streams', 'pubsub', 'sharded'] },
+  sentinel: { allowed: ['streams', 'pubsub', 'sharded'], measured: ['streams'] },
+  cluster: { allowed: ['streams', 'sharded'], measured: ['streams', 'sharded'] },
+};
+
+/** (d) One Redis deployment and the adapters measured on it, in that order (each on its own pair of nodes). */
+export interface RedisPlan {
+  readonly topology: RedisTopologyName;
+  readonly adapters: readonly RedisAdapterName[];
+}
+
+/** What BENCH_REDIS defaults to: every topology, each with its own adapters. */
+const DEFAULT_REDIS = 'single,sentinel,cluster';
 
 /**
  * One fan-out measurement: `publishes` messages at `ratePerS` to a room of `roomSize` clients. Rates keep
@@ -43,14 +66,14 @@ export function targetedScenario(users: number): string {
   return `(b) targeted ${users} users`;
 }
 
-/** The scenario name of a (d) cross-node fan-out row, e.g. "(d) 2 nodes fan-out 2000, streams". */
-export function clusterFanoutScenario(step: FanoutStep, adapter: RedisAdapterName): string {
-  return `(d) 2 nodes fan-out ${step.roomSize}, ${adapter}`;
+/** The scenario name of a (d) cross-node fan-out row, e.g. "(d) 2 nodes fan-out 2000, single streams". */
+export function clusterFanoutScenario(step: FanoutStep, topology: RedisTopologyName, adapter: RedisAdapterName): string {
+  return `(d) 2 nodes fan-out ${step.roomSize}, ${topology} ${adapter}`;
 }
 
-/** The scenario name of a (d) cross-node targeted row, e.g. "(d) 2 nodes targeted 500 users, pubsub". */
-export function clusterTargetedScenario(users: number, adapter: RedisAdapterName): string {
-  return `(d) 2 nodes targeted ${users} users, ${adapter}`;
+/** The scenario name of a (d) cross-node targeted row, e.g. "(d) 2 nodes targeted 500 users, cluster sharded". */
+export function clusterTargetedScenario(users: number, topology: RedisTopologyName, adapter: RedisAdapterName): string {
+  return `(d) 2 nodes targeted ${users} users, ${topology} ${adapter}`;
 }
 
 /** The scenario name of a memory row, e.g. "(c) memory 10000 conns, browser headers". */
@@ -133,8 +156,8 @@ export interface BenchConfig {
    * it compares with that (a) row.
    */
   readonly clusterFanout: FanoutStep;
-  /** (d) The adapters measured, in that order (each on its own pair of nodes). */
-  readonly redisAdapters: readonly RedisAdapterName[];
+  /** (d) The Redis deployments measured, in that order, each with its adapters (BENCH_REDIS). */
+  readonly redis: readonly RedisPlan[];
   /** (c) Connections held to measure memory (once per header profile, each on a fresh server). */
   readonly memoryConnections: number;
   /** Idle wait before each RSS reading, to let GC settle. */
@@ -151,8 +174,8 @@ export interface BenchConfig {
 
 /**
  * Reads the environment knobs: BENCH_QUICK=1 (small smoke run), BENCH_SERVERS=plain,floor (a subset, in
- * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d,e,f), BENCH_NODE_FLAGS (flags for the server
- * processes).
+ * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d,e,f), BENCH_REDIS=single,cluster:sharded
+ * ((d)'s Redis deployments and adapters), BENCH_NODE_FLAGS (flags for the server processes).
  */
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
@@ -174,7 +197,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     targetedWarmup: quick ? 500 : 3000,
     targetedConcurrency: 16,
     clusterFanout: fanout[0],
-    redisAdapters: REDIS_ADAPTERS,
+    redis: parseRedis(env.BENCH_REDIS),
     memoryConnections: quick ? 1000 : 10_000,
     settleMs: 2000,
     drainTimeoutMs: 3000,
@@ -212,4 +235,28 @@ function parsePhases(value: string | undefined): Set<Phase> {
   }
   if (names.length === 0) throw new Error(`BENCH_PHASES: no phase given (known: ${ALL_PHASES.join(', ')})`);
   return new Set(names as Phase[]);
+}
+
+/**
+ * BENCH_REDIS: a comma list of topologies (`single`, `sentinel`, `cluster`: each with the adapters it
+ * measures by default) or `topology:adapter` items (that adapter only); items naming the same topology
+ * merge, in the order given. E.g. `single:streams,cluster` or `cluster:sharded`.
+ */
+function parseRedis(value: string | undefined): RedisPlan[] {
+  const topologies = Object.keys(TOPOLOGY_ADAPTERS) as RedisTopologyName[];
+  const items = (value === undefined || value.trim() === '' ? DEFAULT_REDIS : value).split(',').map((item) => item.trim().toLowerCase()).filter((item) => item.length > 0);
+  if (items.length === 0) throw new Error(`BENCH_REDIS: no topology given (known: ${topologies.join(', ')})`);
+  const plans = new Map<RedisTopologyName, RedisAdapterName[]>();
+  for (const item of items) {
+    const [topology = '', adapter] = item.split(':');
+    if (!topologies.includes(topology as RedisTopologyName)) throw new Error(`BENCH_REDIS: unknown topology "${topology}" (known: ${topologies.join(', ')})`);
+    const { allowed, measured } = TOPOLOGY_ADAPTERS[topology as RedisTopologyName];
+    if (adapter !== undefined && !allowed.includes(adapter as RedisAdapterName)) {
+      throw new Error(`BENCH_REDIS: adapter "${adapter}" not possible on ${topology} (possible: ${allowed.join(', ')})`);
+    }
+    const adapters = plans.get(topology as RedisTopologyName) ?? [];
+    for (const name of adapter === undefined ? measured : [adapter as RedisAdapterName]) if (!adapters.includes(name)) adapters.push(name);
+    plans.set(topology as RedisTopologyName, adapters);
+  }
+  return [...plans].map(([topology, adapters]) => ({ topology, adapters }));
 }

@@ -8,6 +8,8 @@ export interface CpuUsage {
   readonly perServerUs: readonly number[];
   /** CPU time of the processes the servers depend on (the bench's Redis), µs; 0 when there are none. */
   readonly backingUs: number;
+  /** The same per backing process, in the order given. */
+  readonly perBackingUs: readonly number[];
   /** Share of all cores busy, 0–1 (everything: server, clients, publisher, kernel, other processes). */
   readonly hostBusy: number;
   /**
@@ -30,15 +32,15 @@ export interface CpuSubjects {
 /** Starts measuring CPU; the returned function ends the window. */
 export function openCpuWindow({ serverPids, backingPids = [], benchPids }: CpuSubjects): () => CpuUsage {
   const own = () => benchPids.reduce((sum, pid) => sum + cpuMicros(pid), cpuMicros(process.pid));
-  const backing = () => backingPids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
   const server0 = serverPids.map(cpuMicros);
-  const backing0 = backing();
+  const backing0 = backingPids.map(cpuMicros);
   const own0 = own();
   const host0 = hostCpuMicros();
   return () => {
     const perServerUs = serverPids.map((pid, i) => cpuMicros(pid) - (server0[i] ?? 0));
     const serverUs = perServerUs.reduce((a, b) => a + b, 0);
-    const backingUs = backing() - backing0;
+    const perBackingUs = backingPids.map((pid, i) => cpuMicros(pid) - (backing0[i] ?? 0));
+    const backingUs = perBackingUs.reduce((a, b) => a + b, 0);
     const ownUs = own() - own0;
     const host = hostCpuMicros();
     const total = host.total - host0.total;
@@ -47,6 +49,7 @@ export function openCpuWindow({ serverPids, backingPids = [], benchPids }: CpuSu
       serverUs,
       perServerUs,
       backingUs,
+      perBackingUs,
       hostBusy: total > 0 ? busy / total : 0,
       otherBusy: total > 0 ? Math.max(0, busy - serverUs - backingUs - ownUs) / total : 0,
     };

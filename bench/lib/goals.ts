@@ -42,67 +42,78 @@ const DISTURBED_ABOVE = 0.1;
 export const CLUSTER_P50_MAX_EXTRA_MS = 2;
 
 /**
- * Phase (d)'s goal lines, per adapter: the cross-node fan-out p50 at most {@link CLUSTER_P50_MAX_EXTRA_MS}
- * above single-node Switchboard's (the first (a) row, same room and schedule), and no message lost (fan-out
- * and targeted, summed over the repeats); then the streams ÷ pubsub CPU ratios (both nodes; with Redis).
+ * Phase (d)'s goal lines, per topology and adapter: the cross-node fan-out p50 at most
+ * {@link CLUSTER_P50_MAX_EXTRA_MS} above single-node Switchboard's (the first (a) row, same room and
+ * schedule), no message lost (fan-out and targeted, summed over the repeats), and what a targeted publish
+ * costs (both nodes, Redis, the sum); then, on each topology with two adapters or more, the first ÷ each
+ * other CPU ratios (both nodes; with Redis).
  */
 export function formatClusterGoals(rows: readonly Row[], config: BenchConfig): string {
   const find = (scenario: string, server: RowServer) => rows.find((row) => row.scenario === scenario && row.server === server);
   const step = config.clusterFanout;
   const single = find(fanoutScenario(step), 'switchboard');
   const lines: string[] = [];
-  for (const adapter of config.redisAdapters) {
-    const fanout = find(clusterFanoutScenario(step, adapter), 'switchboard×2');
-    const targeted = find(clusterTargetedScenario(config.targetedUsers, adapter), 'switchboard×2');
-    if (fanout?.p50Ms === undefined || single?.p50Ms === undefined) {
-      lines.push(`- (d) ${adapter}, cross-node p50 latency: n/a (${fanout?.p50Ms === undefined ? 'not measured' : 'no single-node (a) row'})`);
-    } else {
-      const extra = fanout.p50Ms - single.p50Ms;
-      const disturbed = [['1 node', single], ['2 nodes', fanout]] as const;
-      const warnings = disturbed.filter(([, row]) => (row.otherBusy ?? 0) > DISTURBED_ABOVE)
-        .map(([name, row]) => `${name} measured under other load (${((row.otherBusy ?? 0) * 100).toFixed(0)}% of host)`);
-      lines.push(
-        `- (d) ${adapter}, cross-node p50 latency at ${step.roomSize} clients: 2 nodes ${fanout.p50Ms.toFixed(2)} ms − 1 node ` +
-          `${single.p50Ms.toFixed(2)} ms = **${signed(extra)} ms** (goal ≤ +${CLUSTER_P50_MAX_EXTRA_MS} ms) ` +
-          `${extra <= CLUSTER_P50_MAX_EXTRA_MS ? 'PASS' : 'MISS'}; first delivery ${signed((fanout.firstDeliveryMs ?? NaN) - (single.firstDeliveryMs ?? NaN))} ms, ` +
-          `p99 ${signed((fanout.p99Ms ?? NaN) - (single.p99Ms ?? NaN))} ms${warnings.length > 0 ? `; ⚠ ${warnings.join(', ')}` : ''}`,
-      );
-    }
-    const measured = [fanout, targeted].filter((row): row is Row => row?.lost !== undefined);
-    if (measured.length === 0) {
-      lines.push(`- (d) ${adapter}, loss: n/a (not measured)`);
-    } else {
-      const lost = measured.reduce((sum, row) => sum + (row.lost ?? 0), 0);
-      const duplicates = measured.reduce((sum, row) => sum + (row.duplicates ?? 0), 0);
-      const partial = measured.length < 2 ? ' (fan-out or targeted not measured)' : '';
-      lines.push(
-        `- (d) ${adapter}, loss (fan-out + targeted, all runs): **${lost} lost**, ${duplicates} duplicates (goal 0 lost) ` +
-          `${lost === 0 ? 'PASS' : 'MISS'}${duplicates > 0 ? ' — duplicates seen' : ''}${partial}`,
-      );
-    }
-  }
-  const [first, second] = config.redisAdapters;
-  if (first !== undefined && second !== undefined) {
-    const scenarios: [string, (adapter: RedisAdapterName) => string, string][] = [
-      ['fan-out, CPU per delivery', (adapter) => clusterFanoutScenario(step, adapter), 'delivery'],
-      ['targeted, CPU per publish', (adapter) => clusterTargetedScenario(config.targetedUsers, adapter), 'publish'],
-    ];
-    for (const [label, scenarioOf] of scenarios) {
-      const a = find(scenarioOf(first), 'switchboard×2');
-      const b = find(scenarioOf(second), 'switchboard×2');
-      if (a?.cpuUs === undefined || b?.cpuUs === undefined || b.cpuUs === 0) {
-        lines.push(`- (d) ${first} ÷ ${second}, ${label}: n/a (not measured)`);
-        continue;
+  for (const { topology, adapters } of config.redis) {
+    for (const adapter of adapters) {
+      const name = `(d) ${topology} ${adapter}`;
+      const fanout = find(clusterFanoutScenario(step, topology, adapter), 'switchboard×2');
+      const targeted = find(clusterTargetedScenario(config.targetedUsers, topology, adapter), 'switchboard×2');
+      lines.push(latencyLine(name, step.roomSize, fanout, single), lossLine(name, fanout, targeted));
+      if (targeted?.cpuUs !== undefined) {
+        const redis = targeted.backingCpuUs ?? 0;
+        lines.push(
+          `- ${name}, cost per targeted publish: both nodes ${targeted.cpuUs.toFixed(2)} µs + Redis (all its processes) ` +
+            `${redis.toFixed(2)} µs = **${(targeted.cpuUs + redis).toFixed(2)} µs**`,
+        );
       }
-      const withRedis = (row: Row) => (row.cpuUs ?? 0) + (row.backingCpuUs ?? 0);
-      lines.push(
-        `- (d) ${first} ÷ ${second}, ${label}: both nodes ${a.cpuUs.toFixed(2)} / ${b.cpuUs.toFixed(2)} µs = ` +
-          `**${(a.cpuUs / b.cpuUs).toFixed(2)}×**; nodes + Redis ${withRedis(a).toFixed(2)} / ${withRedis(b).toFixed(2)} µs = ` +
-          `**${(withRedis(a) / withRedis(b)).toFixed(2)}×**`,
-      );
+    }
+    const [first, ...others] = adapters;
+    if (first === undefined) continue;
+    for (const other of others) {
+      const scenarios: [string, (adapter: RedisAdapterName) => string][] = [
+        ['fan-out, CPU per delivery', (adapter) => clusterFanoutScenario(step, topology, adapter)],
+        ['targeted, CPU per publish', (adapter) => clusterTargetedScenario(config.targetedUsers, topology, adapter)],
+      ];
+      for (const [label, scenarioOf] of scenarios) {
+        lines.push(ratioLine(`(d) ${topology} ${first} ÷ ${other}, ${label}`, find(scenarioOf(first), 'switchboard×2'), find(scenarioOf(other), 'switchboard×2')));
+      }
     }
   }
   return lines.join('\n');
+}
+
+/** "- name, cross-node p50 latency at N clients: 2 nodes X ms − 1 node Y ms = +Z ms (goal ≤ +2 ms) PASS". */
+function latencyLine(name: string, roomSize: number, fanout: Row | undefined, single: Row | undefined): string {
+  if (fanout?.p50Ms === undefined || single?.p50Ms === undefined) {
+    return `- ${name}, cross-node p50 latency: n/a (${fanout?.p50Ms === undefined ? 'not measured' : 'no single-node (a) row'})`;
+  }
+  const extra = fanout.p50Ms - single.p50Ms;
+  const disturbed = [['1 node', single], ['2 nodes', fanout]] as const;
+  const warnings = disturbed.filter(([, row]) => (row.otherBusy ?? 0) > DISTURBED_ABOVE)
+    .map(([label, row]) => `${label} measured under other load (${((row.otherBusy ?? 0) * 100).toFixed(0)}% of host)`);
+  return `- ${name}, cross-node p50 latency at ${roomSize} clients: 2 nodes ${fanout.p50Ms.toFixed(2)} ms − 1 node ` +
+    `${single.p50Ms.toFixed(2)} ms = **${signed(extra)} ms** (goal ≤ +${CLUSTER_P50_MAX_EXTRA_MS} ms) ` +
+    `${extra <= CLUSTER_P50_MAX_EXTRA_MS ? 'PASS' : 'MISS'}; first delivery ${signed((fanout.firstDeliveryMs ?? NaN) - (single.firstDeliveryMs ?? NaN))} ms, ` +
+    `p99 ${signed((fanout.p99Ms ?? NaN) - (single.p99Ms ?? NaN))} ms${warnings.length > 0 ? `; ⚠ ${warnings.join(', ')}` : ''}`;
+}
+
+/** "- name, loss (fan-out + targeted, all runs): N lost, M duplicates (goal 0 lost) PASS". */
+function lossLine(name: string, fanout: Row | undefined, targeted: Row | undefined): string {
+  const measured = [fanout, targeted].filter((row): row is Row => row?.lost !== undefined);
+  if (measured.length === 0) return `- ${name}, loss: n/a (not measured)`;
+  const lost = measured.reduce((sum, row) => sum + (row.lost ?? 0), 0);
+  const duplicates = measured.reduce((sum, row) => sum + (row.duplicates ?? 0), 0);
+  const partial = measured.length < 2 ? ' (fan-out or targeted not measured)' : '';
+  return `- ${name}, loss (fan-out + targeted, all runs): **${lost} lost**, ${duplicates} duplicates (goal 0 lost) ` +
+    `${lost === 0 ? 'PASS' : 'MISS'}${duplicates > 0 ? ' — duplicates seen' : ''}${partial}`;
+}
+
+/** "- label: both nodes X / Y µs = R×; nodes + Redis X' / Y' µs = R'×", or n/a. */
+function ratioLine(label: string, a: Row | undefined, b: Row | undefined): string {
+  if (a?.cpuUs === undefined || b?.cpuUs === undefined || b.cpuUs === 0) return `- ${label}: n/a (not measured)`;
+  const withRedis = (row: Row) => (row.cpuUs ?? 0) + (row.backingCpuUs ?? 0);
+  return `- ${label}: both nodes ${a.cpuUs.toFixed(2)} / ${b.cpuUs.toFixed(2)} µs = **${(a.cpuUs / b.cpuUs).toFixed(2)}×**; ` +
+    `nodes + Redis ${withRedis(a).toFixed(2)} / ${withRedis(b).toFixed(2)} µs = **${(withRedis(a) / withRedis(b)).toFixed(2)}×**`;
 }
 
 function signed(value: number): string {

@@ -1,7 +1,7 @@
-import { startRedis as startOwnRedis } from '../../test/support/redis.js';
+import { startRedis as startOwnRedis, type TestRedis } from '../../test/support/redis.js';
 import { track } from './children.js';
 
-/** A `redis-server` the bench started for itself, on its own free port, with persistence off. */
+/** A `redis-server` the bench started for itself (alone or in a Sentinel group or cluster), on its own free port. */
 export interface BenchRedis {
   readonly pid: number;
   readonly port: number;
@@ -21,7 +21,11 @@ export interface BenchRedis {
  * child is tracked (lib/children.ts), so an error, an exit or Ctrl-C stops it.
  */
 export async function startRedis(readyTimeoutMs = 10_000): Promise<BenchRedis> {
-  const redis = await startOwnRedis({ cleanup: 'manual', readyTimeoutMs, onSpawn: track });
+  return benchRedis(await startOwnRedis({ cleanup: 'manual', readyTimeoutMs, onSpawn: track }));
+}
+
+/** The bench's view of a server the test suite's launchers started (`cleanup: 'manual'`, tracked). */
+export function benchRedis(redis: TestRedis): BenchRedis {
   return {
     pid: redis.pid,
     port: redis.port,

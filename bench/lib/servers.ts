@@ -56,13 +56,14 @@ export const SERVER_SPECS: readonly ServerSpec[] = [
 ];
 
 /**
- * Switchboard as one node of a cluster on the Redis at `redisUrl`, fanning out through `adapter`
- * (REDIS_ADAPTER); every node started from the same spec shares `prefix` (REDIS_DATA_PREFIX).
+ * Switchboard as one node of a cluster on the Redis that `redisEnv` names (REDIS_URL, REDIS_SENTINELS +
+ * REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES), fanning out through `adapter` (REDIS_ADAPTER); every node
+ * started from the same spec shares `prefix` (REDIS_DATA_PREFIX).
  */
-export function switchboardOnRedis(redisUrl: string, adapter: RedisAdapterName, prefix: string): ServerSpec {
+export function switchboardOnRedis(redisEnv: Readonly<Record<string, string>>, adapter: RedisAdapterName, prefix: string): ServerSpec {
   const single = SERVER_SPECS.find((spec) => spec.name === 'switchboard');
   if (single === undefined) throw new Error('no switchboard spec');
-  return { ...single, env: { ...single.env, REDIS_URL: redisUrl, REDIS_ADAPTER: adapter, REDIS_DATA_PREFIX: prefix } };
+  return { ...single, env: { ...single.env, ...redisEnv, REDIS_ADAPTER: adapter, REDIS_DATA_PREFIX: prefix } };
 }
 
 /**

@@ -1,14 +1,15 @@
 import type { ClientPool } from '../lib/client-pool.js';
 import { nowMs, sleep } from '../lib/clock.js';
 import {
-  clusterFanoutScenario, clusterTargetedScenario, type BenchConfig, type RedisAdapterName,
+  clusterFanoutScenario, clusterTargetedScenario, type BenchConfig, type RedisAdapterName, type RedisPlan,
 } from '../lib/config.js';
 import { HttpPublisher } from '../lib/http-publisher.js';
 import type { ClientIdentity } from '../lib/ipc.js';
-import { startRedis, type BenchRedis } from '../lib/redis.js';
+import { redisCommandStats } from '../lib/redis-command-stats.js';
+import { startRedisTopology, type RedisTopology } from '../lib/redis-topology.js';
 import type { Row } from '../lib/report.js';
 import { startServer, switchboardOnRedis, type RunningServer } from '../lib/servers.js';
-import type { SystemUnderTest, WindowProbe } from '../lib/system.js';
+import type { SystemUnderTest } from '../lib/system.js';
 import { FANOUT_USER, measureFanout } from './fanout.js';
 import { measureTargeted, targetedUser } from './targeted.js';
 
@@ -26,57 +27,66 @@ export interface ClusterRunner {
 }
 
 /**
- * (d) Two nodes over Redis, for each adapter in `config.redisAdapters`: starts the bench's own
- * redis-server (a free port, no persistence; never the machine's Redis), measures each adapter on a fresh
- * pair of nodes, and stops Redis at the end, on error too (Ctrl-C and crashes: lib/children.ts). An
- * adapter that fails becomes rows with the reason, and the next one is still measured.
+ * (d) Two nodes over Redis, for each Redis topology in `config.redis` and each of its adapters: starts the
+ * bench's own redis-servers (free ports, no persistence; never the machine's Redis: lib/redis-topology.ts),
+ * measures each adapter on a fresh pair of nodes, and stops the topology before the next one, on error too
+ * (Ctrl-C and crashes: lib/children.ts). A topology or adapter that fails becomes rows with the reason, and
+ * the next one is still measured.
  */
 export async function measureClusters(runner: ClusterRunner): Promise<Row[]> {
-  const { config, log } = runner;
   const rows: Row[] = [];
+  for (const plan of runner.config.redis) await measureTopology(runner, plan, rows);
+  return rows;
+}
+
+/** (d) One topology: started once, emptied before each adapter, stopped at the end. Appends its rows. */
+async function measureTopology(runner: ClusterRunner, { topology: name, adapters }: RedisPlan, rows: Row[]): Promise<void> {
+  const { config, log } = runner;
   // What was measured before a failure stays; the rest becomes rows with the reason.
-  const failed = (adapters: readonly RedisAdapterName[], error: unknown) => {
+  const failed = (failing: readonly RedisAdapterName[], error: unknown) => {
     const note = `FAILED: ${messageOf(error).replaceAll('\n', ' / ').slice(0, 300)}`;
-    for (const adapter of adapters) {
-      for (const scenario of [clusterFanoutScenario(config.clusterFanout, adapter), clusterTargetedScenario(config.targetedUsers, adapter)]) {
+    for (const adapter of failing) {
+      const scenarios = [clusterFanoutScenario(config.clusterFanout, name, adapter), clusterTargetedScenario(config.targetedUsers, name, adapter)];
+      for (const scenario of scenarios) {
         if (!rows.some((row) => row.scenario === scenario)) rows.push({ scenario, server: 'switchboard×2', note });
       }
     }
   };
-  let redis: BenchRedis;
+  let topology: RedisTopology;
   try {
-    redis = await startRedis();
+    topology = await startRedisTopology(name);
   } catch (error) {
-    log(`(d) skipped: ${messageOf(error)}`);
-    failed(config.redisAdapters, error);
-    return rows;
+    log(`(d) ${name} skipped: ${messageOf(error)}`);
+    failed(adapters, error);
+    return;
   }
-  log(`redis-server ${redis.pid} on port ${redis.port}`);
+  log(`redis ${name}: ${topology.processes.map(({ role, redis }) => `${role} ${redis.pid} on port ${redis.port}`).join(', ')}`);
   try {
-    for (const adapter of config.redisAdapters) {
+    for (const adapter of adapters) {
       try {
-        await measureCluster(runner, redis, adapter, rows);
+        await measureCluster(runner, topology, adapter, rows);
       } catch (error) {
         failed([adapter], error);
       }
     }
   } finally {
-    await redis.stop();
+    await topology.stop();
   }
-  return rows;
 }
 
 /**
- * (d) One adapter: two fresh Switchboard nodes, A and B, on the bench's Redis (`REDIS_ADAPTER=adapter`).
+ * (d) One adapter: two fresh Switchboard nodes, A and B, on the topology (`REDIS_ADAPTER=adapter`).
  * Every client connects to node A and every publish goes to node B's HTTP API, so each message crosses
  * Redis before it is delivered. Measures the first (a) fan-out step, then the (b) targeted scenario, with
- * the same schedules as (a) and (b); CPU is both nodes' summed, Redis's apart. Appends a row per scenario.
+ * the same schedules as (a) and (b); CPU is both nodes' summed, all Redis processes' apart. Appends a row
+ * per scenario.
  */
-async function measureCluster(runner: ClusterRunner, redis: BenchRedis, adapter: RedisAdapterName, rows: Row[]): Promise<void> {
+async function measureCluster(runner: ClusterRunner, topology: RedisTopology, adapter: RedisAdapterName, rows: Row[]): Promise<void> {
   const { pool, config, log } = runner;
-  // A fresh Redis state per adapter (the prefix keeps the two apart in any case).
-  await redis.command('FLUSHALL');
-  const spec = switchboardOnRedis(redis.url, adapter, `bench-${adapter}:`);
+  const label = `switchboard×2 ${topology.name} ${adapter}`;
+  // A fresh Redis state per adapter (the prefix keeps the runs apart in any case).
+  await Promise.all(topology.masters.map((redis) => redis.command('FLUSHALL')));
+  const spec = switchboardOnRedis(topology.env, adapter, `bench-${topology.name}-${adapter}:`);
   const nodes: RunningServer[] = [];
   try {
     // startServer waits for /readyz 200, which with Redis means the node's Redis client is connected.
@@ -86,26 +96,27 @@ async function measureCluster(runner: ClusterRunner, redis: BenchRedis, adapter:
       label: 'switchboard×2',
       publishTo: nodeB,
       serverPids: [nodeA.pid, nodeB.pid],
-      backingPids: [redis.pid],
+      backingPids: topology.processes.map(({ redis }) => redis.pid),
       processNames: ['A', 'B'],
-      probe: redisCommandStats(redis),
+      backingNames: topology.processes.map(({ role }) => role),
+      probe: redisCommandStats(topology.masters),
     };
     const step = config.clusterFanout;
-    const fanoutScenario = clusterFanoutScenario(step, adapter);
+    const fanoutScenario = clusterFanoutScenario(step, topology.name, adapter);
     await runner.connect(nodeA, Array.from({ length: step.roomSize }, (_, i): ClientIdentity => ({ userId: FANOUT_USER, sessionId: `fanout-${i}` })));
     await awaitCrossNodeDelivery(nodeB, pool, FANOUT_USER, runner.nextSeqBase());
-    log(`switchboard×2 ${adapter}: ${fanoutScenario}`);
+    log(`${label}: ${fanoutScenario}`);
     rows.push(await runner.repeat(() => measureFanout(system, fanoutScenario, pool, config, step, runner.nextSeqBase())));
     await pool.closeAll();
 
-    const targetedScenario = clusterTargetedScenario(config.targetedUsers, adapter);
+    const targetedScenario = clusterTargetedScenario(config.targetedUsers, topology.name, adapter);
     await runner.connect(nodeA, Array.from({ length: config.targetedUsers }, (_, i): ClientIdentity => ({ userId: targetedUser(i), sessionId: `targeted-${i}` })));
     await awaitCrossNodeDelivery(nodeB, pool, targetedUser(0), runner.nextSeqBase());
-    log(`switchboard×2 ${adapter}: ${targetedScenario}`);
+    log(`${label}: ${targetedScenario}`);
     rows.push(await runner.repeat(() => measureTargeted(system, targetedScenario, pool, config, runner.nextSeqBase())));
   } catch (error) {
     const tails = nodes.map((node, i) => `--- node ${'AB'[i]} log ---\n${node.logTail()}`);
-    log(`switchboard×2 ${adapter} failed: ${messageOf(error)}\n${[...tails, `--- redis log ---\n${redis.logTail()}`].join('\n')}`);
+    log(`${label} failed: ${messageOf(error)}\n${[...tails, topology.logTail()].join('\n')}`);
     throw error;
   } finally {
     await pool.closeAll().catch(() => undefined);
@@ -138,32 +149,4 @@ async function awaitCrossNodeDelivery(publishTo: RunningServer, pool: ClientPool
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Commands that are the bench's own (the probe's), not Switchboard's. */
-const PROBE_COMMANDS = new Set(['config', 'info', 'flushall', 'ping']);
-/** How many commands the note lists. */
-const TOP_COMMANDS = 4;
-
-/**
- * The Redis commands Switchboard ran in a measurement window, per publish: `CONFIG RESETSTAT` before, then
- * `INFO commandstats` after. Shows the few that took most of Redis's command time (calls and µs per publish).
- */
-function redisCommandStats(redis: BenchRedis): WindowProbe {
-  return {
-    async start() {
-      await redis.command('CONFIG RESETSTAT');
-    },
-    async finish(publishes) {
-      if (publishes <= 0) return undefined;
-      const stats = [...(await redis.command('INFO commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)]
-        .map((match) => ({ name: match[1] ?? '?', calls: Number(match[2]), usec: Number(match[3]) }))
-        .filter((stat) => !PROBE_COMMANDS.has(stat.name.split('|')[0] ?? ''))
-        .sort((a, b) => b.usec - a.usec)
-        .slice(0, TOP_COMMANDS);
-      if (stats.length === 0) return undefined;
-      const per = (value: number) => (value / publishes).toFixed(value / publishes >= 10 ? 0 : 1);
-      return `Redis per publish: ${stats.map((stat) => `${stat.name} ${per(stat.calls)}× ${per(stat.usec)} µs`).join(', ')}`;
-    },
-  };
 }

@@ -48,7 +48,7 @@ export async function measureFanout(
       hostBusy: cpu.hostBusy,
       otherBusy: cpu.otherBusy,
       note: publishNote(cpu.otherBusy, step.publishes - ok, publisher.failures, result.stale),
-      detail: joinDetails(timeline, cpuSplit(system, cpu.perServerUs, result.received), probed),
+      detail: joinDetails(timeline, cpuSplit(system, cpu, result.received), probed),
     };
   } finally {
     publisher.close();

@@ -44,7 +44,7 @@ export async function measureTargeted(
       hostBusy: cpu.hostBusy,
       otherBusy: cpu.otherBusy,
       note: publishNote(cpu.otherBusy, config.targetedPublishes - ok, publisher.failures, result.stale),
-      detail: joinDetails(cpuSplit(system, cpu.perServerUs, ok), probed),
+      detail: joinDetails(cpuSplit(system, cpu, ok), probed),
     };
   } finally {
     publisher.close();

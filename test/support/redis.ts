@@ -203,9 +203,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
 }
 
 /**
- * A Redis Sentinel deployment a test started for itself: a master, one replica of it, and three Sentinels
- * (quorum 2) that monitor it under {@link name}, each on its own free port; everything is killed after the
- * current test.
+ * A Redis Sentinel deployment a test (or the bench) started for itself: a master, one replica of it, and
+ * three Sentinels (quorum 2) that monitor it under {@link name}, each on its own free port; everything is
+ * killed after the current test (unless `cleanup: 'manual'`).
  */
 export interface TestSentinelGroup {
   /** The master's name the Sentinels monitor (REDIS_SENTINEL_NAME). */
@@ -222,7 +222,10 @@ export interface TestSentinelGroup {
   masterPort(): Promise<number>;
 }
 
-export interface StartSentinelGroupOptions {
+/** Who stops a group's servers and who hears of each process started, as for one server ({@link StartRedisOptions}). */
+export type RedisGroupLaunch = Pick<StartRedisOptions, 'cleanup' | 'onSpawn'>;
+
+export interface StartSentinelGroupOptions extends RedisGroupLaunch {
   /** The master's and replica's password (`requirepass` and `masterauth`; the Sentinels' `auth-pass`). */
   password?: string;
   /** The Sentinels' own password (their `requirepass`). */
@@ -239,13 +242,13 @@ export interface StartSentinelGroupOptions {
  * the two other Sentinels, so a failover can be voted as soon as the master goes.
  */
 export async function startSentinelGroup(options: StartSentinelGroupOptions = {}): Promise<TestSentinelGroup> {
-  const { password, sentinelPassword, downAfterMs = 1000, failoverTimeoutMs = 3000 } = options;
+  const { password, sentinelPassword, downAfterMs = 1000, failoverTimeoutMs = 3000, cleanup, onSpawn } = options;
   const name = 'sbmaster';
   // On both (either may be the master): the first sync starts at once (not after the default 5 s wait for
   // more replicas), and `masterauth`, as the master becomes a replica itself if it comes back after a failover.
   const replication = ['--repl-diskless-sync-delay', '0', ...(password === undefined ? [] : ['--masterauth', password])];
-  const master = await startRedis({ password, args: replication });
-  const replica = await startRedis({ password, args: [...replication, '--replicaof', '127.0.0.1', String(master.port)] });
+  const master = await startRedis({ password, cleanup, onSpawn, args: replication });
+  const replica = await startRedis({ password, cleanup, onSpawn, args: [...replication, '--replicaof', '127.0.0.1', String(master.port)] });
   await waitFor(async () => (await replica.cli('INFO', 'replication')).some((line) => line.startsWith('master_link_status:up')), {
     what: 'the replica in sync with the master',
   });
@@ -259,7 +262,7 @@ export async function startSentinelGroup(options: StartSentinelGroupOptions = {}
       ...(password === undefined ? [] : [`sentinel auth-pass ${name} ${password}`]),
       '',
     ].join('\n'));
-    return startRedis({ password: sentinelPassword, configFile, args: ['--sentinel'] });
+    return startRedis({ password: sentinelPassword, cleanup, onSpawn, configFile, args: ['--sentinel'] });
   }));
   const masterFacts = async (sentinel: TestRedis): Promise<Map<string, string>> => {
     const lines = await sentinel.cli('SENTINEL', 'MASTER', name);
@@ -287,8 +290,9 @@ export async function startSentinelGroup(options: StartSentinelGroupOptions = {}
 }
 
 /**
- * A Redis Cluster a test started for itself: three masters, each with one replica when asked, on free
- * ports, all slots assigned; everything is killed after the current test.
+ * A Redis Cluster a test (or the bench) started for itself: three masters, each with one replica when
+ * asked, on free ports, all slots assigned; everything is killed after the current test (unless
+ * `cleanup: 'manual'`).
  */
 export interface TestRedisCluster {
   readonly nodes: readonly TestRedis[];
@@ -302,7 +306,7 @@ export interface TestRedisCluster {
   info(node: TestRedis): Promise<Map<string, string>>;
 }
 
-export interface StartRedisClusterOptions {
+export interface StartRedisClusterOptions extends RedisGroupLaunch {
   /** One replica per master (6 nodes; needed for a failover). Default false (3 masters). */
   replicas?: boolean;
   /** Every node's password (`requirepass`, and `masterauth` for the replicas). */
@@ -317,10 +321,10 @@ export interface StartRedisClusterOptions {
  * `cluster_state:ok` and knows every other node, and every replica is in sync with its master.
  */
 export async function startRedisCluster(options: StartRedisClusterOptions = {}): Promise<TestRedisCluster> {
-  const { password, replicas = false, nodeTimeoutMs = 1000 } = options;
+  const { password, replicas = false, nodeTimeoutMs = 1000, cleanup, onSpawn } = options;
   const auth = password === undefined ? [] : ['--masterauth', password];
   const nodes = await Promise.all(Array.from({ length: replicas ? 6 : 3 }, () =>
-    startRedis({ password, cluster: { nodeTimeoutMs }, args: ['--repl-diskless-sync-delay', '0', ...auth] })));
+    startRedis({ password, cleanup, onSpawn, cluster: { nodeTimeoutMs }, args: ['--repl-diskless-sync-delay', '0', ...auth] })));
   const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
   await new Promise<void>((resolve, reject) => {
     const args = ['--cluster', 'create', ...addresses, '--cluster-replicas', replicas ? '1' : '0', '--cluster-yes'];
