@@ -31,8 +31,15 @@ export function singleServer(server: RunningServer): SystemUnderTest {
   return { label: server.spec.name, publishTo: server, serverPids: [server.pid], backingPids: [], processNames: [] };
 }
 
+/** Each server process's CPU per message (in `serverPids` order), for a row's `perProcessCpuUs`; undefined for a single process. */
+export function cpuPerProcess(system: SystemUnderTest, perServerUs: readonly number[], per: number): number[] | undefined {
+  if (system.processNames.length < 2 || per <= 0) return undefined;
+  return system.processNames.map((_, i) => (perServerUs[i] ?? 0) / per);
+}
+
 /** "CPU µs/msg A 12.1 + B 1.9" for a cluster's row note; undefined for a single process. */
 export function cpuSplit(system: SystemUnderTest, perServerUs: readonly number[], per: number): string | undefined {
-  if (system.processNames.length < 2 || per <= 0) return undefined;
-  return `µs/msg ${system.processNames.map((name, i) => `${name} ${((perServerUs[i] ?? 0) / per).toFixed(2)}`).join(' + ')}`;
+  const split = cpuPerProcess(system, perServerUs, per);
+  if (split === undefined) return undefined;
+  return `µs/msg ${system.processNames.map((name, i) => `${name} ${(split[i] ?? 0).toFixed(2)}`).join(' + ')}`;
 }
