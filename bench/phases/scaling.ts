@@ -72,7 +72,7 @@ export async function measureScaling(runner: ClusterRunner): Promise<Row[]> {
  * gateway on CPUs 1…workers when there are that many; otherwise (WORKERS=2 on 2 cores) on every CPU,
  * sharing CPU 0 with the load generator. Undefined on one CPU.
  */
-export function placement(workers: number, cpuCount: number): Placement | undefined {
+function placement(workers: number, cpuCount: number): Placement | undefined {
   if (cpuCount < 2) return undefined;
   return { load: '0', gateway: cpuCount > workers ? (workers === 1 ? '1' : `1-${workers}`) : `0-${cpuCount - 1}` };
 }
