@@ -8,7 +8,8 @@
  * two Switchboard processes on Redis deployments of the bench's own (one server, Sentinel, Cluster), once
  * per Socket.IO Redis adapter, with the clients on one node and the publishes sent to the other. Then (e):
  * Switchboard's auth service (login, refresh, handshakes with and without TOKEN_STATE_CHECK) on fresh
- * processes of its own.
+ * processes of its own. Then (f) batch against one by one, and (g) one Switchboard with WORKERS=1 against
+ * WORKERS=2 on a Redis of the bench's own.
  * Knobs (BENCH_QUICK, BENCH_SERVERS, BENCH_PHASES, BENCH_REDIS, BENCH_NODE_FLAGS): see lib/config.ts and
  * bench/README.md.
  */
@@ -30,10 +31,11 @@ import { formatRatios, formatTable, type Row } from './lib/report.js';
 import { REPO_ROOT, SERVER_SPECS, startServer, type RunningServer, type ServerSpec } from './lib/servers.js';
 import { singleServer } from './lib/system.js';
 import { formatAuthSummary, measureAuthService, type AuthResult } from './phases/auth.js';
-import { measureClusters } from './phases/cluster.js';
+import { measureClusters, type ClusterRunner } from './phases/cluster.js';
 import { batchScenario, measureBatch } from './phases/batch.js';
 import { FANOUT_USER, measureFanout } from './phases/fanout.js';
 import { MEMORY_NODE_FLAGS, measureMemory } from './phases/memory.js';
+import { formatScalingSummary, measureScaling } from './phases/scaling.js';
 import { measureTargeted, targetedUser } from './phases/targeted.js';
 
 /** The whole run is killed after this long, whatever state it is in. */
@@ -91,6 +93,10 @@ async function main(): Promise<void> {
       const spec = SERVER_SPECS.find((s) => s.name === 'switchboard');
       if (spec !== undefined) rows.push(...await guarded(spec, '(f)', pool, config.serverNodeFlags, (server) => batchPhase(server, pool, config, nextSeqBase)));
     }
+    if (config.phases.has('g') && !config.servers.includes('switchboard')) log('skipping (g): BENCH_SERVERS has no switchboard');
+    else if (config.phases.has('g')) {
+      rows.push(...await measureScaling(phaseRunner(pool, config, nextSeqBase)));
+    }
   } finally {
     await pool.stop();
   }
@@ -109,6 +115,9 @@ async function main(): Promise<void> {
       : []),
     ...(rows.some((row) => row.server === 'switchboard×2')
       ? ['Two nodes over Redis (clients on node A, publishes to node B) against one node (a):', '', formatClusterGoals(rows, config), '']
+      : []),
+    ...(config.phases.has('g') && config.servers.includes('switchboard')
+      ? ['One gateway, WORKERS=1 against WORKERS=2 on the same Redis (g):', '', formatScalingSummary(rows, config), '']
       : []),
     ...(auth === undefined
       ? []
@@ -170,15 +179,20 @@ async function clusterPhase(pool: ClientPool, config: BenchConfig, nextSeqBase: 
     ? []
     : await guarded(spec, '(a) reference for (d)', pool, config.serverNodeFlags,
       (server) => throughputPhases(server, pool, config, nextSeqBase, [config.clusterFanout], false));
-  const cluster = await measureClusters({
+  const cluster = await measureClusters(phaseRunner(pool, config, nextSeqBase));
+  return [...reference, ...cluster];
+}
+
+/** What (d) and (g), which start their own servers, need from the runner: connecting, the median of repeats, seq ranges, logging. */
+function phaseRunner(pool: ClientPool, config: BenchConfig, nextSeqBase: () => number): ClusterRunner {
+  return {
     pool,
     config,
     nextSeqBase,
     connect: (server, identities) => connectOrThrow(server, pool, config, identities),
     repeat: (measure) => medianOf(config.repeats, measure, log),
     log,
-  });
-  return [...reference, ...cluster];
+  };
 }
 
 /** Where (d)'s rows go in the table: right after single-node Switchboard's (a) rows (at the end without them). */

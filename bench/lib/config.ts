@@ -5,17 +5,35 @@ import { SERVER_SPECS, type ServerName } from './servers.js';
  * The bench's scenarios: (a) fan-out, (b) targeted publishes, (c) memory per connection, (d) two
  * Switchboard nodes over Redis (cross-node fan-out and targeted publishes, per Redis topology and adapter),
  * (e) Switchboard's auth service (login, refresh, handshake with and without TOKEN_STATE_CHECK), (f) bursts
- * of messages to one room sent as one `POST /v1/batch` against one `POST /v1/publish` each.
+ * of messages to one room sent as one `POST /v1/batch` against one `POST /v1/publish` each, (g) one
+ * Switchboard with WORKERS=1 against WORKERS=2 on the same Redis (targeted and fan-out at saturation).
  */
-export type Phase = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
+export type Phase = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g';
 
-export const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c', 'd', 'e', 'f'];
+export const ALL_PHASES: readonly Phase[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 
 /** (f) Bursts of `perBurst` messages to a room of `roomSize` clients, a second apart. */
 export interface BatchSizes {
   readonly roomSize: number;
   readonly perBurst: number;
   readonly bursts: number;
+}
+
+/**
+ * (g) WORKERS=1 against WORKERS=2 (phases/scaling.ts): targeted publishes with more requests in flight than
+ * (b), so the gateway is the bottleneck, then fan-out to one room at rising delivery rates until it falls behind.
+ */
+export interface ScalingSizes {
+  /** The WORKERS values measured, in that order, each on a fresh gateway. */
+  readonly workerCounts: readonly number[];
+  /** Targeted publishes in flight at once (the (b) publish counts and users are kept). */
+  readonly targetedConcurrency: number;
+  /** Clients in the fan-out room. */
+  readonly roomSize: number;
+  /** The fan-out ladder: deliveries per second offered, one measurement each, stopping at the first that is not kept up with. */
+  readonly fanoutDeliveriesPerS: readonly number[];
+  /** How long each ladder step publishes (its publish count is rate × this). */
+  readonly fanoutSeconds: number;
 }
 
 /** The Socket.IO Redis adapters Switchboard can use (its REDIS_ADAPTER). */
@@ -74,6 +92,16 @@ export function clusterFanoutScenario(step: FanoutStep, topology: RedisTopologyN
 /** The scenario name of a (d) cross-node targeted row, e.g. "(d) 2 nodes targeted 500 users, cluster sharded". */
 export function clusterTargetedScenario(users: number, topology: RedisTopologyName, adapter: RedisAdapterName): string {
   return `(d) 2 nodes targeted ${users} users, ${topology} ${adapter}`;
+}
+
+/** The scenario name of a (g) targeted row, e.g. "(g) targeted, WORKERS=2". */
+export function scalingTargetedScenario(workers: number): string {
+  return `(g) targeted, WORKERS=${workers}`;
+}
+
+/** The scenario name of a (g) fan-out row, e.g. "(g) fan-out 2000, WORKERS=2". */
+export function scalingFanoutScenario(roomSize: number, workers: number): string {
+  return `(g) fan-out ${roomSize}, WORKERS=${workers}`;
 }
 
 /** The scenario name of a memory row, e.g. "(c) memory 10000 conns, browser headers". */
@@ -168,13 +196,15 @@ export interface BenchConfig {
   readonly auth: AuthSizes;
   /** (f) The bursts sent as one batch, then one by one. */
   readonly batch: BatchSizes;
+  /** (g) WORKERS=1 against WORKERS=2. */
+  readonly scaling: ScalingSizes;
   /** Extra `node` flags for the servers (BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=bench/results"). */
   readonly serverNodeFlags: readonly string[];
 }
 
 /**
  * Reads the environment knobs: BENCH_QUICK=1 (small smoke run), BENCH_SERVERS=plain,floor (a subset, in
- * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d,e,f), BENCH_REDIS=single,cluster:sharded
+ * that order), BENCH_PHASES=c (a subset of the scenarios a,b,c,d,e,f,g), BENCH_REDIS=single,cluster:sharded
  * ((d)'s Redis deployments and adapters), BENCH_NODE_FLAGS (flags for the server processes).
  */
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -202,6 +232,13 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     settleMs: 2000,
     drainTimeoutMs: 3000,
     batch: { roomSize: quick ? 200 : 2000, perBurst: 100, bursts: quick ? 2 : 5 },
+    scaling: {
+      workerCounts: [1, 2],
+      targetedConcurrency: 64,
+      roomSize: quick ? 200 : 2000,
+      fanoutDeliveriesPerS: [20_000, 40_000, 80_000, 160_000, 320_000],
+      fanoutSeconds: quick ? 2 : 4,
+    },
     auth: {
       concurrency: 4,
       loginWarmup: quick ? 2 : 10,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second for /proc/<pid>/stat times (USER_HZ, almost always 100). */
 const clockTicks = readClockTicks();
@@ -15,6 +15,26 @@ export function cpuMicros(pid: number): number {
   // After comm, field 3 (state) is index 0, so utime (14) and stime (15) are indexes 11 and 12.
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1e6) / clockTicks;
+}
+
+/**
+ * The processes whose parent is `pid` (e.g. the workers a WORKERS primary forked), from each /proc/<pid>/stat's
+ * ppid: this kernel may not have /proc/<pid>/task/<tid>/children. Processes that exit while read are skipped.
+ */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // After comm, field 3 (state) is index 0, so ppid (4) is index 1.
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+  }
+  return children.sort((a, b) => a - b);
 }
 
 /** Resident set size of a process in KiB (VmRSS from /proc/<pid>/status). */

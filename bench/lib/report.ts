@@ -14,6 +14,11 @@ export interface Row {
    * for two nodes, both nodes' CPU summed.
    */
   readonly cpuUs?: number;
+  /**
+   * `cpuUs` per server process, in the system's `serverPids` order (both nodes of (d); the primary, then each
+   * worker, of (g)); absent for a single process.
+   */
+  readonly perProcessCpuUs?: readonly number[];
   /** The same for the bench's redis-server (d), which the nodes' figure leaves out. */
   readonly backingCpuUs?: number;
   readonly msgsPerS?: number;

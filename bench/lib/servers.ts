@@ -109,6 +109,11 @@ export interface StartOptions {
   /** Extra `node` flags, e.g. `--cpu-prof`. */
   readonly nodeFlags?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /**
+   * The CPUs the server (and every process it forks) may run on, a `taskset -c` list such as "1" or "0-1":
+   * started through `taskset`, which execs node, so the pid is node's. Undefined: wherever the kernel likes.
+   */
+  readonly cpus?: string;
 }
 
 /** Starts a server as a child process on a free 127.0.0.1 port and waits until its readiness probe passes. */
@@ -118,7 +123,9 @@ export async function startServer(spec: ServerSpec, options: StartOptions = {}):
     throw new Error(`${spec.name}: ${entry} does not exist${spec.name === 'switchboard' ? ' (run `npm run build`)' : ''}`);
   }
   const port = await freePort();
-  const child = track(spawn(process.execPath, [...(options.nodeFlags ?? []), ...spec.args], {
+  const command = [process.execPath, ...(options.nodeFlags ?? []), ...spec.args];
+  const [file, ...args] = options.cpus === undefined ? command : ['taskset', '-c', options.cpus, ...command];
+  const child = track(spawn(file ?? process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...spec.env, PORT: String(port), HOST },
     stdio: ['ignore', 'pipe', 'pipe'],

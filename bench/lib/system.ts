@@ -34,6 +34,12 @@ export function singleServer(server: RunningServer): SystemUnderTest {
   return { label: server.spec.name, publishTo: server, serverPids: [server.pid], backingPids: [], processNames: [], backingNames: [] };
 }
 
+/** Each server process's CPU per message (in `serverPids` order), for a row's `perProcessCpuUs`; undefined for a single process. */
+export function cpuPerProcess(system: SystemUnderTest, perServerUs: readonly number[], per: number): number[] | undefined {
+  if (system.processNames.length < 2 || per <= 0) return undefined;
+  return system.processNames.map((_, i) => (perServerUs[i] ?? 0) / per);
+}
+
 /**
  * The row's CPU split, "µs/msg A 12.10 + B 1.90; Redis µs/msg master 8.00 + replica 2.10 + sentinels 0.05",
  * each part only when it names two or more processes (or groups of the same name); undefined for none.

@@ -5,7 +5,7 @@ import type { BenchConfig, FanoutStep } from '../lib/config.js';
 import { HttpPublisher } from '../lib/http-publisher.js';
 import { joinDetails, publishNote, type Row } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
-import { cpuSplit, type SystemUnderTest } from '../lib/system.js';
+import { cpuPerProcess, cpuSplit, type SystemUnderTest } from '../lib/system.js';
 
 /** Every fan-out client is user "fanout" (its own session), so each publish reaches the whole room. */
 export const FANOUT_USER = 'fanout';
@@ -37,6 +37,7 @@ export async function measureFanout(
       scenario,
       server: system.label,
       cpuUs: cpu.serverUs / result.received,
+      perProcessCpuUs: cpuPerProcess(system, cpu.perServerUs, result.received),
       backingCpuUs: system.backingPids.length > 0 ? cpu.backingUs / result.received : undefined,
       msgsPerS: seconds > 0 ? result.received / seconds : undefined,
       p50Ms: result.latency.p50,

@@ -4,7 +4,7 @@ import { nowMs } from '../lib/clock.js';
 import type { BenchConfig } from '../lib/config.js';
 import { HttpPublisher } from '../lib/http-publisher.js';
 import { joinDetails, publishNote, type Row } from '../lib/report.js';
-import { cpuSplit, type SystemUnderTest } from '../lib/system.js';
+import { cpuPerProcess, cpuSplit, type SystemUnderTest } from '../lib/system.js';
 
 /** The user id of targeted client `index` (each targeted client is its own user). */
 export function targetedUser(index: number): string {
@@ -35,6 +35,7 @@ export async function measureTargeted(
       scenario,
       server: system.label,
       cpuUs: cpu.serverUs / ok,
+      perProcessCpuUs: cpuPerProcess(system, cpu.perServerUs, ok),
       backingCpuUs: system.backingPids.length > 0 ? cpu.backingUs / ok : undefined,
       msgsPerS: seconds > 0 ? result.received / seconds : undefined,
       p50Ms: result.latency.p50,
