@@ -1,5 +1,6 @@
 import { writeBroadcastFramesDirectly } from './broadcast-frames.js';
 import { coalesceWebSocketFrames } from './coalesced-frames.js';
+import { capPollingPayloads } from './polling-payload-cap.js';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
@@ -90,6 +91,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerOpt
   };
   coalesceWebSocketFrames();
   writeBroadcastFramesDirectly();
+  capPollingPayloads();
   const io: GatewayServer = new Server(httpServer, {
     // Without an engine adapter: Socket.IO's own, or with recovery ours (RecoveringAdapter: start offsets, close() stops its timer).
     ...(deps.engine.adapter !== undefined ? { adapter: deps.engine.adapter } : deps.recoveryWindowMs > 0 ? { adapter: recoveringAdapterClass(deps.recoveryWindowMs) as unknown as AdapterConstructor } : {}),
