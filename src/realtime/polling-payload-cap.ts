@@ -6,7 +6,9 @@ import { Socket as EngineSocket } from 'engine.io';
  * the transport of python-socketio, refuses a payload of more than 16 packets ("Too many packets in
  * payload", its `max_decode_packets`) and drops all of them — a Python client on long-polling lost 99 of a
  * batch of 100. So a poll is answered with at most this many; the rest wait, in order, for the client's next
- * poll, which it sends at once. socket.io-client and WebSocket connections are not affected.
+ * poll, which it sends at once. socket.io-client and WebSocket connections are not affected. A server-side
+ * close (a logout, an expired token) still answers with everything queued, as engine.io must to close
+ * cleanly: a Python client on long-polling can miss what a burst queued just before it.
  */
 export const MAX_PACKETS_PER_POLL = 16;
 
@@ -14,6 +16,7 @@ interface EngineSocketInternals {
   readonly readyState: string;
   readonly transport: { readonly name: string; readonly writable: boolean };
   writeBuffer: unknown[];
+  readonly packetsFn: readonly unknown[];
 }
 type Flush = (this: EngineSocketInternals) => void;
 
@@ -32,7 +35,10 @@ export function capPollingPayloads(): void {
   const flush = prototype.flush;
   prototype.flush = function (this: EngineSocketInternals): void {
     const queued = this.writeBuffer;
-    if (queued.length <= MAX_PACKETS_PER_POLL || this.transport.name !== 'polling' || !this.transport.writable || this.readyState === 'closed') {
+    // Not while closing: engine.io closes once one answer has drained, and with the rest held back that
+    // would drop it (the DISCONNECT packet included). Nor with send callbacks queued: engine.io would call
+    // those of held packets when the first answer drains (Socket.IO passes none).
+    if (queued.length <= MAX_PACKETS_PER_POLL || this.transport.name !== 'polling' || !this.transport.writable || this.readyState !== 'open' || this.packetsFn.length > 0) {
       flush.call(this);
       return;
     }
