@@ -17,10 +17,10 @@ export const WORKER_ENV = 'SWITCHBOARD_WORKER';
 
 /**
  * This process's side of WORKERS: a gateway that does not listen on PORT itself. The primary accepts the
- * connections and passes each one (with `@socket.io/sticky`, by Engine.IO session id, so long-polling
- * requests reach the worker that holds their session) over IPC; the gateway's HTTP server (Fastify's) gets
- * it as a `connection` event, so HTTP API requests work on every worker too. The primary sends it nothing
- * before it has attached.
+ * connections and passes each one over IPC: a backend's whole, kept alive here; any other with
+ * `@socket.io/sticky` (by Engine.IO session id, so long-polling requests reach the worker that holds their
+ * session). The gateway's HTTP server (Fastify's) gets it as a `connection` event, so HTTP API requests work
+ * on every worker too. The primary sends it nothing before it has attached.
  */
 export class PoolWorker {
   private readonly scrapes = new Map<number, (answer: Extract<PrimaryMessage, { type: 'switchboard:scraped' }>) => void>();
