@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket as NetSocket } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +41,22 @@ async function connectionsPerNode(url: string, transport?: 'polling' | 'websocke
     perNode.set(node, (perNode.get(node) ?? 0) + Number(value));
   }
   return perNode;
+}
+
+/** One `POST /v1/publish` with node:http (a backend's client: no Origin, no Cookie, no Sec-Fetch-*, unless `headers` adds them). */
+function postPublish(url: string, body: Record<string, unknown>, options: { agent?: Agent; headers?: Record<string, string> } = {}) {
+  const payload = JSON.stringify(body);
+  return new Promise<{ status: number; connection: string | undefined; socket: NetSocket }>((resolve, reject) => {
+    const sent = request(`${url}/v1/publish`, {
+      method: 'POST', agent: options.agent,
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...options.headers },
+    }, (response) => {
+      response.resume();
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, connection: response.headers.connection, socket: sent.socket as NetSocket }));
+    });
+    sent.once('error', reject);
+    sent.end(payload);
+  });
 }
 
 /** The process ids of the workers the primary reported ready, in order. */
@@ -155,6 +172,48 @@ describe('WORKERS=2 on one Redis', () => {
       expect((await fetch(`${url}/admin/api/session`, { headers: { cookie } })).status).toBe(401);
     }
   });
+
+  it("hands a backend's keep-alive connection to one worker whole: 200 publishes over one socket, none closing it, all delivered", async () => {
+    const { socket, user } = await connectUser(url, 'websocket');
+    const got = deliveries(socket, 'news');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    onCleanup(() => agent.destroy());
+    const sockets = new Set<NetSocket>();
+    for (let i = 0; i < 200; i++) {
+      const answer = await postPublish(url, { event: 'news', data: i, users: [user] }, { agent });
+      expect(answer.status).toBe(200);
+      expect(answer.connection).not.toBe('close');
+      sockets.add(answer.socket);
+    }
+    expect(sockets.size).toBe(1);
+    await flush(url, socket);
+    await waitFor(() => expect(got.map((d) => d.data)).toEqual([...Array(200).keys()]));
+  });
+
+  it('answers a publish whose body arrives in two TCP writes 200 ms apart, and the next request on that connection', async () => {
+    const { port } = new URL(url);
+    const client = connect(Number(port), '127.0.0.1');
+    onCleanup(() => void client.destroy());
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const body = JSON.stringify({ event: 'news', data: 'split', broadcast: true });
+    const head = (length: number) => `POST /v1/publish HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TEST_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    client.write(head(body.length) + body.slice(0, 10));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    client.write(body.slice(10));
+    await waitFor(() => expect(received).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\n\{"id":"[^"]+"/));
+    expect(received).not.toMatch(/connection: close/i);
+    client.write(head(body.length) + body);
+    await waitFor(() => expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(2));
+  });
+
+  it('keeps a browser\'s request (Origin, Cookie, Sec-Fetch-*) on sticky\'s path, its connection closed after it', async () => {
+    const browsers: Record<string, string>[] = [{ origin: url }, { cookie: 'a=b' }, { 'sec-fetch-mode': 'cors' }, { 'sec-fetch-site': 'same-origin' }];
+    for (const headers of browsers) {
+      const answer = await postPublish(url, { event: 'news', data: 'browser', broadcast: true }, { headers });
+      expect(answer).toMatchObject({ status: 200, connection: 'close' });
+    }
+  });
 });
 
 describe('WORKERS=2: a worker dies', () => {
@@ -238,18 +297,21 @@ describe('WORKERS=2: workers die holding connections', () => {
     const url = await gateway.listening(20_000);
     const workers = workerPids(gateway);
     expect(workers).toHaveLength(2);
-    // Stopped, the workers take nothing: a GET (handed over whole) is sent to one of them and never taken; a
-    // publish (its body relayed by the primary, which keeps the connection) is never answered.
+    // Stopped, the workers take nothing: a GET (handed over by sticky) and a backend's publish (node:http,
+    // handed over whole) are sent to them and never taken; a publish with a browser's headers (fetch's
+    // Sec-Fetch-Mode: its body relayed by the primary, which keeps the connection) is never answered.
     for (const pid of workers) process.kill(pid, 'SIGSTOP');
     const probe = fetch(`${url}/readyz`, { signal: AbortSignal.timeout(8000) });
     const published = fetch(`${url}/v1/publish`, {
       method: 'POST', headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ event: 'news', data: 1, broadcast: true }), signal: AbortSignal.timeout(8000),
     });
+    const whole = postPublish(url, { event: 'news', data: 1, broadcast: true }).then(() => 'answered', (error: Error) => error.message);
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const pid of workers) process.kill(pid, 'SIGKILL');
-    // Closed when their worker died (fetch fails at once), not left open in the primary until the client gives up.
+    // Closed when their worker died (the request fails at once), not left open in the primary until the client gives up.
     for (const outcome of await Promise.allSettled([probe, published])) expect(outcome).toMatchObject({ status: 'rejected', reason: { message: 'fetch failed' } });
+    expect(await whole).toMatch(/socket hang up|ECONNRESET/);
     await waitFor(() => readyWorkerPids(gateway.output()).length === 4, { timeoutMs: 20_000, what: 'two new workers' });
     expect(await api(url, '/readyz', { key: null })).toMatchObject({ status: 200 });
   }, 40_000);

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { setupWorker } from '@socket.io/sticky';
 import type { Server } from 'socket.io';
 import type { Metrics, MetricsExposition } from './metrics.js';
-import { handOffOf, isSwitchboardMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+import { isBackendRequest, parsedRequestHead } from './whole-connection.js';
+import { handOffOf, isSwitchboardMessage, isWholeHandOff, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 
 /** How long a scrape waits for the primary to gather every worker's series. */
 const SCRAPE_TIMEOUT_MS = 10_000;
@@ -15,10 +17,10 @@ export const WORKER_ENV = 'SWITCHBOARD_WORKER';
 
 /**
  * This process's side of WORKERS: a gateway that does not listen on PORT itself. The primary accepts the
- * connections and passes each one (with `@socket.io/sticky`, by Engine.IO session id, so long-polling
- * requests reach the worker that holds their session) over IPC; the gateway's HTTP server (Fastify's) gets
- * it as a `connection` event, so HTTP API requests work on every worker too. The primary sends it nothing
- * before it has attached.
+ * connections and passes each one over IPC: a backend's whole, kept alive here; any other with
+ * `@socket.io/sticky` (by Engine.IO session id, so long-polling requests reach the worker that holds their
+ * session). The gateway's HTTP server (Fastify's) gets it as a `connection` event, so HTTP API requests work
+ * on every worker too. The primary sends it nothing before it has attached.
  */
 export class PoolWorker {
   private readonly scrapes = new Map<number, (answer: Extract<PrimaryMessage, { type: 'switchboard:scraped' }>) => void>();
@@ -28,10 +30,14 @@ export class PoolWorker {
   private shutdownAsked = false;
   /** The answers of the requests in flight (see {@link inFlight}). */
   private readonly answers = new Set<ServerResponse>();
+  /** The backends' connections the primary handed over whole (see WorkerPool), kept alive between requests. */
+  private readonly whole = new WeakSet<Socket>();
 
   constructor() {
-    process.on('message', (message: unknown) => {
+    // Registered before sticky's listener (in attach), so a connection is marked before sticky injects it.
+    process.on('message', (message: unknown, handle: unknown) => {
       if (isSwitchboardMessage<PrimaryMessage>(message)) this.receive(message);
+      if (handle instanceof Socket && isWholeHandOff(message)) this.whole.add(handle);
       // A connection handed over (sticky injects it into the gateway): this process has its own descriptor
       // now, so the primary may close its copy. Acknowledged also when Node could not pass the socket (the
       // client went away meanwhile): the primary's copy is then the last one, and closing it is right.
@@ -44,6 +50,14 @@ export class PoolWorker {
 
   /** Takes the connections the primary hands over; resolves with the port the primary listens on. */
   attach(io: Server): Promise<number> {
+    // sticky answers every request with `Connection: close` (a connection it routed by the first request
+    // must not carry another session's); on a backend's connection handed whole, a backend's request keeps
+    // it alive. Prepended before sticky's listener, which prepends itself: it runs after it, before Fastify's.
+    // Any other request on such a connection (a long-polling one, which may belong to another worker) still
+    // closes it, so the client's next request goes through sticky again.
+    io.httpServer.prependListener('request', (request: IncomingMessage, answer: ServerResponse) => {
+      if (this.whole.has(request.socket) && isBackendRequest(parsedRequestHead(request.url ?? '', request.rawHeaders), io.path())) answer.removeHeader('Connection');
+    });
     setupWorker(io);
     io.httpServer.on('request', (_request: IncomingMessage, answer: ServerResponse) => {
       this.answers.add(answer);

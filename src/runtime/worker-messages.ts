@@ -38,6 +38,16 @@ export function isSwitchboardMessage<M extends { readonly type: string }>(messag
 export interface StickyHandOff {
   readonly type: 'sticky:connection';
   readonly handOff: number;
+  /**
+   * Set by the primary itself (not sticky) on a backend's connection handed over whole: the worker keeps it
+   * alive for the next requests of its client, which sticky's path closes after each request.
+   */
+  readonly whole?: true;
+}
+
+/** Whether a hand-over is of a backend's connection, handed whole (see {@link StickyHandOff}). */
+export function isWholeHandOff(message: unknown): boolean {
+  return handOffOf(message) !== undefined && typeof message === 'object' && message !== null && 'whole' in message && message.whole === true;
 }
 
 /** The hand-off id of a message, when it is sticky's hand-over of a connection with one. */

@@ -9,6 +9,7 @@ import { localUrl } from './local-url.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { WORKER_ENV } from './pool-worker.js';
 import { restartPause } from './restart-backoff.js';
+import { ENGINE_PATH, firstRequestHead, isBackendRequest } from './whole-connection.js';
 import { isSwitchboardMessage, type PrimaryMessage, type StickyHandOff, type WorkerMessage } from './worker-messages.js';
 
 /** How long the primary waits for one worker's metrics before scraping without them. */
@@ -60,8 +61,9 @@ interface Member {
 
 /**
  * The primary process of WORKERS: forks the gateway workers (each a node of the Redis cluster, with its
- * own node id), accepts every connection on PORT and hands it to a worker with `@socket.io/sticky` (by
- * Engine.IO session id, else the worker with the fewest connections), replaces a worker that dies, serves
+ * own node id), accepts every connection on PORT and hands it to a worker: a backend's whole (see
+ * {@link WorkerPool.handBackendsWhole}), any other with `@socket.io/sticky` (by Engine.IO session id, else
+ * the worker with the fewest connections), replaces a worker that dies, serves
  * the aggregated metrics to whichever worker a scrape lands on, and drains them all on `close()`.
  * Holds no gateway state itself: the workers are the nodes.
  */
@@ -81,6 +83,8 @@ export class WorkerPool {
   private allReady: (() => void) | undefined;
   private allExited: (() => void) | undefined;
   private nextCollect = 0;
+  /** The round-robin turn of the next backend's connection handed over whole. */
+  private nextWhole = 0;
   private readonly collects = new Map<number, (metrics: MetricsSnapshot) => void>();
   /** The auth service's and the metrics listener's URLs, as the first ready worker reports them (the workers share those ports). */
   authUrl: string | undefined;
@@ -91,7 +95,10 @@ export class WorkerPool {
     // sticky passes each request's first bytes as a Buffer, which the default (JSON) IPC would not keep.
     cluster.setupPrimary({ serialization: 'advanced' });
     setupMaster(this.server, { loadBalancingMethod: 'least-connection' });
-    this.server.on('connection', (socket: Socket) => socket.setTimeout(options.idleTimeoutMs, () => socket.destroy()));
+    this.server.on('connection', (socket: Socket) => {
+      socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
+      this.handBackendsWhole(socket);
+    });
     cluster.on('message', (worker, message: unknown) => {
       if (isSwitchboardMessage<WorkerMessage>(message)) this.receive(worker, message);
       else if (isRelayEnd(message)) this.members.get(worker.id)?.relayEnded(message.connectionId);
@@ -185,6 +192,41 @@ export class WorkerPool {
         this.collects.get(message.id)?.(message.metrics);
         break;
     }
+  }
+
+  /**
+   * Hands a backend's connection (its first request {@link isBackendRequest}) to a ready worker whole, in
+   * turn: the worker reads the socket itself from then on, the rest of a body split over TCP packets and every
+   * later keep-alive request included. sticky would relay a request with a body through the primary over IPC
+   * and close the connection after it, which capped every worker's publishes at what the primary relays.
+   * Any other connection's first chunk goes to sticky's own listener, taken off the socket here (sticky's
+   * `connection` listener added it before this one runs) and put back for the chunks after it.
+   */
+  private handBackendsWhole(socket: Socket): void {
+    const sticky = socket.listeners('data') as ((chunk: Buffer) => void)[];
+    socket.removeAllListeners('data');
+    socket.once('data', (chunk: Buffer) => {
+      const head = firstRequestHead(chunk);
+      const worker = head !== undefined && isBackendRequest(head, ENGINE_PATH) ? this.nextReadyWorker() : undefined;
+      if (worker === undefined) {
+        for (const listener of sticky) socket.on('data', listener);
+        for (const listener of sticky) listener.call(socket, chunk);
+        return;
+      }
+      // Through the wrapped `send` (see handOver): it stops the primary's reads of the socket at once (this
+      // chunk was its only read), adds the hand-off id, and holds it if the worker has not attached yet.
+      const handOff = { type: 'sticky:connection', data: chunk, whole: true };
+      worker.send(handOff, socket, (error: Error | null) => {
+        if (error) socket.destroy();
+      });
+    });
+  }
+
+  /** The next of the ready workers in turn; undefined when none is ready (sticky then chooses). */
+  private nextReadyWorker(): Worker | undefined {
+    const ready = [...this.members.values()].filter((member) => member.ready && member.worker.isConnected());
+    if (ready.length === 0) return undefined;
+    return ready[this.nextWhole++ % ready.length]?.worker;
   }
 
   private listenOnPort(): void {
