@@ -166,8 +166,8 @@ async function fanoutLadder(runner: ClusterRunner, system: SystemUnderTest, work
 }
 
 /**
- * A window probe telling where the cores went: the gateway's (and of that its primary's, which relays every
- * publish's body), Redis's, the bench's own (client workers and publisher) and the rest of the machine's, in
+ * A window probe telling where the cores went: the gateway's (and of that its primary's, which accepts every
+ * connection and relays the requests of browsers' connections), Redis's, the bench's own (client workers and publisher) and the rest of the machine's, in
  * cores; with a primary, its CPU per publish and the publishes per second its one core could relay at that cost.
  */
 function coreSplit(gateway: readonly number[], redis: number, bench: () => readonly number[], hasPrimary: boolean): WindowProbe {
@@ -203,7 +203,8 @@ function coreSplit(gateway: readonly number[], redis: number, bench: () => reado
  * The summary under the table, per kind of load: WORKERS=2 ÷ WORKERS=1 here, in messages/s and in CPU per
  * message (the workers' and the primary's), and what that extrapolates to with a core per worker and the
  * load generator elsewhere: N × (1 s ÷ the workers' CPU per message), at most what the primary's one core
- * (it relays every publish) and Redis's one core allow at their CPU per message.
+ * (it accepts every connection; a backend's is handed to a worker whole) and Redis's one core allow at their
+ * CPU per message.
  */
 export function formatScalingSummary(rows: readonly Row[], config: BenchConfig): string {
   const [one, two] = [config.scaling.workerCounts[0] ?? 1, config.scaling.workerCounts[1] ?? 2];
