@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   if (worker === undefined && cluster.isPrimary && config.workers > 1) {
     const pool = new WorkerPool({
       workers: config.workers, port: config.port, host: config.host, env: sharedSecrets(config, emptyToUndefined(process.env)), logger,
-      idleTimeoutMs: config.httpRequestTimeoutMs, shutdownDelayMs: config.shutdownDelayMs,
+      idleTimeoutMs: config.httpRequestTimeoutMs, shutdownDelayMs: config.shutdownDelayMs, wholeBackendConnections: config.trustProxy === false,
     });
     await serve(pool, config, logger, { timeoutMs: config.shutdownTimeoutMs + WORKER_EXIT_GRACE_MS, onTimeout: () => pool.kill(), announce: true });
     return;

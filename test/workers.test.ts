@@ -207,12 +207,26 @@ describe('WORKERS=2 on one Redis', () => {
     await waitFor(() => expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(2));
   });
 
-  it('keeps a browser\'s request (Origin, Cookie, Sec-Fetch-*) on sticky\'s path, its connection closed after it', async () => {
-    const browsers: Record<string, string>[] = [{ origin: url }, { cookie: 'a=b' }, { 'sec-fetch-mode': 'cors' }, { 'sec-fetch-site': 'same-origin' }];
+  it('keeps a browser\'s or a proxy\'s request (Origin, Cookie, Sec-Fetch-*, X-Forwarded-For, Via) on sticky\'s path, its connection closed after it', async () => {
+    const browsers: Record<string, string>[] = [
+      { origin: url }, { cookie: 'a=b' }, { 'sec-fetch-mode': 'cors' }, { 'sec-fetch-site': 'same-origin' },
+      // A load balancer may reuse its connection to the gateway for browsers' long-polling of any worker.
+      { 'x-forwarded-for': '10.0.0.1' }, { via: '1.1 lb' },
+    ];
     for (const headers of browsers) {
       const answer = await postPublish(url, { event: 'news', data: 'browser', broadcast: true }, { headers });
       expect(answer).toMatchObject({ status: 200, connection: 'close' });
     }
+  });
+});
+
+describe('WORKERS=2 behind a proxy (TRUST_PROXY)', () => {
+  it("hands no connection whole: a proxy may reuse one for any client's requests, so every request goes through sticky", async () => {
+    const gateway = spawnSharedGateway({ ...workersEnv(), TRUST_PROXY: 'true' });
+    onCleanup(() => gateway.kill());
+    const url = await gateway.listening(20_000);
+    const answer = await postPublish(url, { event: 'news', data: 'behind a proxy', broadcast: true });
+    expect(answer).toMatchObject({ status: 200, connection: 'close' });
   });
 });
 

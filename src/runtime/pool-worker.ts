@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { setupWorker } from '@socket.io/sticky';
 import type { Server } from 'socket.io';
 import type { Metrics, MetricsExposition } from './metrics.js';
-import { isBackendRequest, parsedRequestHead } from './whole-connection.js';
+import { needsSticky, parsedRequestHead } from './whole-connection.js';
 import { handOffOf, isSwitchboardMessage, isWholeHandOff, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 
 /** How long a scrape waits for the primary to gather every worker's series. */
@@ -51,12 +51,12 @@ export class PoolWorker {
   /** Takes the connections the primary hands over; resolves with the port the primary listens on. */
   attach(io: Server): Promise<number> {
     // sticky answers every request with `Connection: close` (a connection it routed by the first request
-    // must not carry another session's); on a backend's connection handed whole, a backend's request keeps
-    // it alive. Prepended before sticky's listener, which prepends itself: it runs after it, before Fastify's.
+    // must not carry another session's); on a backend's connection handed whole, a request that needs no
+    // routing keeps it alive. Prepended before sticky's listener, which prepends itself: it runs after it, before Fastify's.
     // Any other request on such a connection (a long-polling one, which may belong to another worker) still
     // closes it, so the client's next request goes through sticky again.
     io.httpServer.prependListener('request', (request: IncomingMessage, answer: ServerResponse) => {
-      if (this.whole.has(request.socket) && isBackendRequest(parsedRequestHead(request.url ?? '', request.rawHeaders), io.path())) answer.removeHeader('Connection');
+      if (this.whole.has(request.socket) && !needsSticky(parsedRequestHead(request.method ?? '', request.url ?? '', request.rawHeaders), io.path())) answer.removeHeader('Connection');
     });
     setupWorker(io);
     io.httpServer.on('request', (_request: IncomingMessage, answer: ServerResponse) => {

@@ -2,30 +2,47 @@
 export const ENGINE_PATH = '/socket.io';
 
 /**
- * The headers that mark a browser's request (or one with a session to route by): `Origin` (every
- * cross-origin request, every POST), `Cookie` (the admin dashboard's session), `Sec-Fetch-Mode` and
- * `Sec-Fetch-Site` (every request of a current browser). Node's own `fetch` (undici) sends `Sec-Fetch-Mode`
- * too, so its connections stay on sticky's path: it pools connections for every URL of an origin, a
- * backend's publishes and a script's admin or long-polling requests alike.
+ * Headers that mark a request that may share its connection with requests another worker must answer: a
+ * browser's (`Origin`: every cross-origin request and every POST; `Cookie`: the admin dashboard's session;
+ * `Sec-Fetch-Mode` / `Sec-Fetch-Site`: every request of a current browser to an HTTPS or local origin — and
+ * of Node's own `fetch`, which pools one connection for every URL of an origin), and a proxy's
+ * (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`, `Via`: a load balancer may reuse its connection to the
+ * gateway for any client's requests, browsers' long-polling included).
  */
-const BROWSER_HEADERS: ReadonlySet<string> = new Set(['origin', 'cookie', 'sec-fetch-mode', 'sec-fetch-site']);
+const SHARED_CONNECTION_HEADERS: ReadonlySet<string> = new Set([
+  'origin', 'cookie', 'sec-fetch-mode', 'sec-fetch-site', 'forwarded', 'x-forwarded-for', 'x-real-ip', 'via',
+]);
 
-/** One HTTP request's head, as {@link isBackendRequest} reads it: its target and its headers (names in any case). */
+/** The methods of the HTTP API's writes (a publish, a disconnect, a webhook registration). */
+const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** One HTTP request's head: its method, target and headers (names in any case). */
 export interface RequestHead {
+  readonly method: string;
   readonly target: string;
   readonly headers: readonly (readonly [string, string])[];
 }
 
 /**
- * Whether a request is a backend's (a server SDK, curl): outside the Engine.IO path, with no `sid=` anywhere
- * in its head (what `@socket.io/sticky` routes by, and the admin dashboard's pin) and none of the
- * {@link BROWSER_HEADERS}. The WORKERS primary hands a connection whose first request is one to a worker
- * whole (keep-alive kept); every other goes through sticky, request by request, because a browser reuses one
- * connection for requests of sessions held by different workers.
+ * Whether a request must reach a particular worker, or may share its connection with one that must: an
+ * Engine.IO request, one with `sid=` anywhere in its head (what `@socket.io/sticky` routes by, and the admin
+ * dashboard's pin), or one with a {@link SHARED_CONNECTION_HEADERS} header. Such a request goes through
+ * sticky, request by request, and is answered with `Connection: close`.
+ */
+export function needsSticky(head: RequestHead, enginePath: string): boolean {
+  if (head.target.startsWith(enginePath) || head.target.includes('sid=')) return true;
+  return head.headers.some(([name, value]) => SHARED_CONNECTION_HEADERS.has(name.toLowerCase()) || value.includes('sid='));
+}
+
+/**
+ * Whether a connection's first request is a backend's, talking to this machine directly: a write to the HTTP
+ * API (POST, PUT, PATCH, DELETE) carrying a credential (`Authorization` or `X-Api-Key`) that does not
+ * {@link needsSticky}. The WORKERS primary hands such a connection to a worker whole (keep-alive kept).
  */
 export function isBackendRequest(head: RequestHead, enginePath: string): boolean {
-  if (head.target.startsWith(enginePath) || head.target.includes('sid=')) return false;
-  return head.headers.every(([name, value]) => !BROWSER_HEADERS.has(name.toLowerCase()) && !value.includes('sid='));
+  if (!WRITE_METHODS.has(head.method)) return false;
+  const credential = head.headers.some(([name]) => ['authorization', 'x-api-key'].includes(name.toLowerCase()));
+  return credential && !needsSticky(head, enginePath);
 }
 
 /** The head of the request a connection's first chunk starts with; undefined when the chunk does not hold all of it. */
@@ -33,18 +50,19 @@ export function firstRequestHead(chunk: Buffer): RequestHead | undefined {
   const end = chunk.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const [requestLine = '', ...lines] = chunk.subarray(0, end).toString('latin1').split('\r\n');
-  const target = requestLine.split(' ')[1];
-  if (target === undefined) return undefined;
+  // Node's parser takes several spaces between the parts: the target is the second non-empty one.
+  const parts = /^(\S+) +(\S+) +HTTP\/\S+$/.exec(requestLine);
+  if (parts === null) return undefined;
   const headers = lines.map((line): [string, string] => {
     const colon = line.indexOf(':');
     return colon < 0 ? [line, ''] : [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
   });
-  return { target, headers };
+  return { method: parts[1]!, target: parts[2]!, headers };
 }
 
 /** The head of a request the worker's HTTP server parsed (`rawHeaders` alternates names and values). */
-export function parsedRequestHead(target: string, rawHeaders: readonly string[]): RequestHead {
+export function parsedRequestHead(method: string, target: string, rawHeaders: readonly string[]): RequestHead {
   const headers: [string, string][] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) headers.push([rawHeaders[i] ?? '', rawHeaders[i + 1] ?? '']);
-  return { target, headers };
+  return { method, target, headers };
 }

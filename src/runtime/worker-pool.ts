@@ -38,6 +38,11 @@ export interface WorkerPoolOptions {
   readonly idleTimeoutMs: number;
   /** SHUTDOWN_DELAY_MS: the primary stops listening once it has passed, as the workers start closing. */
   readonly shutdownDelayMs: number;
+  /**
+   * Whether a backend's connection may be handed to a worker whole (see {@link WorkerPool.handBackendsWhole}):
+   * not behind a proxy (TRUST_PROXY set), which may reuse one connection for every client's requests.
+   */
+  readonly wholeBackendConnections: boolean;
 }
 
 /** What the primary knows of one worker. */
@@ -207,7 +212,8 @@ export class WorkerPool {
     socket.removeAllListeners('data');
     socket.once('data', (chunk: Buffer) => {
       const head = firstRequestHead(chunk);
-      const worker = head !== undefined && isBackendRequest(head, ENGINE_PATH) ? this.nextReadyWorker() : undefined;
+      const backend = this.options.wholeBackendConnections && head !== undefined && isBackendRequest(head, ENGINE_PATH);
+      const worker = backend ? this.nextReadyWorker() : undefined;
       if (worker === undefined) {
         for (const listener of sticky) socket.on('data', listener);
         for (const listener of sticky) listener.call(socket, chunk);
