@@ -1,10 +1,10 @@
 import type { Socket as EngineSocket } from 'engine.io';
 import { describe, expect, it } from 'vitest';
-import { api, connectAs, startGateway } from './support/gateway.js';
+import { api, connectAs, startGateway, type TestGateway } from './support/gateway.js';
 import { sleep, waitFor } from './support/wait.js';
 
 /** Counts the `message` packets engine.io builds for the connections made from now on (its own path; the direct one builds none). */
-function countEnginePackets(gateway: Awaited<ReturnType<typeof startGateway>>['gateway']): { messages: number } {
+function countEnginePackets(gateway: TestGateway['gateway']): { messages: number } {
   const counter = { messages: 0 };
   gateway.io.engine.on('connection', (socket: EngineSocket) => socket.on('packetCreate', (packet: { type: string }) => {
     if (packet.type === 'message') counter.messages += 1;
@@ -12,15 +12,24 @@ function countEnginePackets(gateway: Awaited<ReturnType<typeof startGateway>>['g
   return counter;
 }
 
+/**
+ * A gateway with `count` WebSocket clients of user `reader`, each recording the `note` events it receives,
+ * and the engine.io packets built from now on (counted from 0 once the handshakes' own are written).
+ */
+async function readers(count: number) {
+  const { url, gateway } = await startGateway();
+  const packets = countEnginePackets(gateway);
+  const clients = await Promise.all(Array.from({ length: count }, (_, i) => connectAs(url, 'reader', `s${i}`, { transports: ['websocket'] })));
+  const received = clients.map(() => [] as number[]);
+  clients.forEach((client, i) => client.on('note', (data: number) => void received[i]?.push(data)));
+  await sleep(100); // the connect handshake's own packets are written by now
+  packets.messages = 0;
+  return { url, packets, received };
+}
+
 describe('broadcast frames written straight to idle WebSocket connections (src/realtime/broadcast-frames.ts)', () => {
   it('delivers a publish to 30 idle WebSocket clients without engine.io building a packet per client', async () => {
-    const { url, gateway } = await startGateway();
-    const packets = countEnginePackets(gateway);
-    const clients = await Promise.all(Array.from({ length: 30 }, (_, i) => connectAs(url, 'reader', `s${i}`, { transports: ['websocket'] })));
-    const received = clients.map(() => [] as number[]);
-    clients.forEach((client, i) => client.on('note', (data: number) => void received[i]?.push(data)));
-    await sleep(100); // the connect handshake's own packets are written by now
-    packets.messages = 0;
+    const { url, packets, received } = await readers(30);
     for (let k = 0; k < 5; k += 1) {
       expect((await api(url, '/v1/publish', { body: { event: 'note', data: k, users: ['reader'] } })).status).toBe(200);
     }
@@ -32,13 +41,7 @@ describe('broadcast frames written straight to idle WebSocket connections (src/r
   });
 
   it('keeps the order when messages reach a connection faster than it is written: a batch and publishes in one tick', async () => {
-    const { url, gateway } = await startGateway();
-    const packets = countEnginePackets(gateway);
-    const clients = await Promise.all(Array.from({ length: 5 }, (_, i) => connectAs(url, 'reader', `s${i}`, { transports: ['websocket'] })));
-    const received = clients.map(() => [] as number[]);
-    clients.forEach((client, i) => client.on('note', (data: number) => void received[i]?.push(data)));
-    await sleep(100);
-    packets.messages = 0;
+    const { url, packets, received } = await readers(5);
     const batch = Array.from({ length: 50 }, (_, k) => ({ event: 'note', data: k, users: ['reader'] }));
     const answers = await Promise.all([
       api(url, '/v1/batch', { body: batch }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { ERROR_CATALOG } from '../src/protocol/errors.js';
+import { expectRefusedWhileRedisUnreachable } from './support/cluster-checks.js';
 import { problemsOf } from './support/config.js';
 import { api, flush, signToken, TEST_API_KEY, TEST_JWT_SECRET } from './support/gateway.js';
 import { isAllowedAnswer, isSubscribed, refusalWindow, undelivered, publishNews, steadyRoomTraffic, stockNewsClient, wrongDeliveries, type NewsClient, type Published } from './support/news-traffic.js';
@@ -63,13 +64,7 @@ describe('Redis Cluster: no cluster node answers', () => {
     const node = spawnGateway({ ...BASE, REDIS_CLUSTER_NODES: `127.0.0.1:${first},127.0.0.1:${second}`, REDIS_PASS: PASSWORD });
     const url = await node.listening();
     expect(node.output()).toContain(`Redis is unreachable at Redis Cluster via 127.0.0.1:${first}, 127.0.0.1:${second} (REDIS_CLUSTER_NODES)`);
-    expect((await fetch(`${url}/readyz`)).status).toBe(503);
-    const refused = await api(url, '/v1/publish', { body: { event: 'news', rooms: ['news:0'] } });
-    expect({ status: refused.status, retryAfter: refused.headers.get('retry-after'), body: refused.body }).toMatchObject({
-      status: 503, retryAfter: '1', body: { error: { code: 'ENGINE_UNAVAILABLE' } },
-    });
-    expect(node.child.exitCode).toBeNull();
-    expect(node.output()).not.toContain(PASSWORD);
+    await expectRefusedWhileRedisUnreachable(node, url, [PASSWORD]);
     expect(node.output()).not.toContain('unhandled rejection');
   });
 });

@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { expect } from 'vitest';
 import { api, connectAs, expectConnectError, flush, nextEvent, openClient, recordEvents, signToken } from './gateway.js';
+import type { GatewayProcess } from './process.js';
 import { startProxy, type SwitchProxy } from './proxy.js';
 import { unique } from './temp.js';
 import { waitFor } from './wait.js';
@@ -302,4 +303,19 @@ export async function expectDisconnectEverywhere(urls: readonly string[]): Promi
 
 function byId(connections: readonly ConnectionView[]): ConnectionView[] {
   return [...connections].sort((x, y) => x.socketId.localeCompare(y.socketId));
+}
+
+/**
+ * A node whose Redis answers nothing (none of its REDIS_SENTINELS or REDIS_CLUSTER_NODES): `/readyz` is 503,
+ * a publish is 503 ENGINE_UNAVAILABLE with `Retry-After: 1` (a backend retries), the process keeps running,
+ * and none of `secrets` is in its output.
+ */
+export async function expectRefusedWhileRedisUnreachable(node: GatewayProcess, url: string, secrets: readonly string[]): Promise<void> {
+  expect((await fetch(`${url}/readyz`)).status).toBe(503);
+  const refused = await api(url, '/v1/publish', { body: { event: 'news', rooms: ['news:0'] } });
+  expect({ status: refused.status, retryAfter: refused.headers.get('retry-after'), body: refused.body }).toMatchObject({
+    status: 503, retryAfter: '1', body: { error: { code: 'ENGINE_UNAVAILABLE' } },
+  });
+  expect(node.child.exitCode).toBeNull();
+  for (const secret of secrets) expect(node.output()).not.toContain(secret);
 }
