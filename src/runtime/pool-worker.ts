@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { setupWorker } from '@socket.io/sticky';
 import type { Server } from 'socket.io';
 import type { Metrics, MetricsExposition } from './metrics.js';
-import { needsSticky, parsedRequestHead } from './whole-connection.js';
+import { ENGINE_PATH, needsSticky } from './whole-connection.js';
 import { handOffOf, isSwitchboardMessage, isWholeHandOff, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 
 /** How long a scrape waits for the primary to gather every worker's series. */
@@ -56,7 +56,8 @@ export class PoolWorker {
     // Any other request on such a connection (a long-polling one, which may belong to another worker) still
     // closes it, so the client's next request goes through sticky again.
     io.httpServer.prependListener('request', (request: IncomingMessage, answer: ServerResponse) => {
-      if (this.whole.has(request.socket) && !needsSticky(parsedRequestHead(request.method ?? '', request.url ?? '', request.rawHeaders), io.path())) answer.removeHeader('Connection');
+      if (!this.whole.has(request.socket)) return;
+      if (!needsSticky({ method: request.method ?? '', target: request.url ?? '', rawHeaders: request.rawHeaders }, ENGINE_PATH)) answer.removeHeader('Connection');
     });
     setupWorker(io);
     io.httpServer.on('request', (_request: IncomingMessage, answer: ServerResponse) => {

@@ -13,14 +13,17 @@ const SHARED_CONNECTION_HEADERS: ReadonlySet<string> = new Set([
   'origin', 'cookie', 'sec-fetch-mode', 'sec-fetch-site', 'forwarded', 'x-forwarded-for', 'x-real-ip', 'via',
 ]);
 
+/** The headers a backend's credential comes in. */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'x-api-key']);
+
 /** The methods of the HTTP API's writes (a publish, a disconnect, a webhook registration). */
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** One HTTP request's head: its method, target and headers (names in any case). */
+/** One HTTP request's head: its method, target and headers as Node's `rawHeaders` has them (names and values alternating, names in any case). */
 export interface RequestHead {
   readonly method: string;
   readonly target: string;
-  readonly headers: readonly (readonly [string, string])[];
+  readonly rawHeaders: readonly string[];
 }
 
 /**
@@ -31,7 +34,11 @@ export interface RequestHead {
  */
 export function needsSticky(head: RequestHead, enginePath: string): boolean {
   if (head.target.startsWith(enginePath) || head.target.includes('sid=')) return true;
-  return head.headers.some(([name, value]) => SHARED_CONNECTION_HEADERS.has(name.toLowerCase()) || value.includes('sid='));
+  const { rawHeaders } = head;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (SHARED_CONNECTION_HEADERS.has(rawHeaders[i]!.toLowerCase()) || rawHeaders[i + 1]!.includes('sid=')) return true;
+  }
+  return false;
 }
 
 /**
@@ -41,7 +48,7 @@ export function needsSticky(head: RequestHead, enginePath: string): boolean {
  */
 export function isBackendRequest(head: RequestHead, enginePath: string): boolean {
   if (!WRITE_METHODS.has(head.method)) return false;
-  const credential = head.headers.some(([name]) => ['authorization', 'x-api-key'].includes(name.toLowerCase()));
+  const credential = head.rawHeaders.some((part, i) => i % 2 === 0 && CREDENTIAL_HEADERS.has(part.toLowerCase()));
   return credential && !needsSticky(head, enginePath);
 }
 
@@ -53,16 +60,9 @@ export function firstRequestHead(chunk: Buffer): RequestHead | undefined {
   // Node's parser takes several spaces between the parts: the target is the second non-empty one.
   const parts = /^(\S+) +(\S+) +HTTP\/\S+$/.exec(requestLine);
   if (parts === null) return undefined;
-  const headers = lines.map((line): [string, string] => {
+  const rawHeaders = lines.flatMap((line) => {
     const colon = line.indexOf(':');
     return colon < 0 ? [line, ''] : [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
   });
-  return { method: parts[1]!, target: parts[2]!, headers };
-}
-
-/** The head of a request the worker's HTTP server parsed (`rawHeaders` alternates names and values). */
-export function parsedRequestHead(method: string, target: string, rawHeaders: readonly string[]): RequestHead {
-  const headers: [string, string][] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) headers.push([rawHeaders[i] ?? '', rawHeaders[i + 1] ?? '']);
-  return { method, target, headers };
+  return { method: parts[1]!, target: parts[2]!, rawHeaders };
 }
