@@ -58,7 +58,7 @@ export function openSharedState(config: Config, nodeId: string, log: Logger, giv
   const { prefix } = config.redis;
   const connection = new RedisConnection(config.redis.target, nodeId, log, redisMeter);
   const heartbeatMs = config.presenceHeartbeatMs;
-  const engine = given ?? new RedisEngine(connection, config.redis, config.recoveryWindowMs, {
+  const engine = given ?? new RedisEngine(connection, config.redis, { recoveryWindowMs: config.recoveryWindowMs, heartbeatMs }, {
     sessions: new RedisActiveSessions(connection, prefix),
     presence: new RedisPresence(connection, prefix, nodeId, heartbeatMs, log),
     membership: new RedisMembership(connection, prefix, nodeId, { heartbeatMs, recoveryWindowMs: config.recoveryWindowMs }, log),

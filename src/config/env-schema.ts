@@ -242,7 +242,7 @@ export const envSchema = z.object({
   REDIS_DATA_PREFIX: text.max(100).prefault('switchboard:').describe('prefix of every Redis key and channel'),
   REDIS_ADAPTER: z.enum(['streams', 'pubsub', 'sharded']).prefault('streams').describe('fan-out between nodes: `streams` (Redis Streams), `pubsub` or `sharded` (sharded pub/sub, Redis 7); not `pubsub` with REDIS_CLUSTER_NODES'),
   RECOVERY_WINDOW_MS: integer(0, 86_400_000).prefault('120000').describe('how long a dropped client can come back and get what it missed; 0 = off'),
-  PRESENCE_HEARTBEAT_MS: integer(100, 600_000).prefault('5000').describe('how often a node refreshes its presence; silent for twice this = gone'),
+  PRESENCE_HEARTBEAT_MS: integer(100, 600_000).prefault('5000').describe('how often a node refreshes its presence and beats the Streams adapter\'s heartbeat; silent for twice this = gone'),
   HISTORY_SIZE: integer(0, 10_000).prefault('100').describe('messages kept per room for history reads; 0 = off'),
   HISTORY_TTL_S: integer(1, 30 * 86_400).prefault('86400').describe('how long a room\'s history is kept after its last publish'),
 });

@@ -41,11 +41,16 @@ export class RedisEngine implements Engine {
   private namespace: GatewayNamespace | undefined;
   private readonly crashRecovery: CrashRecovery | undefined;
 
-  /** `recoveryWindowMs`: connection-state recovery window (0 = off); with the Streams adapter, recovery also survives a crashed node. */
+  /**
+   * `recoveryWindowMs`: connection-state recovery window (0 = off); with the Streams adapter, recovery also
+   * survives a crashed node. `heartbeatMs` (PRESENCE_HEARTBEAT_MS): how often the node tells the others it is
+   * alive — its presence, and the Streams adapter's own heartbeat, by which a node learns which nodes answer
+   * cluster-wide requests (`fetchSockets`, the counts of a disconnect or force-logout); silent twice that long = gone.
+   */
   constructor(
     private readonly connection: RedisConnection,
     config: RedisConfig,
-    recoveryWindowMs: number,
+    { recoveryWindowMs, heartbeatMs }: { readonly recoveryWindowMs: number; readonly heartbeatMs: number },
     stores: RedisEngineStores,
     private readonly logger: Logger,
   ) {
@@ -62,6 +67,9 @@ export class RedisEngine implements Engine {
         sessionKeyPrefix: recoveryPrefix,
         // Payloads come from JSON bodies: no binary to look for on every broadcast.
         onlyPlaintext: true,
+        // One liveness rule for the whole node (upstream's own defaults, 5 s and 10 s, are PRESENCE_HEARTBEAT_MS's).
+        heartbeatInterval: heartbeatMs,
+        heartbeatTimeout: 2 * heartbeatMs,
       })
       : undefined;
     // Both adapter factories are typed `(nsp: any) => Adapter` upstream; Socket.IO takes them as adapters.
